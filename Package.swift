@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "qianliyan",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "qianliyan", targets: ["qianliyan"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // hummingbird joins with the analysts' queue (AnalystAPI).
+    ],
+    targets: [
+        // MARK: pure core (no IO)
+        .target(name: "EventModel", swiftSettings: strict),
+        .target(name: "RuleLanguage", swiftSettings: strict),
+        .target(name: "RuleCompiler", dependencies: ["RuleLanguage", "EventModel"], swiftSettings: strict),
+        .target(name: "DetectionRuntime", dependencies: ["RuleCompiler", "EventModel",
+            .product(name: "Collections", package: "swift-collections")], swiftSettings: strict),
+        .target(name: "DetectionTesting", dependencies: ["DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel"], swiftSettings: strict),
+        .target(name: "LedgerGenerator", dependencies: ["EventModel"], swiftSettings: strict),
+
+        // MARK: C libraries from Debian -dev packages
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+
+        // MARK: adapters
+        .target(name: "AlertStore", dependencies: ["EventModel", "CLibPQ",
+            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka",
+            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "AlertStore", "KafkaIngest",
+            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "AnalystAPI", dependencies: ["AlertStore", "EventModel",
+            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+
+        // MARK: the one CLI
+        .executableTarget(name: "qianliyan", dependencies: [
+            "EventModel", "RuleLanguage", "RuleCompiler", "DetectionRuntime", "DetectionTesting", "LedgerGenerator",
+            "Pipeline", "AlertStore", "KafkaIngest", "AnalystAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // MARK: tests
+        .testTarget(name: "EventModelTests", dependencies: ["EventModel"], swiftSettings: strict),
+        .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "RuleCompiler", "EventModel"], swiftSettings: strict),
+        .testTarget(name: "DetectionRuntimeTests", dependencies: ["DetectionRuntime", "DetectionTesting", "RuleCompiler", "RuleLanguage", "EventModel"], swiftSettings: strict),
+        .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler"], swiftSettings: strict),
+        .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel"], swiftSettings: strict),
+    ]
+)

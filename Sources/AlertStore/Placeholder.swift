@@ -1,0 +1,1 @@
+// AlertStore: under construction

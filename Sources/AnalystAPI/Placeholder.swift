@@ -1,0 +1,1 @@
+// AnalystAPI: under construction

@@ -1,0 +1,1 @@
+// DetectionRuntime: under construction

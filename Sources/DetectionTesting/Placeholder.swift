@@ -1,0 +1,1 @@
+// DetectionTesting: under construction

@@ -1,0 +1,59 @@
+/// A decoded, validated event of the contract.
+///
+/// Common fields are stored directly; type-specific fields sit in `fields`
+/// at the slot `type.slot(of:)` gives. The raw JSON line is kept for
+/// evidence and for rendering summaries, which read text values back from it.
+public struct Event: Sendable {
+    /// The event id as sent.
+    public var id: String
+    /// Fingerprint of `id`, for deduplication.
+    public var idKey: Fingerprint
+    public var type: EventType
+    /// `occurred_at` as an instant.
+    public var time: Instant
+    public var village: VillageCode
+    public var fields: InlineArray<13, FieldValue>
+    /// The JSON object exactly as received.
+    public var raw: [UInt8]
+
+    public init(id: String, type: EventType, time: Instant, village: VillageCode,
+                fields: InlineArray<13, FieldValue> = InlineArray(repeating: .absent), raw: [UInt8]) {
+        self.id = id
+        self.idKey = Fingerprint(id)
+        self.type = type
+        self.time = time
+        self.village = village
+        self.fields = fields
+        self.raw = raw
+    }
+
+    /// The value of a field, `.absent` when the type has no such field or it was not sent.
+    @inlinable
+    public subscript(field: Field) -> FieldValue {
+        guard let s = type.slot(of: field) else { return .absent }
+        return fields[s]
+    }
+
+    /// True when `self` comes before `other` in the total order of RULES.md:
+    /// by `occurred_at`, then by `event_id` in byte order.
+    @inlinable
+    public func precedes(_ other: Event) -> Bool {
+        if time != other.time { return time < other.time }
+        return EventOrder.idPrecedes(id, other.id)
+    }
+}
+
+public enum EventOrder {
+    /// Byte-order comparison of two event ids.
+    @inlinable
+    public static func idPrecedes(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// Total order on (time, id).
+    @inlinable
+    public static func precedes(_ t1: Instant, _ id1: String, _ t2: Instant, _ id2: String) -> Bool {
+        if t1 != t2 { return t1 < t2 }
+        return idPrecedes(id1, id2)
+    }
+}

@@ -1,0 +1,78 @@
+/// A 128-bit fingerprint of a string's UTF-8 bytes.
+///
+/// Ids and text values are compared through fingerprints, which need no
+/// shared intern table (so any number of evaluators can run side by side)
+/// and never grow with the stream. Two different strings share a
+/// fingerprint with probability about 2⁻¹²⁸ per pair — below 10⁻²⁰ for a
+/// year of a province's data.
+public struct Fingerprint: Hashable, Sendable, Comparable, Codable {
+    public var hi: UInt64
+    public var lo: UInt64
+
+    @inlinable
+    public init(hi: UInt64, lo: UInt64) { self.hi = hi; self.lo = lo }
+
+    public static let zero = Fingerprint(hi: 0, lo: 0)
+
+    @inlinable
+    public static func < (a: Fingerprint, b: Fingerprint) -> Bool { (a.hi, a.lo) < (b.hi, b.lo) }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) { hasher.combine(lo) }
+
+    /// Fingerprint of a string.
+    public init(_ s: String) {
+        var s = s
+        self = s.withUTF8 { Fingerprint(bytes: $0) }
+    }
+
+    /// Fingerprint of raw bytes.
+    @inlinable
+    public init(bytes: UnsafeBufferPointer<UInt8>) {
+        self.init(base: bytes.baseAddress, count: bytes.count)
+    }
+
+    @inlinable
+    public init(base: UnsafePointer<UInt8>?, count: Int) {
+        // Two independent 64-bit lanes of a multiply-xorshift hash over 8-byte words.
+        var h1: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
+        var h2: UInt64 = 0xC2B2_AE3D_27D4_EB4F &+ UInt64(truncatingIfNeeded: count)
+        guard let p = base, count > 0 else {
+            self.init(hi: Fingerprint.mix(h1), lo: Fingerprint.mix(h2 ^ 0x5555))
+            return
+        }
+        var i = 0
+        while i + 8 <= count {
+            let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+            h1 = Fingerprint.mix(h1 ^ w) &* 0xFF51_AFD7_ED55_8CCD
+            h2 = Fingerprint.mix(h2 &+ (w &* 0x9FB2_1C65_1E98_DF25)) ^ (h2 >> 29)
+            i += 8
+        }
+        if i < count {
+            var w: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < count { w |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+            h1 = Fingerprint.mix(h1 ^ w) &* 0xFF51_AFD7_ED55_8CCD
+            h2 = Fingerprint.mix(h2 &+ (w &* 0x9FB2_1C65_1E98_DF25)) ^ (h2 >> 29)
+        }
+        self.init(hi: Fingerprint.mix(h1 ^ 0x1234_5678), lo: Fingerprint.mix(h2 ^ (h1 >> 17)))
+    }
+
+    @inlinable
+    static func mix(_ x0: UInt64) -> UInt64 {
+        var x = x0
+        x ^= x >> 33
+        x = x &* 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 33
+        x = x &* 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return x
+    }
+
+    /// Combine with another fingerprint (order-sensitive), for composite keys.
+    @inlinable
+    public func combined(with o: Fingerprint) -> Fingerprint {
+        Fingerprint(hi: Fingerprint.mix(hi &* 31 ^ o.hi &+ 0x632B_E59B_D9B4_E019),
+                    lo: Fingerprint.mix(lo ^ (o.lo &* 0x8CB9_2BA7_2F3D_8DD7) ^ (hi >> 7)))
+    }
+}

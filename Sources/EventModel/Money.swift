@@ -1,0 +1,168 @@
+/// Money is held as an integer number of fen (0.01 yuan); it never passes
+/// through binary floating point.
+public enum Money {
+    /// Largest accepted integer part, in yuan digits.
+    static let maxIntegerDigits = 15
+
+    /// Parses a JSON number: ≥ 0, no exponent, at most 2 significant decimals
+    /// (`1.230` is fine, `1.235` is not).
+    public static func parseNumber(_ s: UnsafeBufferPointer<UInt8>) -> Result<Int64, MoneyParseError> {
+        var i = 0
+        let n = s.count
+        var negative = false
+        if i < n && s[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var yuan: Int64 = 0
+        var intDigits = 0
+        while i < n && s[i] >= 48 && s[i] <= 57 {
+            yuan = yuan &* 10 &+ Int64(s[i] - 48)
+            intDigits += 1
+            i += 1
+        }
+        var frac: [UInt8] = []
+        if i < n && s[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < n && s[i] >= 48 && s[i] <= 57 { frac.append(s[i] - 48); i += 1 }
+        }
+        if i < n { return .failure(MoneyParseError("exponents are not allowed in amounts")) }
+        while let last = frac.last, last == 0 { frac.removeLast() }
+        if frac.count > 2 { return .failure(MoneyParseError("more than 2 decimals")) }
+        if intDigits > maxIntegerDigits { return .failure(MoneyParseError("amount out of range")) }
+        let fen = yuan * 100 + Int64(frac.count > 0 ? frac[0] : 0) * 10 + Int64(frac.count > 1 ? frac[1] : 0)
+        if negative && fen != 0 { return .failure(MoneyParseError("negative amount")) }
+        return .success(fen)
+    }
+
+    /// Parses a decimal string: digits with an optional `.` and 1–2 decimals.
+    public static func parseString(_ s: UnsafeBufferPointer<UInt8>) -> Result<Int64, MoneyParseError> {
+        var i = 0
+        let n = s.count
+        var yuan: Int64 = 0
+        var intDigits = 0
+        while i < n && s[i] >= 48 && s[i] <= 57 {
+            yuan = yuan &* 10 &+ Int64(s[i] - 48)
+            intDigits += 1
+            i += 1
+        }
+        guard intDigits > 0 else {
+            if n > 0 && s[0] == UInt8(ascii: "-") { return .failure(MoneyParseError("negative amount")) }
+            return .failure(MoneyParseError("not a decimal amount"))
+        }
+        var fen: Int64 = 0
+        if i < n && s[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < n && s[i] >= 48 && s[i] <= 57 { i += 1 }
+            let k = i - start
+            guard k == 1 || k == 2 else { return .failure(MoneyParseError(k == 0 ? "not a decimal amount" : "more than 2 decimals")) }
+            fen = Int64(s[start] - 48) * 10 + (k == 2 ? Int64(s[start + 1] - 48) : 0)
+        }
+        guard i == n else { return .failure(MoneyParseError("not a decimal amount")) }
+        if intDigits > maxIntegerDigits { return .failure(MoneyParseError("amount out of range")) }
+        return .success(yuan * 100 + fen)
+    }
+
+    /// `12500.50` style rendering of fen.
+    public static func format(fen: Int64) -> String {
+        let neg = fen < 0
+        let a = neg ? -fen : fen
+        let y = a / 100, f = a % 100
+        return (neg ? "-" : "") + String(y) + "." + (f < 10 ? "0" : "") + String(f)
+    }
+
+    /// `¥18,600.00` style rendering with thousands separators.
+    public static func formatYuan(fen: Int64) -> String {
+        let neg = fen < 0
+        let a = neg ? -fen : fen
+        let y = String(a / 100)
+        var grouped = ""
+        for (i, c) in y.enumerated() {
+            if i > 0 && (y.count - i) % 3 == 0 { grouped.append(",") }
+            grouped.append(c)
+        }
+        let f = a % 100
+        return (neg ? "-" : "") + "¥" + grouped + "." + (f < 10 ? "0" : "") + String(f)
+    }
+}
+
+public struct MoneyParseError: Error, Sendable {
+    public let detail: String
+    init(_ d: String) { detail = d }
+}
+
+/// Exact decimal numbers (hours, quantity, factors) held as micro-units (× 10⁶).
+public enum DecimalNumber {
+    public static let scale: Int64 = 1_000_000
+    static let limit: Int64 = 9_000_000_000_000 * 1_000_000 // ±9×10¹² units
+
+    /// Parses a JSON number (exponent allowed) into micro-units. Digits past
+    /// the sixth decimal are truncated. nil when out of range.
+    public static func parseMicros(_ s: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
+        let n = s.count
+        var negative = false
+        if i < n && s[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var mant: Int64 = 0
+        var exp10 = 0 // value = mant × 10^exp10
+        var digits = 0
+        func add(_ d: UInt8, fraction: Bool) {
+            if mant == 0 && d == 0 { if fraction { exp10 -= 1 }; return }
+            if digits < 18 {
+                mant = mant * 10 + Int64(d)
+                digits += 1
+                if fraction { exp10 -= 1 }
+            } else if !fraction {
+                exp10 += 1 // dropped integer digit
+            }
+        }
+        while i < n && s[i] >= 48 && s[i] <= 57 { add(s[i] - 48, fraction: false); i += 1 }
+        if i < n && s[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < n && s[i] >= 48 && s[i] <= 57 { add(s[i] - 48, fraction: true); i += 1 }
+        }
+        if i < n && (s[i] == UInt8(ascii: "e") || s[i] == UInt8(ascii: "E")) {
+            i += 1
+            var eneg = false
+            if i < n && (s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-")) { eneg = s[i] == UInt8(ascii: "-"); i += 1 }
+            var e = 0
+            while i < n && s[i] >= 48 && s[i] <= 57 { if e < 100_000 { e = e * 10 + Int(s[i] - 48) }; i += 1 }
+            exp10 += eneg ? -e : e
+        }
+        if mant == 0 { return 0 }
+        var shift = exp10 + 6
+        var v = mant
+        if shift >= 0 {
+            while shift > 0 {
+                let (r, o) = v.multipliedReportingOverflow(by: 10)
+                if o || r > limit { return nil }
+                v = r
+                shift -= 1
+            }
+        } else {
+            while shift < 0 && v != 0 { v /= 10; shift += 1 }
+        }
+        if v > limit { return nil }
+        return negative ? -v : v
+    }
+
+    /// Parses decimal text such as `1.3` or `12` (no exponent) into micro-units.
+    public static func parseMicros(_ text: String) -> Int64? {
+        var t = text
+        return t.withUTF8 { parseMicros($0) }
+    }
+
+    /// `7.5` style rendering of micro-units.
+    public static func format(micros: Int64) -> String {
+        let neg = micros < 0
+        let a = neg ? -micros : micros
+        var s = String(a / scale)
+        var f = a % scale
+        if f != 0 {
+            var digits = String(f)
+            digits = String(repeating: "0", count: 6 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            s += "." + digits
+            f = 0
+        }
+        return (neg ? "-" : "") + s
+    }
+}

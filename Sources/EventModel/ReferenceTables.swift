@@ -1,0 +1,255 @@
+/// The four reference tables of EVENTS.md, with the lookups the rules need,
+/// precomputed so that each lookup on the hot path is one hash probe.
+public struct ReferenceTables: Sendable {
+    public struct Person: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var village: VillageCode?
+        public var role: String
+        public var relatives: [String]
+        public var isCadre: Bool { role != "villager" }
+    }
+
+    public struct Vendor: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var legalRepID: String
+        public var shareholderIDs: [String]
+    }
+
+    /// Why a payee is linked to a cadre of a village (RULES.md R10).
+    public struct CadreLink: Sendable, Hashable {
+        public enum Kind: String, Sendable, Hashable {
+            /// The payee is a cadre of the village.
+            case cadre
+            /// The payee is a relative of a cadre of the village.
+            case relative
+            /// The payee is a vendor whose legal representative is (related to) a cadre.
+            case vendorLegalRep = "vendor_legal_rep"
+            /// The payee is a vendor with a shareholder who is (related to) a cadre.
+            case vendorShareholder = "vendor_shareholder"
+        }
+        public var kind: Kind
+        /// The cadre at the end of the path.
+        public var cadreID: String
+        /// For vendor links: the person in the vendor (legal rep or shareholder).
+        public var viaPersonID: String?
+        /// For vendor links: whether that person is the cadre or a relative of the cadre.
+        public var viaIsRelative: Bool
+    }
+
+    public private(set) var people: [String: Person] = [:]
+    public private(set) var vendors: [String: Vendor] = [:]
+    public private(set) var referencePrices: [String: Int64] = [:]
+    /// village → (approval_limit, decision_limit) in fen.
+    public private(set) var villageLimits: [VillageCode: (approval: Int64, decision: Int64)] = [:]
+
+    public static let defaultApprovalLimit: Int64 = 10_000_00
+    public static let defaultDecisionLimit: Int64 = 50_000_00
+
+    // Hot-path indexes.
+    private var priceByCategory: [Fingerprint: Int64] = [:]
+    private var links: [LinkKey: CadreLink] = [:]
+
+    struct LinkKey: Hashable, Sendable {
+        var village: UInt64
+        var person: Fingerprint
+    }
+
+    public init() {}
+
+    /// Problems found while loading: which table, which line, what.
+    public struct LoadError: Error, Sendable, CustomStringConvertible {
+        public var table: String
+        public var line: Int
+        public var message: String
+        public var description: String { "\(table).csv:\(line): \(message)" }
+    }
+
+    /// Builds the tables from parsed CSV documents (any may be nil: empty table).
+    public init(people p: CSVTable?, vendors v: CSVTable?, referencePrices r: CSVTable?, villageLimits l: CSVTable?) throws(LoadError) {
+        if let p {
+            let cols = try ReferenceTables.columns(p, "people", ["person_id", "name", "village", "role", "relatives"])
+            for (i, row) in p.rows.enumerated() {
+                let line = p.lineNumbers[i]
+                let get = { (c: Int) -> String in c < row.count ? row[c].trimmingSpaces() : "" }
+                let id = get(cols[0])
+                guard !id.isEmpty else { throw LoadError(table: "people", line: line, message: "empty person_id") }
+                let role = get(cols[3])
+                guard FieldCatalog.roles.contains(role) else {
+                    throw LoadError(table: "people", line: line, message: "role '\(role)' is not one of \(FieldCatalog.roles.joined(separator: ", "))")
+                }
+                let vs = get(cols[2])
+                let village = VillageCode(vs)
+                if village == nil && !vs.isEmpty { throw LoadError(table: "people", line: line, message: "village must be 12 digits") }
+                let rel = ReferenceTables.list(get(cols[4]))
+                if var existing = people[id] {
+                    existing.relatives += rel.filter { !existing.relatives.contains($0) }
+                    people[id] = existing
+                } else {
+                    people[id] = Person(id: id, name: get(cols[1]), village: village, role: role, relatives: rel)
+                }
+            }
+        }
+        if let v {
+            let cols = try ReferenceTables.columns(v, "vendors", ["vendor_id", "name", "legal_rep_id", "shareholder_ids"])
+            for (i, row) in v.rows.enumerated() {
+                let get = { (c: Int) -> String in c < row.count ? row[c].trimmingSpaces() : "" }
+                let id = get(cols[0])
+                guard !id.isEmpty else { throw LoadError(table: "vendors", line: v.lineNumbers[i], message: "empty vendor_id") }
+                vendors[id] = Vendor(id: id, name: get(cols[1]), legalRepID: get(cols[2]), shareholderIDs: ReferenceTables.list(get(cols[3])))
+            }
+        }
+        if let r {
+            let cols = try ReferenceTables.columns(r, "reference_prices", ["item_category", "unit_price"])
+            for (i, row) in r.rows.enumerated() {
+                let get = { (c: Int) -> String in c < row.count ? row[c].trimmingSpaces() : "" }
+                let cat = get(cols[0])
+                guard let fen = ReferenceTables.money(get(cols[1])) else {
+                    throw LoadError(table: "reference_prices", line: r.lineNumbers[i], message: "unit_price is not an amount")
+                }
+                referencePrices[cat] = fen
+            }
+        }
+        if let l {
+            let cols = try ReferenceTables.columns(l, "village_limits", ["village", "approval_limit", "decision_limit"])
+            for (i, row) in l.rows.enumerated() {
+                let get = { (c: Int) -> String in c < row.count ? row[c].trimmingSpaces() : "" }
+                let line = l.lineNumbers[i]
+                guard let village = VillageCode(get(cols[0])) else {
+                    throw LoadError(table: "village_limits", line: line, message: "village must be 12 digits")
+                }
+                let a = get(cols[1]), d = get(cols[2])
+                let ap = a.isEmpty ? ReferenceTables.defaultApprovalLimit : ReferenceTables.money(a)
+                let de = d.isEmpty ? ReferenceTables.defaultDecisionLimit : ReferenceTables.money(d)
+                guard let ap, let de else {
+                    throw LoadError(table: "village_limits", line: line, message: "limits must be amounts")
+                }
+                villageLimits[village] = (ap, de)
+            }
+        }
+        rebuildIndexes()
+    }
+
+    static func columns(_ t: CSVTable, _ table: String, _ names: [String]) throws(LoadError) -> [Int] {
+        var out: [Int] = []
+        for n in names {
+            guard let c = t.column(n) else {
+                throw LoadError(table: table, line: 1, message: "missing column '\(n)' (header: \(t.header.joined(separator: ",")))")
+            }
+            out.append(c)
+        }
+        return out
+    }
+
+    static func list(_ s: String) -> [String] {
+        s.split(separator: ";").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+    }
+
+    static func money(_ s: String) -> Int64? {
+        var t = s
+        return t.withUTF8 { buf in
+            if case .success(let f) = Money.parseString(buf) { return f }
+            return nil
+        }
+    }
+
+    private mutating func rebuildIndexes() {
+        priceByCategory = [:]
+        for (c, p) in referencePrices { priceByCategory[Fingerprint(c)] = p }
+        links = [:]
+        // Who is related to whom (one hop, either direction).
+        var relativesOf: [String: Set<String>] = [:]
+        for p in people.values {
+            for r in p.relatives where r != p.id {
+                relativesOf[p.id, default: []].insert(r)
+                relativesOf[r, default: []].insert(p.id)
+            }
+        }
+        // S(V): cadres of V and their relatives.
+        var personLinks: [String: [(VillageCode, CadreLink)]] = [:]
+        for c in people.values.sorted(by: { $0.id < $1.id }) where c.isCadre {
+            guard let v = c.village else { continue }
+            setLink(v, c.id, CadreLink(kind: .cadre, cadreID: c.id, viaPersonID: nil, viaIsRelative: false), &personLinks)
+            for r in (relativesOf[c.id] ?? []).sorted() {
+                setLink(v, r, CadreLink(kind: .relative, cadreID: c.id, viaPersonID: nil, viaIsRelative: false), &personLinks)
+            }
+        }
+        // Vendors whose legal representative or a shareholder is in S(V).
+        for vendor in vendors.values.sorted(by: { $0.id < $1.id }) {
+            for (person, kind) in [(vendor.legalRepID, CadreLink.Kind.vendorLegalRep)] + vendor.shareholderIDs.map({ ($0, CadreLink.Kind.vendorShareholder) }) {
+                for (v, link) in personLinks[person] ?? [] {
+                    let key = LinkKey(village: v.value, person: Fingerprint(vendor.id))
+                    if links[key] == nil {
+                        links[key] = CadreLink(kind: kind, cadreID: link.cadreID, viaPersonID: person, viaIsRelative: link.kind == .relative)
+                    }
+                }
+            }
+        }
+    }
+
+    private mutating func setLink(_ v: VillageCode, _ person: String, _ link: CadreLink, _ personLinks: inout [String: [(VillageCode, CadreLink)]]) {
+        let key = LinkKey(village: v.value, person: Fingerprint(person))
+        if let existing = links[key], existing.kind == .cadre || link.kind != .cadre { return }
+        links[key] = link
+        personLinks[person, default: []].removeAll { $0.0 == v }
+        personLinks[person, default: []].append((v, link))
+    }
+
+    // MARK: lookups
+
+    /// The approval limit of a village in fen (default ¥10,000).
+    @inlinable
+    public func approvalLimit(_ v: VillageCode) -> Int64 { limits(v).approval }
+    /// The collective-decision limit of a village in fen (default ¥50,000).
+    @inlinable
+    public func decisionLimit(_ v: VillageCode) -> Int64 { limits(v).decision }
+
+    @usableFromInline
+    func limits(_ v: VillageCode) -> (approval: Int64, decision: Int64) {
+        villageLimits[v] ?? (ReferenceTables.defaultApprovalLimit, ReferenceTables.defaultDecisionLimit)
+    }
+
+    /// The reference unit price (fen) of an item category, by fingerprint.
+    public func referencePrice(_ category: Fingerprint) -> Int64? { priceByCategory[category] }
+
+    /// How a person or vendor (by fingerprint of its id) is linked to a cadre of `village`, if at all.
+    public func cadreLink(_ payee: Fingerprint, village: VillageCode) -> CadreLink? {
+        links[LinkKey(village: village.value, person: payee)]
+    }
+
+    /// The path of a link in words, e.g. `X → relative of → 330521…(secretary, 张三)`.
+    public func describe(_ link: CadreLink, payee: String, chinese: Bool) -> String {
+        let cadre = people[link.cadreID]
+        let cadreText = cadre.map { "\($0.name)（\(ReferenceTables.roleName($0.role, chinese: chinese))）" } ?? link.cadreID
+        switch link.kind {
+        case .cadre:
+            return chinese ? "收款人本人是村干部 \(cadreText)" : "payee is the cadre \(cadreText)"
+        case .relative:
+            return chinese ? "收款人是村干部 \(cadreText) 的亲属" : "payee is a relative of the cadre \(cadreText)"
+        case .vendorLegalRep, .vendorShareholder:
+            let role = link.kind == .vendorLegalRep ? (chinese ? "法定代表人" : "legal representative") : (chinese ? "股东" : "shareholder")
+            let via = link.viaPersonID.flatMap { people[$0]?.name } ?? ""
+            if chinese {
+                return "收款单位的\(role)\(via.isEmpty ? "" : " " + via)" + (link.viaIsRelative ? "是村干部 \(cadreText) 的亲属" : "是村干部 \(cadreText)")
+            }
+            return "the payee's \(role)\(via.isEmpty ? "" : " " + via) " + (link.viaIsRelative ? "is a relative of the cadre \(cadreText)" : "is the cadre \(cadreText)")
+        }
+    }
+
+    public static func roleName(_ role: String, chinese: Bool) -> String {
+        guard chinese else { return role.replacingUnderscores() }
+        switch role {
+        case "secretary": return "党组织书记"
+        case "director": return "村委会主任"
+        case "committee_member": return "村委委员"
+        case "accountant": return "报账员"
+        case "supervisor": return "监委会主任"
+        default: return "村民"
+        }
+    }
+}
+
+extension String {
+    func replacingUnderscores() -> String { String(map { $0 == "_" ? " " : $0 }) }
+}

@@ -1,0 +1,36 @@
+/// A 12-digit administrative division code of a village (社区/行政村),
+/// held as its integer value. Its first 9 digits name the township, the
+/// first 6 the county/district.
+public struct VillageCode: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    public var value: UInt64
+
+    @inlinable public init(value: UInt64) { self.value = value }
+
+    /// Parses exactly 12 ASCII digits.
+    public init?(_ s: String) {
+        let u = Array(s.utf8)
+        guard u.count == 12 else { return nil }
+        var v: UInt64 = 0
+        for c in u {
+            guard c >= 48 && c <= 57 else { return nil }
+            v = v * 10 + UInt64(c - 48)
+        }
+        value = v
+    }
+
+    /// The 9-digit township code as an integer.
+    @inlinable public var township: UInt64 { value / 1000 }
+    /// The 6-digit district code as an integer.
+    @inlinable public var district: UInt64 { value / 1_000_000 }
+
+    public var description: String { VillageCode.pad(value, 12) }
+    public var townshipCode: String { VillageCode.pad(township, 9) }
+    public var districtCode: String { VillageCode.pad(district, 6) }
+
+    public static func < (a: VillageCode, b: VillageCode) -> Bool { a.value < b.value }
+
+    static func pad(_ v: UInt64, _ n: Int) -> String {
+        let s = String(v)
+        return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+    }
+}

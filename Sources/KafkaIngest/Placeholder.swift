@@ -1,0 +1,1 @@
+// KafkaIngest: under construction

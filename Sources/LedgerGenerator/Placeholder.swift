@@ -1,0 +1,1 @@
+// LedgerGenerator: under construction

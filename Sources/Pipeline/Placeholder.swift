@@ -1,0 +1,1 @@
+// Pipeline: under construction

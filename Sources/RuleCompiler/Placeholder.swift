@@ -1,0 +1,1 @@
+// RuleCompiler: under construction

@@ -1,0 +1,1 @@
+// RuleLanguage: under construction

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+/// Every subcommand of the CLI, one line each. Add new commands here.
+enum CommandRegistry {
+    static let all: [ParsableCommand.Type] = [
+        RulesCommand.self,
+    ]
+}

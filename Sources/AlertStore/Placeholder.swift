@@ -1,1 +1,0 @@
-// AlertStore: under construction

@@ -1,0 +1,45 @@
+import EventModel
+
+/// Remembers event ids so that a re-sent event is ignored (EVENTS.md: the
+/// first valid copy of an id is the event). Used at the ingestion edge, in
+/// arrival order, before events are put into the total order.
+///
+/// With a horizon, ids of events older than `horizon` before the newest
+/// event time seen are forgotten (memory stays bounded on an endless stream;
+/// a copy that old would be late anyway). Without one, every id is kept.
+public struct Deduplicator: Sendable {
+    public let horizon: Int64?
+    private var seen: Set<Fingerprint> = []
+    private var byTime: [(Instant, Fingerprint)] = []
+    private var head = 0
+    private var newest: Instant = .min
+
+    public init(horizon: Int64? = nil) {
+        self.horizon = horizon
+    }
+
+    public var count: Int { seen.count }
+
+    /// True the first time an id is offered; false for every later copy.
+    public mutating func firstSighting(of e: borrowing Event) -> Bool {
+        guard seen.insert(e.idKey).inserted else { return false }
+        guard let h = horizon else { return true }
+        byTime.append((e.time, e.idKey))
+        if e.time > newest { newest = e.time }
+        if byTime.count - head > 4096 { expire(before: newest - h) }
+        return true
+    }
+
+    private mutating func expire(before limit: Instant) {
+        // Entries are in arrival order, which is nearly time order; drop the
+        // prefix that is older than the limit.
+        while head < byTime.count && byTime[head].0 < limit {
+            seen.remove(byTime[head].1)
+            head += 1
+        }
+        if head > 65536 && head * 2 > byTime.count {
+            byTime.removeFirst(head)
+            head = 0
+        }
+    }
+}

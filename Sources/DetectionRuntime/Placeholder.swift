@@ -1,1 +1,0 @@
-// DetectionRuntime: under construction

@@ -1,1 +1,0 @@
-// DetectionTesting: under construction

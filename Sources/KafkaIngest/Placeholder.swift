@@ -1,1 +1,0 @@
-// KafkaIngest: under construction

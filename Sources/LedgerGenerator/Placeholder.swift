@@ -1,1 +1,0 @@
-// LedgerGenerator: under construction

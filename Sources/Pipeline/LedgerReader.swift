@@ -1,0 +1,153 @@
+import CZlib
+import EventModel
+import Foundation
+
+/// Reads a JSON Lines ledger, plain or gzip-compressed (detected by its
+/// magic bytes), in large chunks, and hands out complete lines with their
+/// 1-based line numbers. Memory stays bounded by the chunk size and the
+/// longest line.
+public final class LedgerReader {
+    public let path: String
+    private let handle: FileHandle
+    /// zlib keeps a pointer back to its stream, so the stream must not move: heap-allocated.
+    private var gz: UnsafeMutablePointer<z_stream>?
+    private var gzDone = false
+    private var inBuf: [UInt8] = []
+    private var buf: [UInt8] = []
+    private var pos = 0
+    private var eof = false
+    public private(set) var lineNumber = 0
+    /// Compressed bytes read from disk so far.
+    public private(set) var bytesRead: Int64 = 0
+    public let fileSize: Int64
+    let chunk = 1 << 20
+
+    public struct ReadError: Error, CustomStringConvertible {
+        public var path: String
+        public var message: String
+        public var description: String { "\(path): \(message)" }
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw ReadError(path: path, message: "cannot open the file (does it exist, and may you read it?)")
+        }
+        handle = h
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+        fileSize = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
+        let head = try h.read(upToCount: 2) ?? Data()
+        try h.seek(toOffset: 0)
+        if head.count == 2 && head[head.startIndex] == 0x1F && head[head.startIndex + 1] == 0x8B {
+            let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            s.initialize(to: z_stream())
+            let rc = inflateInit2_(s, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            guard rc == Z_OK else { s.deallocate(); throw ReadError(path: path, message: "zlib init failed (\(rc))") }
+            gz = s
+        }
+    }
+
+    deinit {
+        if let g = gz { inflateEnd(g); g.deallocate() }
+        try? handle.close()
+    }
+
+    /// Calls `body` with each line (without its newline) and its number,
+    /// until the end of the file or until `body` returns false.
+    public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Bool) throws {
+        while true {
+            // find a newline in buf[pos...]
+            let found: Int? = buf.withUnsafeBufferPointer { b in
+                guard pos < b.count else { return nil }
+                if let p = memchr(b.baseAddress! + pos, 0x0A, b.count - pos) {
+                    return b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                }
+                return nil
+            }
+            if let nl = found {
+                lineNumber += 1
+                let keep = try buf.withUnsafeBufferPointer { b in
+                    var end = nl
+                    if end > pos && b[end - 1] == 0x0D { end -= 1 }
+                    return try body(UnsafeBufferPointer(rebasing: b[pos..<end]), lineNumber)
+                }
+                pos = nl + 1
+                if !keep { return }
+                continue
+            }
+            if eof {
+                if pos < buf.count {
+                    lineNumber += 1
+                    _ = try buf.withUnsafeBufferPointer { b in try body(UnsafeBufferPointer(rebasing: b[pos..<b.count]), lineNumber) }
+                    pos = buf.count
+                }
+                return
+            }
+            // compact and refill
+            if pos > 0 {
+                buf.removeSubrange(0..<pos)
+                pos = 0
+            }
+            try refill()
+        }
+    }
+
+    private func refill() throws {
+        if gz == nil {
+            let d = try handle.read(upToCount: chunk) ?? Data()
+            if d.isEmpty { eof = true; return }
+            bytesRead += Int64(d.count)
+            buf.append(contentsOf: d)
+            return
+        }
+        // gzip: inflate until some output is produced or input ends
+        let g = gz!
+        var produced = 0
+        while produced == 0 {
+            if g.pointee.avail_in == 0 {
+                if gzDone { eof = true; return }
+                let d = try handle.read(upToCount: chunk) ?? Data()
+                if d.isEmpty {
+                    eof = true
+                    return
+                }
+                bytesRead += Int64(d.count)
+                inBuf = [UInt8](d)
+            }
+            let outStart = buf.count
+            buf.append(contentsOf: repeatElement(0, count: chunk * 4))
+            let status: Int32 = inBuf.withUnsafeMutableBufferPointer { inP in
+                buf.withUnsafeMutableBufferPointer { outP in
+                    if g.pointee.avail_in == 0 {
+                        g.pointee.next_in = inP.baseAddress
+                        g.pointee.avail_in = UInt32(inP.count)
+                    }
+                    g.pointee.next_out = outP.baseAddress! + outStart
+                    g.pointee.avail_out = UInt32(chunk * 4)
+                    return inflate(g, Z_NO_FLUSH)
+                }
+            }
+            let got = chunk * 4 - Int(g.pointee.avail_out)
+            buf.removeLast(chunk * 4 - got)
+            produced += got
+            if status == Z_STREAM_END {
+                // A gzip file may hold several members: continue with the next one.
+                if g.pointee.avail_in > 0 {
+                    let rest = Array(inBuf.suffix(Int(g.pointee.avail_in)))
+                    inflateReset(g)
+                    inBuf = rest
+                    g.pointee.avail_in = 0
+                    if produced == 0 { continue }
+                } else {
+                    inflateReset(g)
+                    g.pointee.avail_in = 0
+                }
+            } else if status != Z_OK && status != Z_BUF_ERROR {
+                throw ReadError(path: path, message: "corrupt gzip data (zlib \(status)) after line \(lineNumber)")
+            }
+            if status == Z_BUF_ERROR && g.pointee.avail_in > 0 && got == 0 {
+                throw ReadError(path: path, message: "corrupt gzip data after line \(lineNumber)")
+            }
+        }
+    }
+}

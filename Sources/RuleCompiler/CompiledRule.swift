@@ -1,0 +1,113 @@
+import EventModel
+
+/// A rule turned into an evaluation plan: closures and indexes, no syntax.
+public struct CompiledRule: Sendable {
+    public enum Kind: Sendable {
+        case condition
+        case window(WindowPlan)
+        case precedence(PrecedencePlan)
+        case absence(AbsencePlan)
+
+        public var name: String {
+            switch self {
+            case .condition: "condition"
+            case .window: "window"
+            case .precedence: "precedence"
+            case .absence: "absence"
+            }
+        }
+    }
+
+    public var name: String
+    public var version: Int
+    public var severity: Severity
+    public var titleZH: String
+    public var titleEN: String
+    /// The rule's text as written.
+    public var source: String
+    /// File and 1-based line of the rule.
+    public var path: String
+    public var line: Int
+    /// Index in the rule set (also the parameter table's rule index).
+    public var index: Int
+    public var kind: Kind
+    public var triggerType: EventType
+    public var triggerFilter: BoolFn?
+    /// Villages the filter pins (`village = "…"` / `village in (…)` at the top level), for dispatch.
+    public var pinnedVillages: Set<UInt64>?
+    /// How long state that no window bounds is kept (µs of event time).
+    public var retention: Int64
+    public var summaryZH: Template
+    public var summaryEN: Template
+    /// The key components shown in alerts: name and display.
+    public var keyDisplay: [(String, DisplayFn)]
+    public var figures: [FigureSpec]
+    /// Parameter names and whether each was read.
+    public var parameterNames: [String]
+}
+
+/// Window aggregate (RULES.md kind 2).
+public struct WindowPlan: Sendable {
+    public var key: [FpFn]
+    /// nil: unbounded (all earlier events of the key).
+    public var window: Int64?
+    public var aggregates: [AggregateSpec]
+    public var inputs: [Compiled]
+    public var condition: BoolFn
+}
+
+/// Precedence / step order (RULES.md kind 3).
+public struct PrecedencePlan: Sendable {
+    public var lookback: Int64?
+    public var requiredType: EventType
+    public var requiredFilter: BoolFn?
+    public var triggerKey: [FpFn]
+    public var requiredKey: [FpFn]
+    public var aggregates: [AggregateSpec]
+    public var inputs: [Compiled]
+    /// Whether enough predecessors were found; the rule fires when this does not hold.
+    public var having: BoolFn
+}
+
+/// Absence with a deadline (RULES.md kind 4).
+public struct AbsencePlan: Sendable {
+    public var expectedType: EventType
+    public var expectedFilter: BoolFn?
+    public var openKey: [FpFn]
+    public var expectedKey: [FpFn]
+    /// Expected events count when their occurred_at is in [from, until).
+    public var from: IntFn?
+    public var until: IntFn?
+    public var aggregates: [AggregateSpec]
+    public var inputs: [Compiled]
+    public var enough: BoolFn
+    public var deadline: IntFn
+}
+
+/// One figure an alert carries.
+public struct FigureSpec: Sendable {
+    public var name: String
+    public var value: @Sendable (borrowing Event, EvalEnv) -> Figure.Value?
+}
+
+/// A summary template: literal text and placeholders.
+public struct Template: Sendable {
+    public enum Part: Sendable {
+        case text(String)
+        case value(DisplayFn)
+    }
+    public var parts: [Part]
+
+    public init(parts: [Part]) { self.parts = parts }
+
+    public func render(_ e: borrowing Event, _ env: EvalEnv) -> String {
+        var out = ""
+        for p in parts {
+            switch p {
+            case .text(let t): out += t
+            case .value(let f): out += f(e, env) ?? "—"
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,123 @@
+import EventModel
+
+/// The mutable context compiled closures read while evaluating: reference
+/// tables, parameter values, and the aggregates of the rule being decided.
+/// One per evaluator; never shared between threads.
+public final class EvalEnv {
+    public var tables: ReferenceTables
+    public var params: ParameterResolver
+    /// Aggregate values of the current decision, by aggregate slot.
+    public var aggs: [Num?] = Array(repeating: nil, count: 8)
+    /// The rule whose parameters are read.
+    public var ruleIndex: Int = 0
+    /// The deadline of the current absence alert (for summaries).
+    public var deadline: Instant = 0
+    /// Render summaries and relations in Chinese (else English).
+    public var chinese = true
+    /// Parsed raw fields of events, for display only (filled lazily while building an alert).
+    public var rawCache: [String: RawFields] = [:]
+
+    public init(tables: ReferenceTables, params: ParameterResolver) {
+        self.tables = tables
+        self.params = params
+    }
+
+    /// Text of a field of an event, read from its raw JSON.
+    public func text(_ event: borrowing Event, _ name: String) -> String? {
+        if let c = rawCache[event.id] { return c.text(name) }
+        let r = RawFields(event.raw)
+        rawCache[event.id] = r
+        return r.text(name)
+    }
+}
+
+/// Parameter values with per-village, per-township and per-district overrides.
+public struct ParameterResolver: Sendable {
+    /// Built-in parameters read from `village_limits`.
+    public static let builtins = ["approval_limit", "decision_limit"]
+
+    public struct Override: Sendable, Hashable {
+        public enum Scope: Sendable, Hashable {
+            case village(UInt64), township(UInt64), district(UInt64), everywhere
+        }
+        public var rule: String?
+        public var name: String
+        public var scope: Scope
+        public var value: Num
+        public init(rule: String?, name: String, scope: Scope, value: Num) {
+            self.rule = rule
+            self.name = name
+            self.scope = scope
+            self.value = value
+        }
+    }
+
+    struct Table: Sendable {
+        var village: [UInt64: Num] = [:]
+        var township: [UInt64: Num] = [:]
+        var district: [UInt64: Num] = [:]
+        var everywhere: Num?
+    }
+
+    /// defaults[rule][param]
+    var defaults: [[Num]] = []
+    /// names[rule][param]
+    var names: [[String]] = []
+    var ruleNames: [String] = []
+    /// tables[rule][param], nil when nothing overrides it
+    var tables: [[Table?]] = []
+    public private(set) var overrides: [Override] = []
+
+    public init() {}
+
+    /// Registers a rule's parameters (called by the compiler).
+    mutating func register(rule: String, names n: [String], defaults d: [Num]) -> Int {
+        ruleNames.append(rule)
+        names.append(n)
+        defaults.append(d)
+        tables.append(Array(repeating: nil, count: n.count))
+        return ruleNames.count - 1
+    }
+
+    /// Applies overrides (later ones win within the same scope).
+    public mutating func apply(_ list: [Override]) {
+        overrides += list
+        for o in list {
+            for r in ruleNames.indices where o.rule == nil || o.rule == ruleNames[r] {
+                guard let p = names[r].firstIndex(of: o.name) else { continue }
+                var t = tables[r][p] ?? Table()
+                switch o.scope {
+                case .village(let v): t.village[v] = o.value
+                case .township(let v): t.township[v] = o.value
+                case .district(let v): t.district[v] = o.value
+                case .everywhere: t.everywhere = o.value
+                }
+                tables[r][p] = t
+            }
+        }
+    }
+
+    /// Names of a rule's parameters.
+    public func parameterNames(rule: Int) -> [String] { names[rule] }
+    public func defaultValue(rule: Int, param: Int) -> Num { defaults[rule][param] }
+
+    /// The value of parameter `p` of rule `r` for a village.
+    public func value(rule r: Int, param p: Int, village: VillageCode, tables ref: ReferenceTables) -> Num {
+        if let t = lookupTable(r, p) {
+            if let v = t.village[village.value] { return v }
+            if let v = t.township[village.township] { return v }
+            if let v = t.district[village.district] { return v }
+            if let v = t.everywhere { return v }
+        }
+        return builtinOrDefault(r, p, village, ref)
+    }
+
+    func lookupTable(_ r: Int, _ p: Int) -> Table? { tables[r][p] }
+
+    func builtinOrDefault(_ r: Int, _ p: Int, _ village: VillageCode, _ ref: ReferenceTables) -> Num {
+        // Built-ins sit at indexes 0 and 1 of every rule.
+        if p == 0 { return NumScale.fromFen(ref.approvalLimit(village)) }
+        if p == 1 { return NumScale.fromFen(ref.decisionLimit(village)) }
+        return defaults[r][p]
+    }
+}

@@ -1,1 +1,0 @@
-// RuleCompiler: under construction

@@ -1,0 +1,39 @@
+import EventModel
+
+/// A compiled, immutable set of rules with its dispatch index: for each
+/// event type, which rules it triggers and which rules' state it feeds.
+public struct CompiledRuleSet: Sendable {
+    public let rules: [CompiledRule]
+    public var params: ParameterResolver
+    /// triggers[type] = rules whose `on` is that type and that pin no village.
+    public let triggers: [[Int]]
+    /// pinnedTriggers[type][village] = rules pinned to that village.
+    public let pinnedTriggers: [[UInt64: [Int]]]
+    /// feeders[type] = precedence/absence rules whose required/expected event is that type.
+    public let feeders: [[Int]]
+
+    public init(rules: [CompiledRule], params: ParameterResolver) {
+        self.rules = rules
+        self.params = params
+        var t = Array(repeating: [Int](), count: EventType.allCases.count)
+        var pt = Array(repeating: [UInt64: [Int]](), count: EventType.allCases.count)
+        var f = Array(repeating: [Int](), count: EventType.allCases.count)
+        for r in rules {
+            if let villages = r.pinnedVillages {
+                for v in villages { pt[Int(r.triggerType.rawValue)][v, default: []].append(r.index) }
+            } else {
+                t[Int(r.triggerType.rawValue)].append(r.index)
+            }
+            switch r.kind {
+            case .precedence(let p): f[Int(p.requiredType.rawValue)].append(r.index)
+            case .absence(let a): f[Int(a.expectedType.rawValue)].append(r.index)
+            default: break
+            }
+        }
+        triggers = t
+        pinnedTriggers = pt
+        feeders = f
+    }
+
+    public func rule(named n: String) -> CompiledRule? { rules.first { $0.name == n } }
+}

@@ -1,1 +1,0 @@
-// RuleLanguage: under construction

@@ -94,7 +94,7 @@ public struct CaseFile: Sendable {
                 var ruleName: String? = nil
                 if kindWord == "no" { kindWord = "alerts"; args = "" }
                 guard let kind = Expectation.Kind(rawValue: kindWord) else {
-                    throw fail("expect what? use: expect fire ID…, expect nofire ID…, expect alerts ID… (exact set), expect no alerts")
+                    throw fail("expect what? use: expect fire ID…, expect nofire ID…, expect alerts ID… (exact set), expect no alerts, expect deadletters N")
                 }
                 var ids = args.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
                 if let r = ids.firstIndex(of: "rule"), r + 1 < ids.count {

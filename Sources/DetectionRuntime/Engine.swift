@@ -91,6 +91,37 @@ public final class Engine {
     /// The time of the last processed event.
     public var lastEventTime: Instant { lastTime }
 
+    /// Live keys per rule (state that memory holds), for metrics and tests.
+    public func liveKeys() -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (i, s) in states.enumerated() {
+            switch s {
+            case .condition: break
+            case .window(let m, _): out[ruleSet.rules[i].name] = m.count
+            case .precedence(let m, _): out[ruleSet.rules[i].name] = m.count
+            case .absence(let m, _): out[ruleSet.rules[i].name] = m.count
+            }
+        }
+        return out
+    }
+
+    /// Events held in rule state (window members, predecessors, expected events).
+    public func retainedEntries() -> Int {
+        var n = 0
+        for s in states {
+            switch s {
+            case .condition: break
+            case .window(let m, _): for v in m.values { n += v.entries.count }
+            case .precedence(let m, _): for v in m.values { n += v.entries.count + v.recent.count }
+            case .absence(let m, _): for v in m.values { n += v.entries.count }
+            }
+        }
+        return n
+    }
+
+    /// Opened absence rules waiting for their deadline.
+    public var pendingDeadlines: Int { pending.count }
+
     // MARK: triggers
 
     @inline(__always)

@@ -10,7 +10,8 @@ public enum RuleLoader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return [] }
         if !isDir.boolValue { return [path] }
         var out: [String] = []
-        if let en = FileManager.default.enumerator(atPath: path) {
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        if let en = FileManager.default.enumerator(atPath: real) {
             for case let rel as String in en where rel.hasSuffix("." + ext) {
                 out.append((path as NSString).appendingPathComponent(rel))
             }

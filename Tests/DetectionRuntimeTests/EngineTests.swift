@@ -1,0 +1,156 @@
+import DetectionRuntime
+import DetectionTesting
+import EventModel
+import RuleCompiler
+import RuleLanguage
+import Testing
+
+@Suite struct EngineTests {
+    static func ruleSet(_ text: String, overrides: [ParameterResolver.Override] = []) -> CompiledRuleSet {
+        let out = RuleSetCompiler.compile([SourceFile(path: "t.rule", text: text)], overrides: overrides)
+        #expect(!out.diagnostics.hasErrors, "\(out.diagnostics.map(\.headline))")
+        return out.ruleSet!
+    }
+
+    static func event(_ json: String) -> Event {
+        guard case .event(let e) = EventDecoder().decode(Array(json.utf8)) else { fatalError("bad test event \(json)") }
+        return e
+    }
+
+    static func payment(_ id: String, _ time: String, amount: Int = 100, payee: String = "X", village: String = "330521101202") -> Event {
+        event(#"{"event_id":"\#(id)","type":"finance.payment","occurred_at":"\#(time)","village":"\#(village)","voucher_no":"V","amount":\#(amount),"payee_id":"\#(payee)","category":"other","approver_id":"A"}"#)
+    }
+
+    static let windowRule = """
+    rule w
+      version 2
+      severity high
+      on finance.payment
+      group by village, payee_id
+      within 1 days
+      fire when count >= 2
+      summary "{count} 笔 {sum(amount)}"
+      summary en "{count} payments {sum(amount)}"
+    end
+    """
+
+    @Test func eventsOutOfOrderAreRefusedNotProcessed() {
+        let engine = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
+        #expect(engine.process(Self.payment("b", "2023-01-02T00:00:00Z")) == .processed)
+        #expect(engine.process(Self.payment("a", "2023-01-01T00:00:00Z")) == .outOfOrder)
+        #expect(engine.process(Self.payment("a", "2023-01-02T00:00:00Z")) == .outOfOrder, "same instant, smaller id")
+        #expect(engine.process(Self.payment("b", "2023-01-02T00:00:00Z")) == .duplicate)
+        #expect(engine.process(Self.payment("c", "2023-01-02T00:00:00Z")) == .processed)
+        #expect(engine.alerts.map(\.anchorEventID) == ["c"])
+        #expect(engine.stats.outOfOrder == 2)
+    }
+
+    @Test func alertsCarryVersionSeverityFiguresAndBothSummaries() throws {
+        let engine = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
+        engine.process(Self.payment("p1", "2023-01-01T00:00:00Z", amount: 100))
+        engine.process(Self.payment("p2", "2023-01-01T05:00:00Z", amount: 250))
+        let a = try #require(engine.alerts.first)
+        #expect(a.ruleID == "w" && a.ruleVersion == 2 && a.severity == .high)
+        #expect(a.evidenceEventIDs == ["p1", "p2"])
+        #expect(a.summaryZH == "2 笔 ¥350.00")
+        #expect(a.summaryEN == "2 payments ¥350.00")
+        #expect(a.figuresJSON == #"{"count":2,"sum(amount)":"350.00","window":"1d"}"#)
+        #expect(a.key == "village=330521101202, payee_id=X")
+        #expect(a.village.townshipCode == "330521101")
+    }
+
+    @Test func deadlinesFireOnlyWhenTheWatermarkReachesThem() {
+        let rs = Self.ruleSet("""
+        rule overdue
+          version 1
+          severity low
+          on lease.rent_due as due
+          expect finance.receipt where category = "rent"
+            matching village, lease_id
+            enough when sum(amount) >= due.amount
+          deadline start_of_day(due.due_date + 1 days)
+          summary "s"
+        end
+        """)
+        let engine = Engine(ruleSet: rs, tables: ReferenceTables())
+        engine.process(Self.event(#"{"event_id":"d1","type":"lease.rent_due","occurred_at":"2023-03-01T09:00:00+08:00","village":"330521101202","lease_id":"L","due_date":"2023-03-01","amount":10}"#))
+        #expect(engine.pendingDeadlines == 1)
+        engine.advance(through: try! Timestamp.parse("2023-03-01T23:59:59+08:00").get())
+        #expect(engine.alerts.isEmpty)
+        engine.advance(through: try! Timestamp.parse("2023-03-02T00:00:00+08:00").get())
+        #expect(engine.alerts.map(\.anchorEventID) == ["d1"])
+        #expect(engine.alerts.first?.figures.contains { $0.name == "deadline" } == true)
+        #expect(engine.pendingDeadlines == 0)
+    }
+
+    @Test func stateIsEvictedSoMemoryStaysBounded() {
+        let engine = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        for i in 0..<20_000 {
+            t += 10 * TimeUnit.minute
+            engine.process(Self.payment("p\(i)", ShanghaiTime.formatUTC(t), payee: "payee-\(i)"))
+        }
+        // 20,000 distinct keys over 139 days; only the last day or so can matter.
+        let live = engine.liveKeys()["w"] ?? 0
+        #expect(live <= 24 * 6 * 2 + 10, "live keys: \(live)")
+        #expect(engine.retainedEntries() <= 24 * 6 * 2 + 10)
+    }
+
+    @Test func deduplicatorForgetsOnlyBeyondItsHorizon() {
+        var d = Deduplicator(horizon: TimeUnit.day)
+        let a = Self.payment("a", "2023-01-01T00:00:00Z")
+        let first = d.firstSighting(of: a)
+        let second = d.firstSighting(of: a)
+        #expect(first && !second)
+        var exact = Deduplicator()
+        for i in 0..<10_000 { _ = exact.firstSighting(of: Self.payment("x\(i)", "2023-01-01T00:00:00Z")) }
+        let again = exact.firstSighting(of: Self.payment("x0", "2023-06-01T00:00:00Z"))
+        #expect(!again, "without a horizon every id is remembered")
+        for i in 0..<10_000 { _ = d.firstSighting(of: Self.payment("y\(i)", "2023-02-01T00:00:00Z")) }
+        #expect(d.count < 10_002, "old ids were forgotten")
+    }
+
+    @Test func villagePinnedRulesRunOnlyForTheirVillage() {
+        var text = ""
+        for v in 0..<100 {
+            text += """
+            rule big-\(v)
+              version 1
+              severity low
+              on finance.payment where village = "3305211012\(v < 10 ? "0" : "")\(v)" and amount >= \(v + 1)
+              summary "s"
+            end
+
+            """
+        }
+        let rs = Self.ruleSet(text)
+        #expect(rs.triggers[Int(EventType.financePayment.rawValue)].isEmpty, "all rules are village-pinned")
+        let engine = Engine(ruleSet: rs, tables: ReferenceTables())
+        engine.process(Self.payment("p1", "2023-01-01T00:00:00Z", amount: 50, village: "330521101207"))
+        engine.process(Self.payment("p2", "2023-01-01T00:00:01Z", amount: 5, village: "330521101207"))
+        #expect(engine.alerts.map { "\($0.ruleID) \($0.anchorEventID)" } == ["big-7 p1"])
+    }
+
+    @Test func parametersAreOverriddenPerVillageAndTownship() {
+        let text = """
+        rule many
+          version 1
+          severity low
+          param limit = 1000 yuan
+          on finance.payment where amount >= limit
+          summary "{amount} ≥ {limit}"
+        end
+        """
+        let rs = Self.ruleSet(text, overrides: [
+            .init(rule: "many", name: "limit", scope: .township(330521101), value: NumScale.fromInt(500)),
+            .init(rule: nil, name: "limit", scope: .village(330521101203), value: NumScale.fromInt(50)),
+        ])
+        let engine = Engine(ruleSet: rs, tables: ReferenceTables())
+        engine.process(Self.payment("a", "2023-01-01T00:00:00Z", amount: 600, village: "330521101202"))
+        engine.process(Self.payment("b", "2023-01-01T00:00:01Z", amount: 60, village: "330521101203"))
+        engine.process(Self.payment("c", "2023-01-01T00:00:02Z", amount: 600, village: "330521001200"))
+        engine.process(Self.payment("d", "2023-01-01T00:00:03Z", amount: 1000, village: "330521001200"))
+        #expect(engine.alerts.map(\.anchorEventID) == ["a", "b", "d"])
+        #expect(engine.alerts.first?.summaryZH == "¥600.00 ≥ ¥500.00")
+    }
+}

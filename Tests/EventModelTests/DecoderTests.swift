@@ -1,0 +1,191 @@
+import Foundation
+import EventModel
+import Testing
+
+@Suite struct DecoderTests {
+    let decoder = EventDecoder()
+    static let payment = #"{"event_id":"p1","type":"finance.payment","occurred_at":"2023-03-14T10:22:05+08:00","village":"330521101202","voucher_no":"V1","amount":"12500.50","payee_id":"X","category":"engineering","approver_id":"A"}"#
+
+    func decode(_ s: String) -> EventDecoder.Outcome { decoder.decode(Array(s.utf8)) }
+
+    func error(_ s: String) -> DecodeError? {
+        if case .invalid(let e) = decode(s) { return e }
+        return nil
+    }
+
+    /// The payment with one member replaced (or removed when `value` is nil).
+    func payment(_ key: String, _ value: String?) -> String {
+        var members = Self.payment.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        members.removeAll { $0.hasPrefix("\"\(key)\":") }
+        if let value { members.append("\"\(key)\":\(value)") }
+        return "{" + members.joined(separator: ",") + "}"
+    }
+
+    @Test func decodesAPaymentWithTypedFields() throws {
+        guard case .event(let e) = decode(Self.payment) else { Issue.record("not decoded"); return }
+        #expect(e.id == "p1")
+        #expect(e.type == .financePayment)
+        #expect(e.village.description == "330521101202")
+        #expect(e.village.townshipCode == "330521101")
+        #expect(e.village.districtCode == "330521")
+        #expect(e[.amount] == .money(fen: 1_250_050))
+        #expect(e[.payeeID].fingerprint == Fingerprint("X"))
+        #expect(e[.decisionRef].isAbsent)
+        #expect(e.time == (try Timestamp.parse("2023-03-14T02:22:05Z").get()))
+        #expect(e.raw == Array(Self.payment.utf8))
+    }
+
+    @Test func blankLinesAreNotViolations() {
+        guard case .blank = decode("   \t\r") else { Issue.record("expected blank"); return }
+        guard case .blank = decode("") else { Issue.record("expected blank"); return }
+    }
+
+    @Test(arguments: [
+        ("{\"event_id\": \"x\"", DecodeError.Kind.badJSON),
+        ("{\"a\":1,}", .badJSON),
+        ("{'event_id':'x'}", .badJSON),
+        ("{\"a\": NaN}", .badJSON),
+        ("{\"a\": 01}", .badJSON),
+        ("{\"a\":\"\u{1}\"}", .badJSON),
+        ("{} {}", .badJSON),
+        ("[1,2,3]", .notObject),
+        ("\"just a string\"", .notObject),
+        ("42", .notObject),
+        ("null", .notObject),
+    ])
+    func structuralFaults(_ input: String, _ kind: DecodeError.Kind) {
+        #expect(error(input)?.kind == kind, "\(input)")
+    }
+
+    @Test func invalidUTF8IsBadJSON() {
+        var bytes = Array(Self.payment.utf8)
+        let i = bytes.firstIndex(of: UInt8(ascii: "X"))!
+        bytes[i] = 0xC3 // a lead byte without its continuation
+        guard case .invalid(let e) = decoder.decode(bytes) else { Issue.record("accepted invalid UTF-8"); return }
+        #expect(e.kind == .badJSON)
+    }
+
+    @Test func deepNestingIsRejectedWithoutCrashing() {
+        let deep = "{\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        #expect(error(deep)?.kind == .badJSON)
+    }
+
+    @Test func hugeObjectsAreRejectedBySize() {
+        let big = payment("purpose", "\"" + String(repeating: "a", count: 2 << 20) + "\"")
+        #expect(error(big)?.kind == .tooLarge)
+    }
+
+    @Test(arguments: [
+        ("event_id", nil, DecodeError.Kind.missingField),
+        ("event_id", "null", .nullRequired),
+        ("event_id", "7", .wrongType),
+        ("event_id", "\"\"", .badEventID),
+        ("event_id", "\"a b\"", .badEventID),
+        ("event_id", "\"" + String(repeating: "a", count: 65) + "\"", .badEventID),
+        ("type", "\"finance.Payment\"", .unknownType),
+        ("type", "\"finance.refund\"", .unknownType),
+        ("occurred_at", "\"2023-03-14 10:22:05+08:00\"", .badTimestamp),
+        ("occurred_at", "\"2023-03-14t10:22:05+08:00\"", .badTimestamp),
+        ("occurred_at", "\"2023-03-14T10:22:05z\"", .badTimestamp),
+        ("occurred_at", "\"2023-03-14T10:22:05\"", .badTimestamp),
+        ("occurred_at", "\"2023-03-14T24:00:00Z\"", .badTimestamp),
+        ("occurred_at", "\"2016-12-31T23:59:60Z\"", .badTimestamp),
+        ("occurred_at", "\"2023-02-29T10:00:00Z\"", .badTimestamp),
+        ("occurred_at", "\"2023-03-14T10:22:05+0800\"", .badTimestamp),
+        ("occurred_at", "1678760525", .wrongType),
+        ("village", "\"33052110120\"", .badVillage),
+        ("village", "\"33052110120a\"", .badVillage),
+        ("village", "330521101202", .wrongType),
+        ("amount", "-1", .badAmount),
+        ("amount", "1.235", .badAmount),
+        ("amount", "1e3", .badAmount),
+        ("amount", "\"12,500\"", .badAmount),
+        ("amount", "\"12500.505\"", .badAmount),
+        ("amount", "\"-5\"", .badAmount),
+        ("amount", "\"1.\"", .badAmount),
+        ("amount", "\"1e3\"", .badAmount),
+        ("amount", "12345678901234567", .badAmount),
+        ("amount", "true", .wrongType),
+        ("amount", "null", .nullRequired),
+        ("amount", nil, .missingField),
+        ("category", "\"Travel\"", .badEnum),
+        ("category", "\"rent\"", .badEnum),
+        ("payee_id", "12", .wrongType),
+        ("decision_ref", "12", .wrongType),
+    ] as [(String, String?, DecodeError.Kind)])
+    func fieldFaults(_ key: String, _ value: String?, _ kind: DecodeError.Kind) {
+        let e = error(payment(key, value))
+        #expect(e?.kind == kind, "\(key)=\(value ?? "<missing>"): \(e?.description ?? "accepted")")
+        if kind != .badJSON { #expect(e?.field == key) }
+    }
+
+    @Test func moneyAcceptsTheContractForms() throws {
+        for (text, fen) in [("0", 0), ("12500.5", 1_250_050), ("1.230", 123), ("\"123\"", 12_300), ("\"123.4\"", 12_340),
+                            ("\"123.45\"", 12_345), ("-0", 0), ("7.00", 700)] {
+            guard case .event(let e) = decode(payment("amount", text)) else { Issue.record("rejected \(text)"); continue }
+            #expect(e[.amount] == .money(fen: Int64(fen)), "\(text)")
+        }
+    }
+
+    @Test func optionalIDsThatAreEmptyOrNullAreAbsent() {
+        guard case .event(let e) = decode(payment("decision_ref", "\"\"")) else { Issue.record(); return }
+        #expect(e[.decisionRef].isAbsent)
+        guard case .event(let e2) = decode(payment("procurement_id", "null")) else { Issue.record(); return }
+        #expect(e2[.procurementID].isAbsent)
+        guard case .event(let e3) = decode(payment("payee_name", "\"\"")) else { Issue.record(); return }
+        #expect(!e3[.payeeName].isAbsent, "an optional text that is not an id stays present")
+    }
+
+    @Test func numbersMustBeJSONNumbersAndAreExact() {
+        let att = #"{"event_id":"a1","type":"labor.attendance","occurred_at":"2023-05-10T12:00:00+08:00","village":"330521101202","worker_id":"W","project_id":"P","work_date":"2023-05-10","hours":7.5}"#
+        guard case .event(let e) = decode(att) else { Issue.record(); return }
+        #expect(e[.hours] == .number(micros: 7_500_000))
+        #expect(e[.workDate] == .date(day: CivilDate.days(year: 2023, month: 5, day: 10)))
+        let asString = att.replacingOccurrences(of: "\"hours\":7.5", with: "\"hours\":\"7.5\"")
+        #expect(error(asString)?.kind == .wrongType)
+        let exp = att.replacingOccurrences(of: "\"hours\":7.5", with: "\"hours\":1.5e1")
+        guard case .event(let e2) = decode(exp) else { Issue.record(); return }
+        #expect(e2[.hours] == .number(micros: 15_000_000))
+        let huge = att.replacingOccurrences(of: "\"hours\":7.5", with: "\"hours\":1e300")
+        #expect(error(huge)?.kind == .badNumber)
+    }
+
+    @Test func unknownFieldsAndEscapesAreHandled() {
+        let s = #"{"event_id":"p1","type":"finance.payment","occurred_at":"2023-03-14T10:22:05+08:00","village":"330521101202","voucher_no":"V1","amount":1,"payee_id":"\u0058","category":"other","approver_id":"A","extra":{"deep":[1,{"x":null}]},"trace_id":"abc"}"#
+        guard case .event(let e) = decode(s) else { Issue.record(); return }
+        #expect(e[.payeeID].fingerprint == Fingerprint("X"), "escaped text is compared by its value")
+    }
+
+    @Test func repeatedKeysTakeTheLastValue() {
+        let s = Self.payment.replacingOccurrences(of: "\"amount\":\"12500.50\"", with: "\"amount\":1,\"amount\":2")
+        guard case .event(let e) = decode(s) else { Issue.record(); return }
+        #expect(e[.amount] == .money(fen: 200))
+    }
+
+    @Test func everyTypeDecodesWithItsRequiredFields() {
+        for t in EventType.allCases {
+            var members = ["\"event_id\":\"e\"", "\"type\":\"\(t.name)\"", "\"occurred_at\":\"2023-01-01T00:00:00Z\"", "\"village\":\"330521101202\""]
+            for spec in t.fields where spec.required {
+                let v: String
+                switch spec.field.kind {
+                case .string: v = "\"s\""
+                case .money: v = "\"1.00\""
+                case .number: v = "1"
+                case .date: v = "\"2023-01-01\""
+                case .month: v = "\"2023-01\""
+                case .enumeration: v = "\"\(spec.allowed[0])\""
+                case .stringList: v = "[]"
+                }
+                members.append("\"\(spec.field.name)\":\(v)")
+            }
+            let json = "{" + members.joined(separator: ",") + "}"
+            guard case .event(let e) = decode(json) else { Issue.record("\(t.name): \(error(json)?.description ?? "")"); continue }
+            #expect(e.type == t)
+            // Dropping any required field is a violation naming it.
+            for spec in t.fields where spec.required {
+                let without = "{" + members.filter { !$0.hasPrefix("\"\(spec.field.name)\":") }.joined(separator: ",") + "}"
+                #expect(error(without) == DecodeError(.missingField, field: spec.field.name, "required field is missing"))
+            }
+        }
+    }
+}

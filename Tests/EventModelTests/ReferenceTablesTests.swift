@@ -1,0 +1,42 @@
+import EventModel
+import Testing
+
+@Suite struct ReferenceTablesTests {
+    @Test func csvQuotesAndLineNumbers() throws {
+        let t = try CSVTable(parsing: "a,b\n\"x, y\",\"he said \"\"hi\"\"\"\r\n\nz,\n")
+        #expect(t.header == ["a", "b"])
+        #expect(t.rows == [["x, y", "he said \"hi\""], ["z", ""]])
+        #expect(t.lineNumbers == [2, 4])
+    }
+
+    @Test func cadreLinksInBothDirectionsAndThroughVendors() throws {
+        let people = try CSVTable(parsing: """
+        person_id,name,village,role,relatives
+        C1,张三,330521101202,secretary,R1
+        P2,李四,330521101202,villager,C1
+        C9,王五,330521101203,director,
+        """)
+        let vendors = try CSVTable(parsing: "vendor_id,name,legal_rep_id,shareholder_ids\nV1,公司,P2,\nV2,公司2,Z,R1;Q\n")
+        let t = try ReferenceTables(people: people, vendors: vendors, referencePrices: nil, villageLimits: nil)
+        let v = VillageCode("330521101202")!
+        #expect(t.cadreLink(Fingerprint("C1"), village: v)?.kind == .cadre)
+        #expect(t.cadreLink(Fingerprint("R1"), village: v)?.kind == .relative)
+        #expect(t.cadreLink(Fingerprint("P2"), village: v)?.kind == .relative)
+        #expect(t.cadreLink(Fingerprint("V1"), village: v)?.kind == .vendorLegalRep)
+        #expect(t.cadreLink(Fingerprint("V2"), village: v)?.kind == .vendorShareholder)
+        #expect(t.cadreLink(Fingerprint("C9"), village: v) == nil)
+        #expect(t.cadreLink(Fingerprint("C9"), village: VillageCode("330521101203")!)?.kind == .cadre)
+    }
+
+    @Test func villageLimitsDefaultAndBadRows() throws {
+        let l = try CSVTable(parsing: "village,approval_limit,decision_limit\n330521101204,5000,30000.00\n")
+        let t = try ReferenceTables(people: nil, vendors: nil, referencePrices: nil, villageLimits: l)
+        #expect(t.approvalLimit(VillageCode("330521101204")!) == 500_000)
+        #expect(t.decisionLimit(VillageCode("330521101204")!) == 3_000_000)
+        #expect(t.approvalLimit(VillageCode("330521101299")!) == 1_000_000)
+        let bad = try CSVTable(parsing: "village,approval_limit,decision_limit\n3305,5000,30000\n")
+        #expect(throws: ReferenceTables.LoadError.self) { try ReferenceTables(people: nil, vendors: nil, referencePrices: nil, villageLimits: bad) }
+        let badRole = try CSVTable(parsing: "person_id,name,village,role,relatives\nA,x,330521101204,Secretary,\n")
+        #expect(throws: ReferenceTables.LoadError.self) { try ReferenceTables(people: badRole, vendors: nil, referencePrices: nil, villageLimits: nil) }
+    }
+}

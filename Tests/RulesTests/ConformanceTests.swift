@@ -1,0 +1,73 @@
+import EventModel
+import Foundation
+import Pipeline
+import RuleCompiler
+import Testing
+
+/// The conformance sample of ../shared/conformance: an independent
+/// implementation's exact alerts and dead letters.
+@Suite struct ConformanceTests {
+    static func expectedAlerts() throws -> Set<AlertIdentity> {
+        let csv = try CSVTable(parsing: String(contentsOfFile: RepoPaths.conformance + "/alerts_expected.csv", encoding: .utf8))
+        return Set(csv.rows.map { AlertIdentity(ruleID: $0[0], anchorEventID: $0[1]) })
+    }
+
+    static func replay(_ ledger: String) throws -> (MemorySink, ReplaySummary) {
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
+        let sink = MemorySink()
+        let summary = try Replay(ruleSet: rs, tables: tables).run(ledgers: [RepoPaths.conformance + "/" + ledger], sink: sink)
+        return (sink, summary)
+    }
+
+    @Test func cleanLedgerGivesExactlyTheExpectedAlerts() throws {
+        let (sink, summary) = try Self.replay("events.jsonl.gz")
+        let got = sink.alerts.map(\.identity)
+        #expect(Set(got).count == got.count, "an alert was emitted twice")
+        let expected = try Self.expectedAlerts()
+        #expect(expected.count == 143)
+        #expect(Set(got).subtracting(expected).isEmpty, "unexpected: \(Set(got).subtracting(expected).sorted())")
+        #expect(expected.subtracting(got).isEmpty, "missing: \(expected.subtracting(got).sorted())")
+        #expect(summary.duplicates == 71)
+        #expect(summary.deadLetters == 0)
+    }
+
+    @Test func malformedLedgerGivesTheSameAlertsAndExactlyTheListedDeadLetters() throws {
+        let (sink, _) = try Self.replay("events_malformed.jsonl.gz")
+        #expect(Set(sink.alerts.map(\.identity)) == (try Self.expectedAlerts()))
+        let csv = try CSVTable(parsing: String(contentsOfFile: RepoPaths.conformance + "/dead_letters_expected.csv", encoding: .utf8))
+        let expected = Dictionary(uniqueKeysWithValues: csv.rows.map { (Int64($0[0])!, $0[1]) })
+        let got = Dictionary(uniqueKeysWithValues: sink.deadLetters.map { ($0.source.position, $0.kind) })
+        #expect(Set(got.keys) == Set(expected.keys))
+        // The kinds are ours to name; they happen to use the sample's words.
+        for (line, kind) in expected { #expect(got[line] == kind, "line \(line)") }
+        for d in sink.deadLetters { #expect(!d.raw.isEmpty && !d.reason.isEmpty) }
+    }
+
+    @Test func engineeredBoundaryCasesBehave() throws {
+        let (sink, _) = try Self.replay("events.jsonl.gz")
+        let got = Set(sink.alerts.map(\.identity))
+        let csv = try CSVTable(parsing: String(contentsOfFile: RepoPaths.conformance + "/engineered_cases.csv", encoding: .utf8))
+        #expect(csv.rows.count > 0)
+        for row in csv.rows {
+            let id = AlertIdentity(ruleID: row[0], anchorEventID: row[1])
+            if row[2] == "fire" { #expect(got.contains(id), "\(row[3]): \(id)") } else { #expect(!got.contains(id), "\(row[3]): \(id)") }
+        }
+    }
+
+    @Test func alertsCarryEvidenceFiguresAndSummaries() throws {
+        let (sink, _) = try Self.replay("events.jsonl.gz")
+        for a in sink.alerts {
+            #expect(a.evidenceEventIDs.contains(a.anchorEventID), "\(a.identity)")
+            #expect(a.evidence.count == a.evidenceEventIDs.count)
+            #expect(a.firstEvidenceAt <= a.lastEvidenceAt)
+            #expect(!a.summaryZH.isEmpty && !a.summaryEN.isEmpty)
+            #expect(!a.summaryZH.contains("{"), "\(a.summaryZH)")
+        }
+        let split = try #require(sink.alerts.first { $0.ruleID == "split-payments" })
+        #expect(split.evidenceEventIDs.count >= 3)
+        #expect(split.figures.contains { $0.name == "count" })
+        #expect(split.figures.contains { $0.name == "approval_limit" })
+        #expect(split.key.hasPrefix("village=\(split.village.description), payee_id="))
+    }
+}

@@ -33,7 +33,7 @@ let package = Package(
         // MARK: adapters
         .target(name: "AlertStore", dependencies: ["EventModel", "CLibPQ",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka",
+        .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka", "CZlib",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "AlertStore", "KafkaIngest",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),

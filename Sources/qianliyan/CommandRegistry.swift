@@ -4,5 +4,7 @@ import ArgumentParser
 enum CommandRegistry {
     static let all: [ParsableCommand.Type] = [
         RulesCommand.self,
+        KafkaCommand.self,
+        ProduceCommand.self,
     ]
 }

@@ -18,8 +18,13 @@ public struct Event: Sendable {
 
     public init(id: String, type: EventType, time: Instant, village: VillageCode,
                 fields: InlineArray<13, FieldValue> = InlineArray(repeating: .absent), raw: [UInt8]) {
+        self.init(id: id, idKey: Fingerprint(id), type: type, time: time, village: village, fields: fields, raw: raw)
+    }
+
+    public init(id: String, idKey: Fingerprint, type: EventType, time: Instant, village: VillageCode,
+                fields: InlineArray<13, FieldValue>, raw: [UInt8]) {
         self.id = id
-        self.idKey = Fingerprint(id)
+        self.idKey = idKey
         self.type = type
         self.time = time
         self.village = village

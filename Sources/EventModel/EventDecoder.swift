@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Decodes one JSON object (a ledger line or a Kafka message) into a
 /// validated `Event`, or says precisely why it breaks the contract.
 ///
@@ -55,159 +59,148 @@ public struct EventDecoder: Sendable {
 
     // MARK: - validation of the members
 
-    private func build(_ m: MemberTable, base: UnsafePointer<UInt8>, buf: UnsafeBufferPointer<UInt8>) -> Outcome {
+    private func build(_ m: borrowing MemberTable, base: UnsafePointer<UInt8>, buf: UnsafeBufferPointer<UInt8>) -> Outcome {
         // event_id
-        let idM: Member
-        switch requireMember(m, KeyIndex.eventID, "event_id") {
-        case .failure(let e): return .invalid(e)
-        case .success(let v): idM = v
-        }
+        guard m.has(KeyIndex.eventID) else { return .invalid(DecodeError(.missingField, field: "event_id", "required field is missing")) }
+        let idM = m[KeyIndex.eventID]
+        if idM.kind == .null { return .invalid(DecodeError(.nullRequired, field: "event_id", "required field is null")) }
         guard idM.kind == .string else { return .invalid(wrongType("event_id", idM, expected: "a string")) }
-        let idBytes = stringBytes(idM, base)
-        guard idBytes.count >= 1 && idBytes.count <= 64 else {
-            return .invalid(DecodeError(.badEventID, field: "event_id", "must be 1–64 characters, got \(idBytes.count)"))
+        var idText = ""
+        var idKey = Fingerprint.zero
+        let idProblem: DecodeError? = withString(idM, base) { id in
+            guard id.count >= 1 && id.count <= 64 else {
+                return DecodeError(.badEventID, field: "event_id", "must be 1–64 characters, got \(id.count)")
+            }
+            for c in id where !EventDecoder.isIDChar(c) {
+                return DecodeError(.badEventID, field: "event_id", "contains a character outside A-Za-z0-9._:-")
+            }
+            idText = String(decoding: id, as: UTF8.self)
+            idKey = Fingerprint(bytes: id)
+            return nil
         }
-        for c in idBytes where !EventDecoder.isIDChar(c) {
-            return .invalid(DecodeError(.badEventID, field: "event_id", "contains a character outside A-Za-z0-9._:-"))
-        }
+        if let e = idProblem { return .invalid(e) }
         // type
-        let typeM: Member
-        switch requireMember(m, KeyIndex.type, "type") {
-        case .failure(let e): return .invalid(e)
-        case .success(let v): typeM = v
-        }
+        guard m.has(KeyIndex.type) else { return .invalid(DecodeError(.missingField, field: "type", "required field is missing")) }
+        let typeM = m[KeyIndex.type]
+        if typeM.kind == .null { return .invalid(DecodeError(.nullRequired, field: "type", "required field is null")) }
         guard typeM.kind == .string else { return .invalid(wrongType("type", typeM, expected: "a string")) }
-        guard let type = EventDecoder.eventType(stringBytes(typeM, base)) else {
-            return .invalid(DecodeError(.unknownType, field: "type", "'\(EventDecoder.printable(stringBytes(typeM, base)))' is not an event type of the contract"))
+        guard let type = withString(typeM, base, EventDecoder.eventType) else {
+            let shown = withString(typeM, base) { EventDecoder.printable($0) }
+            return .invalid(DecodeError(.unknownType, field: "type", "'\(shown)' is not an event type of the contract"))
         }
         // occurred_at
-        let timeM: Member
-        switch requireMember(m, KeyIndex.occurredAt, "occurred_at") {
-        case .failure(let e): return .invalid(e)
-        case .success(let v): timeM = v
-        }
+        guard m.has(KeyIndex.occurredAt) else { return .invalid(DecodeError(.missingField, field: "occurred_at", "required field is missing")) }
+        let timeM = m[KeyIndex.occurredAt]
+        if timeM.kind == .null { return .invalid(DecodeError(.nullRequired, field: "occurred_at", "required field is null")) }
         guard timeM.kind == .string else { return .invalid(wrongType("occurred_at", timeM, expected: "an RFC 3339 string")) }
         let time: Instant
-        switch Timestamp.parse(stringBytes(timeM, base)) {
+        switch withString(timeM, base, Timestamp.parse) {
         case .success(let t): time = t
         case .failure(let why): return .invalid(DecodeError(.badTimestamp, field: "occurred_at", why.detail))
         }
         // village
-        let villageM: Member
-        switch requireMember(m, KeyIndex.village, "village") {
-        case .failure(let e): return .invalid(e)
-        case .success(let v): villageM = v
-        }
+        guard m.has(KeyIndex.village) else { return .invalid(DecodeError(.missingField, field: "village", "required field is missing")) }
+        let villageM = m[KeyIndex.village]
+        if villageM.kind == .null { return .invalid(DecodeError(.nullRequired, field: "village", "required field is null")) }
         guard villageM.kind == .string else { return .invalid(wrongType("village", villageM, expected: "a string of 12 digits")) }
-        let vb = stringBytes(villageM, base)
-        guard vb.count == 12, vb.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            return .invalid(DecodeError(.badVillage, field: "village", "must be exactly 12 digits"))
+        let vcode: UInt64? = withString(villageM, base) { vb in
+            guard vb.count == 12 else { return nil }
+            var v: UInt64 = 0
+            for c in vb {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + UInt64(c - 48)
+            }
+            return v
         }
-        var vcode: UInt64 = 0
-        for c in vb { vcode = vcode * 10 + UInt64(c - 48) }
+        guard let vcode else { return .invalid(DecodeError(.badVillage, field: "village", "must be exactly 12 digits")) }
 
         // type-specific fields
         var fields = InlineArray<13, FieldValue>(repeating: .absent)
-        for (slot, spec) in type.fields.enumerated() {
-            let name = spec.field.name
-            let k = KeyIndex.field(spec.field)
-            guard m.has(k) else {
-                if spec.required { return .invalid(DecodeError(.missingField, field: name, "required field is missing")) }
+        let plan = FieldPlan.plans[Int(type.rawValue)]
+        for slot in plan.indices {
+            let f = plan[slot]
+            guard m.has(f.key) else {
+                if f.required { return .invalid(DecodeError(.missingField, field: f.spec.field.name, "required field is missing")) }
                 continue
             }
-            let v = m[k]
+            let v = m[f.key]
             if v.kind == .null {
-                if spec.required { return .invalid(DecodeError(.nullRequired, field: name, "required field is null")) }
+                if f.required { return .invalid(DecodeError(.nullRequired, field: f.spec.field.name, "required field is null")) }
                 continue
             }
-            switch convert(spec, v, base) {
-            case .success(let fv):
-                if fv.tag == .string && !spec.required && spec.field.emptyMeansAbsent && v.end == v.start {
-                    continue // an optional id that is the empty string counts as absent
-                }
-                fields[slot] = fv
-            case .failure(let e):
-                return .invalid(e)
+            if f.emptyMeansAbsent && v.kind == .string && v.end == v.start { continue }
+            switch convert(f, v, base) {
+            case .success(let fv): fields[slot] = fv
+            case .failure(let e): return .invalid(e)
             }
         }
-        let id = String(decoding: idBytes, as: UTF8.self)
-        let raw = Array(buf)
-        var ev = Event(id: id, type: type, time: time, village: VillageCode(value: vcode), fields: fields, raw: raw)
-        ev.idKey = idBytes.withUnsafeBufferPointer { Fingerprint(bytes: $0) }
+        var ev = Event(id: idText, idKey: idKey, type: type, time: time, village: VillageCode(value: vcode), fields: fields, raw: Array(buf))
+        _ = ev.type
         return .event(ev)
-    }
-
-    private func requireMember(_ m: MemberTable, _ k: Int, _ name: String) -> Result<Member, DecodeError> {
-        guard m.has(k) else { return .failure(DecodeError(.missingField, field: name, "required field is missing")) }
-        let v = m[k]
-        if v.kind == .null { return .failure(DecodeError(.nullRequired, field: name, "required field is null")) }
-        return .success(v)
     }
 
     private func wrongType(_ name: String, _ v: Member, expected: String) -> DecodeError {
         DecodeError(.wrongType, field: name, "expected \(expected), got \(v.kind.jsonName)")
     }
 
-    private func convert(_ spec: FieldSpec, _ v: Member, _ base: UnsafePointer<UInt8>) -> Result<FieldValue, DecodeError> {
-        let name = spec.field.name
-        switch spec.field.kind {
+    /// Runs `body` over a string member's unescaped bytes, copying only when it has escapes.
+    @inline(__always)
+    func withString<R>(_ v: Member, _ base: UnsafePointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let span = UnsafeBufferPointer(start: base + Int(v.start), count: Int(v.end - v.start))
+        if !v.hasEscape { return body(span) }
+        return JSONScanner.unescape(span).withUnsafeBufferPointer(body)
+    }
+
+    private func convert(_ f: FieldPlan, _ v: Member, _ base: UnsafePointer<UInt8>) -> Result<FieldValue, DecodeError> {
+        switch f.spec.field.kind {
         case .string:
-            guard v.kind == .string else { return .failure(wrongType(name, v, expected: "a string")) }
-            if v.hasEscape {
-                let bytes = stringBytes(v, base)
-                return .success(.string(bytes.withUnsafeBufferPointer { Fingerprint(bytes: $0) }))
-            }
-            return .success(.string(Fingerprint(base: base + Int(v.start), count: Int(v.end - v.start))))
+            guard v.kind == .string else { return .failure(wrongType(f.spec.field.name, v, expected: "a string")) }
+            return .success(.string(withString(v, base) { Fingerprint(bytes: $0) }))
         case .money:
             let r: Result<Int64, MoneyParseError>
             if v.kind == .number {
                 r = Money.parseNumber(UnsafeBufferPointer(start: base + Int(v.start), count: Int(v.end - v.start)))
             } else if v.kind == .string {
-                r = stringBytes(v, base).withUnsafeBufferPointer { Money.parseString($0) }
+                r = withString(v, base, Money.parseString)
             } else {
-                return .failure(wrongType(name, v, expected: "a number or a decimal string"))
+                return .failure(wrongType(f.spec.field.name, v, expected: "a number or a decimal string"))
             }
             switch r {
             case .success(let fen): return .success(.money(fen: fen))
-            case .failure(let e): return .failure(DecodeError(.badAmount, field: name, e.detail))
+            case .failure(let e): return .failure(DecodeError(.badAmount, field: f.spec.field.name, e.detail))
             }
         case .number:
-            guard v.kind == .number else { return .failure(wrongType(name, v, expected: "a JSON number")) }
+            guard v.kind == .number else { return .failure(wrongType(f.spec.field.name, v, expected: "a JSON number")) }
             switch DecimalNumber.parseMicros(UnsafeBufferPointer(start: base + Int(v.start), count: Int(v.end - v.start))) {
             case .some(let micros): return .success(.number(micros: micros))
-            case .none: return .failure(DecodeError(.badNumber, field: name, "number out of the supported range (±9×10¹²)"))
+            case .none: return .failure(DecodeError(.badNumber, field: f.spec.field.name, "number out of the supported range (±9×10¹²)"))
             }
         case .date:
-            guard v.kind == .string else { return .failure(wrongType(name, v, expected: "a YYYY-MM-DD string")) }
-            guard let d = Timestamp.parseDate(stringBytes(v, base)) else {
-                return .failure(DecodeError(.badDate, field: name, "not a valid YYYY-MM-DD date"))
+            guard v.kind == .string else { return .failure(wrongType(f.spec.field.name, v, expected: "a YYYY-MM-DD string")) }
+            guard let d = withString(v, base, Timestamp.parseDate) else {
+                return .failure(DecodeError(.badDate, field: f.spec.field.name, "not a valid YYYY-MM-DD date"))
             }
             return .success(.date(day: d))
         case .month:
-            guard v.kind == .string else { return .failure(wrongType(name, v, expected: "a YYYY-MM string")) }
-            guard let mo = Timestamp.parseMonth(stringBytes(v, base)) else {
-                return .failure(DecodeError(.badDate, field: name, "not a valid YYYY-MM month"))
+            guard v.kind == .string else { return .failure(wrongType(f.spec.field.name, v, expected: "a YYYY-MM string")) }
+            guard let mo = withString(v, base, Timestamp.parseMonth) else {
+                return .failure(DecodeError(.badDate, field: f.spec.field.name, "not a valid YYYY-MM month"))
             }
             return .success(.month(mo))
         case .enumeration:
-            guard v.kind == .string else { return .failure(wrongType(name, v, expected: "a string")) }
-            let s = stringBytes(v, base)
-            for (i, a) in spec.allowed.enumerated() where a.utf8.elementsEqual(s) {
-                return .success(.enumeration(i))
+            guard v.kind == .string else { return .failure(wrongType(f.spec.field.name, v, expected: "a string")) }
+            let idx: Int? = withString(v, base) { s in
+                for (i, a) in f.allowed.enumerated() where a.count == s.count && memcmp(a, s.baseAddress!, s.count) == 0 { return i }
+                return nil
             }
-            return .failure(DecodeError(.badEnum, field: name, "'\(EventDecoder.printable(s))' is not one of \(spec.allowed.joined(separator: ", "))"))
+            if let idx { return .success(.enumeration(idx)) }
+            let shown = withString(v, base) { EventDecoder.printable($0) }
+            return .failure(DecodeError(.badEnum, field: f.spec.field.name, "'\(shown)' is not one of \(f.spec.allowed.joined(separator: ", "))"))
         case .stringList:
-            guard v.kind == .array, v.allStrings else { return .failure(wrongType(name, v, expected: "an array of strings")) }
+            guard v.kind == .array, v.allStrings else { return .failure(wrongType(f.spec.field.name, v, expected: "an array of strings")) }
             let fp = Fingerprint(base: base + Int(v.start), count: Int(v.end - v.start))
             return .success(FieldValue(tag: .stringList, a: Int64(v.count), b: fp.lo))
         }
-    }
-
-    /// The string's content, unescaped.
-    func stringBytes(_ v: Member, _ base: UnsafePointer<UInt8>) -> [UInt8] {
-        let span = UnsafeBufferPointer(start: base + Int(v.start), count: Int(v.end - v.start))
-        if !v.hasEscape { return Array(span) }
-        return JSONScanner.unescape(span)
     }
 
     @inlinable
@@ -217,13 +210,14 @@ public struct EventDecoder: Sendable {
 
     static let typeNames: [([UInt8], EventType)] = EventType.allCases.map { (Array($0.name.utf8), $0) }
 
-    static func eventType(_ s: [UInt8]) -> EventType? {
-        for (n, t) in typeNames where n == s { return t }
+    static func eventType(_ s: UnsafeBufferPointer<UInt8>) -> EventType? {
+        guard let p = s.baseAddress else { return nil }
+        for (n, t) in typeNames where n.count == s.count && memcmp(n, p, s.count) == 0 { return t }
         return nil
     }
 
     /// A short, printable rendering of a value for error messages.
-    static func printable(_ s: [UInt8]) -> String {
+    static func printable(_ s: UnsafeBufferPointer<UInt8>) -> String {
         let t = String(decoding: s.prefix(40), as: UTF8.self)
         return s.count > 40 ? t + "…" : t
     }
@@ -309,6 +303,22 @@ enum KeyIndex {
             if e.2 < 0 { return -1 }
             if e.0 == w0 && e.1 == w1 && Int(e.3) == len { return Int(e.2) }
             h = (h + 1) & 255
+        }
+    }
+}
+
+/// Per event type, what to do with each field, without strings on the hot path.
+struct FieldPlan {
+    let spec: FieldSpec
+    let key: Int
+    let required: Bool
+    let emptyMeansAbsent: Bool
+    let allowed: [[UInt8]]
+
+    static let plans: [[FieldPlan]] = EventType.allCases.map { t in
+        t.fields.map { s in
+            FieldPlan(spec: s, key: KeyIndex.field(s.field), required: s.required,
+                      emptyMeansAbsent: !s.required && s.field.emptyMeansAbsent, allowed: s.allowed.map { Array($0.utf8) })
         }
     }
 }

@@ -163,7 +163,14 @@ struct JSONScanner {
     @inline(__always)
     mutating func scanString(escaped: inout Bool) -> Bool {
         i += 1
-        while i < n {
+        while true {
+            // Skip 8 plain bytes at a time: none is '"', '\\', a control character or non-ASCII.
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                if JSONScanner.hasSpecialByte(w) { break }
+                i += 8
+            }
+            guard i < n else { return fail("unterminated string") }
             let c = p[i]
             if c == UInt8(ascii: "\"") { i += 1; return true }
             if c == UInt8(ascii: "\\") {
@@ -187,7 +194,19 @@ struct JSONScanner {
             if c < 0x80 { i += 1; continue }
             guard validateUTF8Sequence() else { return fail("invalid UTF-8") }
         }
-        return fail("unterminated string")
+    }
+
+    /// True when some byte of `w` is '"' (0x22), '\\' (0x5C), below 0x20, or 0x80 and above.
+    @inline(__always)
+    static func hasSpecialByte(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22)
+        let slash = w ^ (ones &* 0x5C)
+        let zq = (quote &- ones) & ~quote
+        let zs = (slash &- ones) & ~slash
+        let ctrl = w &- (ones &* 0x20) // borrows into the high bit of bytes < 0x20
+        return ((zq | zs | ctrl | w) & high) != 0
     }
 
     /// Validates one multi-byte UTF-8 sequence at `i` and advances past it.

@@ -6,6 +6,10 @@ public enum Timestamp {
     /// an offset always present, no 24:00 and no leap second. Fractions are
     /// kept to the microsecond (further digits are truncated).
     public static func parse(_ b: [UInt8]) -> Result<Instant, ParseError> {
+        b.withUnsafeBufferPointer { parse($0) }
+    }
+
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Result<Instant, ParseError> {
         func err(_ s: String) -> Result<Instant, ParseError> { .failure(ParseError(detail: s)) }
         let n = b.count
         guard n >= 20 else { return err("not an RFC 3339 timestamp with offset") }
@@ -63,7 +67,9 @@ public enum Timestamp {
     public static func parse(_ s: String) -> Result<Instant, ParseError> { parse(Array(s.utf8)) }
 
     /// `YYYY-MM-DD` → day number, nil when malformed or not a calendar date.
-    public static func parseDate(_ b: [UInt8]) -> Int64? {
+    public static func parseDate(_ b: [UInt8]) -> Int64? { b.withUnsafeBufferPointer { parseDate($0) } }
+
+    public static func parseDate(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
         guard let y = digits(b, 0, 4), let m = digits(b, 5, 2), let d = digits(b, 8, 2) else { return nil }
         guard y >= 1, m >= 1 && m <= 12, d >= 1 && d <= CivilDate.daysIn(year: y, month: m) else { return nil }
@@ -73,7 +79,9 @@ public enum Timestamp {
     public static func parseDate(_ s: String) -> Int64? { parseDate(Array(s.utf8)) }
 
     /// `YYYY-MM` → month number (year × 12 + month − 1).
-    public static func parseMonth(_ b: [UInt8]) -> Int64? {
+    public static func parseMonth(_ b: [UInt8]) -> Int64? { b.withUnsafeBufferPointer { parseMonth($0) } }
+
+    public static func parseMonth(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count == 7, b[4] == UInt8(ascii: "-") else { return nil }
         guard let y = digits(b, 0, 4), let m = digits(b, 5, 2), y >= 1, m >= 1 && m <= 12 else { return nil }
         return Int64(y) * 12 + Int64(m - 1)
@@ -81,7 +89,7 @@ public enum Timestamp {
 
     public static func parseMonth(_ s: String) -> Int64? { parseMonth(Array(s.utf8)) }
 
-    static func digits(_ b: [UInt8], _ at: Int, _ k: Int) -> Int? {
+    static func digits(_ b: UnsafeBufferPointer<UInt8>, _ at: Int, _ k: Int) -> Int? {
         var v = 0
         for j in at..<(at + k) {
             let c = b[j]

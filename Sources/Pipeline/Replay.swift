@@ -32,6 +32,9 @@ public struct ReplaySummary: Sendable {
     public var bytesRead: Int64 = 0
     public var seconds: Double = 0
     public var spilledRuns = 0
+    /// Seconds spent reading and decoding, and ordering and evaluating.
+    public var readSeconds: Double = 0
+    public var evaluateSeconds: Double = 0
     public var alerts: Int { alertsByRule.values.reduce(0, +) }
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
 }
@@ -109,6 +112,7 @@ public final class Replay {
         summary.bytesRead = bytesBefore
         if !dead.isEmpty { try sink.write(alerts: [], deadLetters: dead) }
 
+        summary.readSeconds = Date().timeIntervalSince(start)
         let engine = Engine(ruleSet: ruleSet, tables: tables)
         var processed = 0
         var alertCount = 0
@@ -127,6 +131,7 @@ public final class Replay {
         if processed > 0 { engine.finish(lastEventTime: engine.lastEventTime) }
         try flush(engine, sink, &summary, &alertCount)
         summary.seconds = Date().timeIntervalSince(start)
+        summary.evaluateSeconds = summary.seconds - summary.readSeconds
         return summary
     }
 

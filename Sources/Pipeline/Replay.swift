@@ -31,15 +31,15 @@ public struct ReplaySummary: Sendable {
     public var alertsByRule: [String: Int] = [:]
     public var bytesRead: Int64 = 0
     public var seconds: Double = 0
+    /// "single pass" when the ledger's disorder stayed within the reorder
+    /// window, "sorted" when the whole ledger had to be sorted first.
+    public var mode = "single pass"
     public var spilledRuns = 0
-    /// Seconds spent reading and decoding, and ordering and evaluating.
-    public var readSeconds: Double = 0
-    public var evaluateSeconds: Double = 0
     public var alerts: Int { alertsByRule.values.reduce(0, +) }
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
 }
 
-/// Progress callbacks for long replays.
+/// Progress of a long replay.
 public struct ReplayProgress: Sendable {
     public var phase: String
     public var bytesRead: Int64
@@ -51,16 +51,30 @@ public struct ReplayProgress: Sendable {
 
 /// Runs whole ledgers through compiled rules: read → decode → deduplicate
 /// (first valid copy in file order) → total order → engine → sink.
-public final class Replay {
+///
+/// Ledgers are mostly in time order, so a replay first tries one pass: a
+/// reader thread decodes while the engine thread puts events in order with a
+/// reorder buffer and evaluates them. If an event arrives earlier than
+/// events already evaluated (disorder beyond `reorderWindow`), that pass is
+/// abandoned and the ledger is sorted first (in runs spilled to disk when
+/// large). Nothing reaches the sink before the pass that counts is complete,
+/// so both ways give the same alerts.
+public final class Replay: @unchecked Sendable {
     public let ruleSet: CompiledRuleSet
     public let tables: ReferenceTables
     public var decoder = EventDecoder()
     /// Alerts and dead letters are handed to the sink in batches of this size.
     public var batchSize = 5_000
-    /// Events held in memory before a sorted run is spilled to disk.
-    public var runCapacity = 2_000_000
+    /// How far back in event time the single pass waits for stragglers.
+    public var reorderWindow: Int64 = 2 * TimeUnit.day
+    /// Most events the reorder buffer holds before it releases the earliest anyway.
+    public var maxBuffered = 1_000_000
+    /// Events held in memory per sorted run (sorted path).
+    public var runCapacity = 500_000
     /// Folder for spilled runs (default: the system temporary folder).
     public var spillDirectory: String? = nil
+    /// Skip the single pass and sort the ledger first.
+    public var alwaysSort = false
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
 
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
@@ -68,78 +82,184 @@ public final class Replay {
         self.tables = tables
     }
 
+    /// What the reading side found, besides events.
+    struct ReadResult {
+        var summary = ReplaySummary()
+        var dead: [DeadLetter] = []
+        var error: Error?
+    }
+
     public func run(ledgers: [String], sink: ReplaySink) throws -> ReplaySummary {
         let start = Date()
-        var summary = ReplaySummary()
-        var dedupe = Deduplicator()
-        let sorter = EventSorter(runCapacity: runCapacity, spillDirectory: spillDirectory, decoder: decoder)
-        var dead: [DeadLetter] = []
         let totalBytes = ledgers.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
-        var bytesBefore: Int64 = 0
-        for path in ledgers {
-            let reader = try LedgerReader(path: path)
-            summary.files += 1
-            let sourceName = URL(fileURLWithPath: path).standardizedFileURL.path
-            try reader.forEachLine { line, n in
-                summary.lines += 1
-                switch decoder.decode(line) {
-                case .blank:
-                    summary.blankLines += 1
-                case .invalid(let err):
-                    summary.deadLetters += 1
-                    summary.deadLettersByKind[err.kind.rawValue, default: 0] += 1
-                    dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
-                    if dead.count >= batchSize {
-                        try sink.write(alerts: [], deadLetters: dead)
-                        dead.removeAll(keepingCapacity: true)
-                    }
-                case .event(let e):
-                    if dedupe.firstSighting(of: e) {
-                        try sorter.add(e)
-                        summary.events += 1
-                    } else {
-                        summary.duplicates += 1
-                    }
-                }
-                if summary.lines & 0xFFFF == 0, let p = progress {
-                    p(ReplayProgress(phase: "reading", bytesRead: bytesBefore + reader.bytesRead, bytesTotal: totalBytes,
-                                     lines: summary.lines, events: summary.events, alerts: 0))
-                }
-                return true
-            }
-            bytesBefore += reader.bytesRead
+        var outcome: (ReadResult, [Alert])? = nil
+        if !alwaysSort { outcome = try singlePass(ledgers, totalBytes) }
+        if outcome == nil { outcome = try sortedPass(ledgers, totalBytes) }
+        var (read, alerts) = outcome!
+        // Write: dead letters, then alerts, in batches.
+        var i = 0
+        while i < read.dead.count {
+            try sink.write(alerts: [], deadLetters: Array(read.dead[i..<min(i + batchSize, read.dead.count)]))
+            i += batchSize
         }
-        summary.bytesRead = bytesBefore
-        if !dead.isEmpty { try sink.write(alerts: [], deadLetters: dead) }
+        i = 0
+        while i < alerts.count {
+            try sink.write(alerts: Array(alerts[i..<min(i + batchSize, alerts.count)]), deadLetters: [])
+            i += batchSize
+        }
+        for a in alerts { read.summary.alertsByRule[a.ruleID, default: 0] += 1 }
+        read.summary.seconds = Date().timeIntervalSince(start)
+        return read.summary
+    }
 
-        summary.readSeconds = Date().timeIntervalSince(start)
+    // MARK: reading
+
+    /// Reads every ledger line, decodes it and keeps the first valid copy of
+    /// each event id; hands events out in batches. Stops early when `emit` returns false.
+    func read(_ ledgers: [String], _ totalBytes: Int64, emit: ([Event]) -> Bool) -> ReadResult {
+        var r = ReadResult()
+        var dedupe = Deduplicator()
+        var batch: [Event] = []
+        batch.reserveCapacity(1024)
+        var bytesBefore: Int64 = 0
+        var stopped = false
+        do {
+            for path in ledgers where !stopped {
+                let reader = try LedgerReader(path: path)
+                r.summary.files += 1
+                let sourceName = URL(fileURLWithPath: path).standardizedFileURL.path
+                try reader.forEachLine { line, n in
+                    r.summary.lines += 1
+                    switch decoder.decode(line) {
+                    case .blank:
+                        r.summary.blankLines += 1
+                    case .invalid(let err):
+                        r.summary.deadLetters += 1
+                        r.summary.deadLettersByKind[err.kind.rawValue, default: 0] += 1
+                        r.dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
+                    case .event(let e):
+                        if dedupe.firstSighting(of: e) {
+                            batch.append(e)
+                            r.summary.events += 1
+                            if batch.count == 1024 {
+                                if !emit(batch) { stopped = true; return false }
+                                batch.removeAll(keepingCapacity: true)
+                            }
+                        } else {
+                            r.summary.duplicates += 1
+                        }
+                    }
+                    if r.summary.lines & 0xFFFF == 0, let p = progress {
+                        p(ReplayProgress(phase: "reading", bytesRead: bytesBefore + reader.bytesRead, bytesTotal: totalBytes,
+                                         lines: r.summary.lines, events: r.summary.events, alerts: 0))
+                    }
+                    return true
+                }
+                bytesBefore += reader.bytesRead
+            }
+            if !stopped && !batch.isEmpty { _ = emit(batch) }
+        } catch {
+            r.error = error
+        }
+        r.summary.bytesRead = bytesBefore
+        return r
+    }
+
+    // MARK: single pass
+
+    /// Decoding on a reader thread, ordering and evaluation here. nil when the
+    /// ledger's disorder exceeded the reorder window.
+    func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert])? {
+        let queue = BlockingQueue<[Event]>(capacity: 64)
+        let result = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread { [self] in
+            let r = self.read(ledgers, totalBytes) { queue.put($0) }
+            result.set(r)
+            queue.close()
+            done.signal()
+        }
+        reader.stackSize = 8 << 20
+        reader.start()
+
+        let engine = Engine(ruleSet: ruleSet, tables: tables)
+        var buffer = ReorderBuffer()
+        var lastTime: Instant = .min
+        var lastID = ""
+        var disordered = false
+        var processed = 0
+        func evaluate(_ e: Event) {
+            lastTime = e.time
+            lastID = e.id
+            engine.process(e)
+            processed += 1
+            if processed & 0xFFFF == 0, let p = progress {
+                p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: processed, alerts: engine.alerts.count))
+            }
+        }
+        outer: while let batch = queue.take() {
+            for e in batch {
+                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
+                    disordered = true
+                    break outer
+                }
+                buffer.insert(e)
+            }
+            buffer.release(before: buffer.maxTime - reorderWindow, evaluate)
+            while buffer.count > maxBuffered, let e = buffer.releaseOne() { evaluate(e) }
+        }
+        if disordered {
+            queue.close()
+            while queue.take() != nil {}
+        }
+        done.wait()
+        let r = result.get()!
+        if let err = r.error { throw err }
+        if disordered { return nil }
+        buffer.drain(evaluate)
+        if processed > 0 { engine.finish(lastEventTime: engine.lastEventTime) }
+        var read = r
+        read.summary.mode = "single pass"
+        return (read, engine.alerts)
+    }
+
+    // MARK: sorted pass
+
+    func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert]) {
+        let sorter = EventSorter(runCapacity: runCapacity, spillDirectory: spillDirectory, decoder: decoder)
+        var sortError: Error? = nil
+        var r = read(ledgers, totalBytes) { batch in
+            do {
+                for e in batch { try sorter.add(e) }
+                return true
+            } catch {
+                sortError = error
+                return false
+            }
+        }
+        if let e = r.error ?? sortError { throw e }
         let engine = Engine(ruleSet: ruleSet, tables: tables)
         var processed = 0
-        var alertCount = 0
         try sorter.drain { e in
             engine.process(e)
             processed += 1
-            if engine.alerts.count >= batchSize {
-                try flush(engine, sink, &summary, &alertCount)
-            }
             if processed & 0xFFFF == 0, let p = progress {
-                p(ReplayProgress(phase: "evaluating", bytesRead: bytesBefore, bytesTotal: totalBytes,
-                                 lines: summary.lines, events: processed, alerts: alertCount + engine.alerts.count))
+                p(ReplayProgress(phase: "evaluating (sorted)", bytesRead: totalBytes, bytesTotal: totalBytes, lines: r.summary.lines,
+                                 events: processed, alerts: engine.alerts.count))
             }
         }
-        summary.spilledRuns = sorter.spilledRuns
         if processed > 0 { engine.finish(lastEventTime: engine.lastEventTime) }
-        try flush(engine, sink, &summary, &alertCount)
-        summary.seconds = Date().timeIntervalSince(start)
-        summary.evaluateSeconds = summary.seconds - summary.readSeconds
-        return summary
+        r.summary.spilledRuns = sorter.spilledRuns
+        r.summary.mode = "sorted"
+        return (r, engine.alerts)
     }
+}
 
-    private func flush(_ engine: Engine, _ sink: ReplaySink, _ summary: inout ReplaySummary, _ count: inout Int) throws {
-        guard !engine.alerts.isEmpty else { return }
-        for a in engine.alerts { summary.alertsByRule[a.ruleID, default: 0] += 1 }
-        count += engine.alerts.count
-        try sink.write(alerts: engine.alerts, deadLetters: [])
-        engine.alerts.removeAll(keepingCapacity: true)
-    }
+/// Hands the reader thread's result to the engine thread.
+private final class ResultBox: @unchecked Sendable {
+    // `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value: Replay.ReadResult?
+    func set(_ r: Replay.ReadResult) { lock.lock(); value = r; lock.unlock() }
+    func get() -> Replay.ReadResult? { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -37,6 +37,6 @@ struct ReplayCommand: AsyncParsableCommand {
             for id in sink.alerts.map(\.identity).sorted() { print("\(id.ruleID),\(id.anchorEventID)") }
             for d in sink.deadLetters { FileHandle.standardError.write("dead letter \(d.source.name):\(d.source.position) \(d.reason)\n") }
         }
-        FileHandle.standardError.write("events \(summary.events), duplicates \(summary.duplicates), dead letters \(summary.deadLetters), alerts \(summary.alerts), \(String(format: "%.2f", summary.seconds)) s (read+decode \(String(format: "%.2f", summary.readSeconds)) s, order+evaluate \(String(format: "%.2f", summary.evaluateSeconds)) s)\n")
+        FileHandle.standardError.write("events \(summary.events), duplicates \(summary.duplicates), dead letters \(summary.deadLetters), alerts \(summary.alerts), \(String(format: "%.2f", summary.seconds)) s, \(summary.mode)\n")
     }
 }

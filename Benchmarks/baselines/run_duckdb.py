@@ -81,11 +81,14 @@ def main():
     con.execute("SET preserve_insertion_order = true")
     for stmt in duckdb.extract_statements(script):
         ts = time.perf_counter()
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         con.execute(stmt)
         if args.stages:
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
+            c = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
             code = [l for l in stmt.query.splitlines() if l.strip() and not l.lstrip().startswith("--")]
             first = " ".join(" ".join(code).split())[:70]
-            print(f"  {time.perf_counter() - ts:8.3f} s  {first}", file=sys.stderr)
+            print(f"  {time.perf_counter() - ts:8.3f} s wall {c:8.3f} s cpu  {first}", file=sys.stderr)
     rows = con.execute("SELECT DISTINCT rule_id, anchor_event_id FROM alerts").fetchall()
     # byte order of the UTF-8 encodings, independent of any collation
     rows.sort(key=lambda r: (r[0].encode(), r[1].encode()))

@@ -37,7 +37,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         // Touched only by callbacks on the polling thread (see KafkaClientContext).
         var rebalance: KafkaRebalanceHandler
         var pendingErrors: [KafkaError] = []
-        var rebalanceCount = 0
         /// Where each assigned partition started (the offsets passed to assign).
         var startOffsets: [TopicPartition: Int64] = [:]
         /// Partitions the worker paused (cleared when revoked).
@@ -52,6 +51,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private var handle: OpaquePointer?
     private let context: Context
     private var topicNames: [OpaquePointer: String] = [:]
+    private var lastTopic: (OpaquePointer, String)?
     /// The topics this consumer subscribed to.
     public let topics: [String]
     /// The consumer group.
@@ -129,7 +129,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     ) {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
         let assigned = TopicPartitionList.elements(of: partitions).map(\.0)
-        context.rebalanceCount += 1
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             let offsets = context.rebalance.onAssign(assigned)
@@ -210,9 +209,10 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     private func topicName(_ rkt: OpaquePointer?) -> String {
         guard let rkt else { return "" }
-        if let name = topicNames[rkt] { return name }
-        let name = String(cString: rd_kafka_topic_name(rkt))
+        if let last = lastTopic, last.0 == rkt { return last.1 }
+        let name = topicNames[rkt] ?? String(cString: rd_kafka_topic_name(rkt))
         topicNames[rkt] = name
+        lastTopic = (rkt, name)
         return name
     }
 

@@ -90,7 +90,7 @@ public struct LedgerPublisher {
     /// Publishes every line of `files`, in order (up to the shuffle), then
     /// flushes the producer.
     /// - Parameters:
-    ///   - shouldContinue: checked between lines; returning false stops early (then flushes).
+    ///   - shouldContinue: checked every 256 lines; returning false stops early (then flushes).
     ///   - progress: called every ``Options/progressInterval`` on this thread.
     /// - Returns: the final counts, delivery included.
     public func publish(
@@ -136,9 +136,11 @@ public struct LedgerPublisher {
             pace()
         }
 
+        var lines = 0
         fileLoop: for path in files {
             let reader = try LedgerLineReader(path: path)
-            while shouldContinue() {
+            while lines & 255 != 0 || shouldContinue() {
+                lines += 1
                 let more = try reader.nextLine { line throws(KafkaError) in
                     guard line.contains(where: { !Self.isWhitespace($0) }) else {
                         counts.blank += 1

@@ -49,6 +49,9 @@ struct ProduceCommand: ParsableCommand {
 
     func validate() throws {
         if ledgers.isEmpty { throw ValidationError("Give at least one ledger file.") }
+        for ledger in ledgers where access(ledger, R_OK) != 0 {
+            throw ValidationError("Cannot read ledger file '\(ledger)'.")
+        }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of events per second.") }
         if !(shuffleMinutes >= 0) || shuffleMinutes > 24 * 60 { throw ValidationError("--shuffle-minutes must be between 0 and 1440.") }
         _ = try parsedOptions()

@@ -4,7 +4,11 @@ import ArgumentParser
 enum CommandRegistry {
     static let all: [ParsableCommand.Type] = [
         RulesCommand.self,
+        ReplayCommand.self,
+        AlertsCommand.self,
+        DBCommand.self,
         KafkaCommand.self,
         ProduceCommand.self,
+        GenerateCommand.self,
     ]
 }

@@ -1,3 +1,4 @@
+import AlertStore
 import ArgumentParser
 import EventModel
 import Foundation
@@ -7,36 +8,158 @@ import RuleCompiler
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Replay historical ledgers (JSON Lines, plain or .gz) through the rules into PostgreSQL."
+        abstract: "Replay historical ledgers (JSON Lines, plain or .gz) through the rules into PostgreSQL.",
+        discussion: """
+        Every line is decoded and checked against the event contract; lines that break it go to
+        the dead_letters table with file, line and reason. Re-sent events (same event_id) count
+        once. Events are put into the total order (occurred_at, then event_id) — files may be in
+        any order — and run through the compiled rules; alerts go to the alerts table. Running the
+        same ledger again changes nothing: (rule_id, anchor_event_id) and dead letters are unique,
+        and an analyst's status, assignee and disposition are never overwritten.
+
+        Examples:
+          qianliyan replay --reference ref/ 2023-*.jsonl.gz
+          qianliyan replay --database postgresql:///qianliyan?host=/run/postgresql ledger.jsonl
+          qianliyan replay --dry-run --reference ref/ ledger.jsonl     # no database: alert ids as CSV
+          qianliyan replay --json --quiet ledger.jsonl > summary.json
+        """
     )
 
-    @Option(help: "Rule files or folder.")
+    @Option(help: "Rule files or folders (repeatable).")
     var rules: [String] = ["Rules"]
 
     @Option(help: "Folder with people.csv, vendors.csv, reference_prices.csv, village_limits.csv.")
     var reference: String?
 
-    @Flag(help: "Do not write to a database; print the alert identities as CSV.")
+    @OptionGroup var db: DatabaseOptions
+
+    @Flag(help: "Do not write to a database; print the alert identities (rule_id,anchor_event_id) as CSV on stdout.")
     var dryRun = false
 
-    @Argument(help: "Ledger files.")
+    @Option(help: ArgumentHelp("How far back in event time a ledger may be out of order and still be replayed in one pass (hours).", valueName: "hours"))
+    var reorderHours: Int = 48
+
+    @Flag(help: "No progress bar and no summary table.")
+    var quiet = false
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Argument(help: "Ledger files (JSON Lines, plain or gzip).")
     var ledgers: [String]
+
+    func validate() throws {
+        guard !ledgers.isEmpty else { throw ValidationError("give at least one ledger file") }
+        for l in ledgers where !FileManager.default.fileExists(atPath: l) {
+            throw ValidationError("no such ledger file: \(l)")
+        }
+    }
 
     func run() async throws {
         let compiled = RuleLoader.compile(paths: rules)
         guard let rs = compiled.ruleSet else {
             printDiagnostics(compiled.diagnostics, sources: compiled.sources, format: .text)
+            FileHandle.standardError.write("the rules do not compile; fix them (qianliyan rules check) and replay again\n")
             throw ExitCode(1)
         }
         let tables = try ReferenceLoader.load(directory: reference)
+        let store: PostgresAlertStore? = dryRun ? nil : try await db.store(announce: !quiet)
         let replay = Replay(ruleSet: rs, tables: tables)
+        replay.reorderWindow = Int64(reorderHours) * TimeUnit.hour
+        let bar = (quiet || json) ? nil : ProgressBar()
+        replay.progress = bar.map { b in { @Sendable p in b.update(p) } }
         let sink = MemorySink()
-        let summary = try replay.run(ledgers: ledgers, sink: sink)
+        var summary = try replay.run(ledgers: ledgers, sink: sink)
+        bar?.finish()
+        var written = AlertWriteSummary()
+        if let store {
+            let start = Date()
+            var i = 0
+            let dead = sink.deadLetters
+            while i < dead.count {
+                let w = try await store.write(alerts: [], deadLetters: Array(dead[i..<min(i + 5000, dead.count)]))
+                written.deadLettersInserted += w.deadLettersInserted
+                i += 5000
+            }
+            i = 0
+            let alerts = sink.alerts
+            while i < alerts.count {
+                let w = try await store.write(alerts: Array(alerts[i..<min(i + 5000, alerts.count)]), deadLetters: [])
+                written.alertsInserted += w.alertsInserted
+                i += 5000
+            }
+            await store.close()
+            summary.seconds += Date().timeIntervalSince(start)
+        }
         if dryRun {
             print("rule_id,anchor_event_id")
             for id in sink.alerts.map(\.identity).sorted() { print("\(id.ruleID),\(id.anchorEventID)") }
-            for d in sink.deadLetters { FileHandle.standardError.write("dead letter \(d.source.name):\(d.source.position) \(d.reason)\n") }
         }
-        FileHandle.standardError.write("events \(summary.events), duplicates \(summary.duplicates), dead letters \(summary.deadLetters), alerts \(summary.alerts), \(String(format: "%.2f", summary.seconds)) s, \(summary.mode)\n")
+        if json {
+            print(SummaryText.json(summary, written: store == nil ? nil : written))
+        } else if !quiet {
+            FileHandle.standardError.write(SummaryText.table(summary, written: store == nil ? nil : written))
+        }
+    }
+}
+
+/// The end-of-replay summary, as a table or JSON.
+enum SummaryText {
+    static func table(_ s: ReplaySummary, written: AlertWriteSummary?) -> String {
+        var out = "\n"
+        func row(_ k: String, _ v: String) { out += "  " + k.padding(toLength: 34, withPad: " ", startingAt: 0) + v + "\n" }
+        row("files", "\(s.files)")
+        row("lines", "\(s.lines)")
+        row("events", "\(s.events)")
+        row("duplicates (ignored)", "\(s.duplicates)")
+        row("dead letters", "\(s.deadLetters)" + (s.deadLettersByKind.isEmpty ? "" : "  (" + s.deadLettersByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        row("alerts", "\(s.alerts)")
+        for (rule, n) in s.alertsByRule.sorted(by: { $0.key < $1.key }) { row("  " + rule, "\(n)") }
+        if let w = written { row("new rows written", "\(w.alertsInserted) alerts, \(w.deadLettersInserted) dead letters") }
+        row("order", s.mode + (s.spilledRuns > 0 ? " (\(s.spilledRuns) runs spilled to disk)" : ""))
+        row("wall time", String(format: "%.2f s", s.seconds))
+        row("throughput", String(format: "%.0f events/s", s.eventsPerSecond))
+        return out
+    }
+
+    static func json(_ s: ReplaySummary, written: AlertWriteSummary?) -> String {
+        let rules = s.alertsByRule.sorted { $0.key < $1.key }.map { "\(jsonQuote($0.key)):\($0.value)" }.joined(separator: ",")
+        let kinds = s.deadLettersByKind.sorted { $0.key < $1.key }.map { "\(jsonQuote($0.key)):\($0.value)" }.joined(separator: ",")
+        var out = "{\"files\":\(s.files),\"lines\":\(s.lines),\"events\":\(s.events),\"duplicates\":\(s.duplicates),"
+        out += "\"dead_letters\":\(s.deadLetters),\"dead_letters_by_kind\":{\(kinds)},\"alerts\":\(s.alerts),\"alerts_by_rule\":{\(rules)},"
+        if let w = written { out += "\"alerts_inserted\":\(w.alertsInserted),\"dead_letters_inserted\":\(w.deadLettersInserted)," }
+        out += "\"mode\":\(jsonQuote(s.mode)),\"seconds\":\(String(format: "%.3f", s.seconds)),\"events_per_second\":\(Int(s.eventsPerSecond))}"
+        return out
+    }
+}
+
+/// A one-line progress bar on stderr (only on a terminal).
+final class ProgressBar: @unchecked Sendable {
+    // Touched only from the thread that reports progress, under `lock`.
+    private let lock = NSLock()
+    private let start = Date()
+    private let tty = isatty(2) != 0
+    private var shown = false
+
+    func update(_ p: ReplayProgress) {
+        guard tty else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let secs = max(Date().timeIntervalSince(start), 0.001)
+        var line = "\r\(p.phase): "
+        if p.bytesTotal > 0 && p.bytesRead > 0 {
+            let frac = min(1, Double(p.bytesRead) / Double(p.bytesTotal))
+            let width = 24
+            let filled = Int(frac * Double(width))
+            line += "[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "] "
+            line += String(format: "%3.0f%% %.0f/%.0f MB ", frac * 100, Double(p.bytesRead) / 1e6, Double(p.bytesTotal) / 1e6)
+        }
+        line += "\(p.events) events, \(String(format: "%.0f", Double(p.events) / secs))/s, \(p.alerts) alerts   "
+        FileHandle.standardError.write(line)
+        shown = true
+    }
+
+    func finish() {
+        if shown { FileHandle.standardError.write("\r" + String(repeating: " ", count: 100) + "\r") }
     }
 }

@@ -1,0 +1,56 @@
+import AlertStore
+import EventModel
+import Foundation
+import Testing
+
+/// The COPY path at volume. `QIANLIYAN_PG_BENCH_ROWS=100000` (in a release
+/// build) measures the write throughput; the default keeps the suite quick.
+@Suite("Postgres throughput")
+struct PostgresThroughputTests {
+    static let rows = ProcessInfo.processInfo.environment["QIANLIYAN_PG_BENCH_ROWS"].flatMap { Int($0) } ?? 10_000
+
+    @Test func copyPathWritesManyAlertsIdempotently() async throws {
+        try await TestPostgres.withStore { store, _ in
+            let n = PostgresThroughputTests.rows
+            let alerts = PostgresFixtures.alerts(0..<n)
+            let letters = (0..<n / 100).map { PostgresFixtures.deadLetter($0) }
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            let summary = try await store.write(alerts: alerts, deadLetters: letters)
+            let once = clock.now - start
+            #expect(summary.alertsInserted == n && summary.deadLettersInserted == n / 100)
+
+            let again = clock.now
+            let second = try await store.write(alerts: alerts, deadLetters: letters)
+            let twice = clock.now - again
+            #expect(second.alertsInserted == 0 && second.alertsSkipped == n)
+            #expect(try await store.countAlerts() == n)
+
+            print("postgres write: \(n) alerts in one transaction \(rate(n, once)) rows/s; rewrite (all skipped) \(rate(n, twice)) rows/s")
+        }
+    }
+
+    @Test func batchedWrites() async throws {
+        try await TestPostgres.withStore { store, _ in
+            let n = PostgresThroughputTests.rows
+            let alerts = PostgresFixtures.alerts(0..<n)
+            let clock = ContinuousClock()
+            for batch in [1_000, 50] {
+                try await store.withConnection { c in try c.execute("TRUNCATE alerts") }
+                let start = clock.now
+                for i in stride(from: 0, to: n, by: batch) {
+                    try await store.write(alerts: Array(alerts[i..<min(i + batch, n)]))
+                }
+                let took = clock.now - start
+                #expect(try await store.countAlerts() == n)
+                print("postgres write: \(n) alerts in batches of \(batch): \(rate(n, took)) rows/s")
+            }
+        }
+    }
+
+    func rate(_ n: Int, _ d: Duration) -> Int {
+        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return Int(Double(n) / max(seconds, 1e-9))
+    }
+}

@@ -30,6 +30,15 @@ struct Entry {
         }
     }
 
+    init(time: Instant, id: String, raw: [UInt8], present: UInt8) {
+        self.time = time
+        self.id = id
+        self.raw = raw
+        self.present = present
+        vals = InlineArray(repeating: 0)
+        keys = InlineArray(repeating: .zero)
+    }
+
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
 }
 

@@ -44,6 +44,10 @@ public struct CompiledRule: Sendable {
     public var figures: [FigureSpec]
     /// Parameter names and whether each was read.
     public var parameterNames: [String]
+    /// What the rule's state depends on (kind, filters, keys, window, correlation):
+    /// the rule's text without its version, severity, titles, parameters and summaries.
+    /// State saved under one signature is only restored into a rule with the same one.
+    public var stateSignature: String
 }
 
 /// Window aggregate (RULES.md kind 2).

@@ -337,7 +337,22 @@ final class RuleLowering {
         return CompiledRule(name: r.name, version: version, severity: severity, titleZH: title, titleEN: r.titleEN ?? r.name,
                             source: file.slice(r.range), path: file.path, line: line, index: index, kind: kind, triggerType: ttype,
                             triggerFilter: filter, pinnedVillages: pinned, retention: retention, summaryZH: zh, summaryEN: en,
-                            keyDisplay: keyDisplay, figures: figures, parameterNames: names)
+                            keyDisplay: keyDisplay, figures: figures, parameterNames: names,
+                            stateSignature: RuleLowering.signature(file.slice(r.range)))
+    }
+
+    /// The rule's text without the clauses that do not shape its state.
+    static func signature(_ text: String) -> String {
+        let skip: Set<String> = ["version", "severity", "title", "description", "summary", "param"]
+        var parts: [String] = []
+        for line in text.split(separator: "\n") {
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            if trimmed.hasPrefix("#") || trimmed.hasPrefix("//") { continue }
+            let first = trimmed.prefix(while: { $0 != " " && $0 != "\t" })
+            if skip.contains(String(first)) { continue }
+            parts.append(trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " "))
+        }
+        return parts.joined(separator: " ")
     }
 
     // MARK: matching

@@ -1,0 +1,198 @@
+import Collections
+import EventModel
+import RuleCompiler
+
+/// Saving and restoring the engine's state, so that a streaming worker can
+/// checkpoint it with its Kafka offsets and resume exactly there.
+///
+/// State is saved per rule under the rule's name and state signature; a
+/// restore into a different rule set keeps the state of every rule whose
+/// signature (kind, filter, key, window, correlation) is unchanged and starts
+/// the others fresh.
+extension Engine {
+    static let magic: UInt64 = 0x514C_5953_4E41_5031 // "QLYSNAP1"
+
+    public func snapshot() -> [UInt8] {
+        var w = BinaryWriter(capacity: 1 << 20)
+        w.u64(Engine.magic)
+        w.i64(lastTime)
+        w.string(lastID)
+        w.u64(seq)
+        w.i64(nextSweep)
+        w.int(states.count)
+        for (i, s) in states.enumerated() {
+            let rule = ruleSet.rules[i]
+            w.string(rule.name)
+            w.string(rule.stateSignature)
+            switch s {
+            case .condition:
+                w.u8(0)
+            case .window(let map, _):
+                w.u8(1)
+                w.int(map.count)
+                for (k, st) in map {
+                    w.fingerprint(k)
+                    w.bool(st.lastCondition)
+                    w.i64(st.lastTime)
+                    Engine.write(st.entries, &w)
+                }
+            case .precedence(let map, let layout):
+                w.u8(2)
+                w.int(map.count)
+                for (k, st) in map {
+                    w.fingerprint(k)
+                    w.i64(st.lastTime)
+                    Engine.write(st.entries, &w)
+                    Engine.write(st.recent, &w)
+                    w.int(st.run.count)
+                    for j in 0..<4 { w.i128(st.run.sums[j]); w.int(st.run.presentCounts[j]) }
+                    w.int(layout.distinctInputs.count)
+                    for d in st.run.distinct {
+                        w.int(d.count)
+                        for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
+                    }
+                }
+            case .absence(let map, _):
+                w.u8(3)
+                w.int(map.count)
+                for (k, h) in map {
+                    w.fingerprint(k)
+                    w.i64(h.lastTime)
+                    Engine.write(h.entries, &w)
+                }
+            }
+        }
+        let items = pending.unordered
+        w.int(items.count)
+        for p in items {
+            w.i64(p.deadline)
+            w.u64(p.seq)
+            w.string(ruleSet.rules[p.rule].name)
+            w.string(ruleSet.rules[p.rule].stateSignature)
+            w.blob(p.event.raw)
+            w.bool(p.key != nil)
+            if let k = p.key { w.fingerprint(k) }
+            w.optionalI64(p.from)
+            w.optionalI64(p.until)
+        }
+        return w.bytes
+    }
+
+    /// Restores a snapshot taken by `snapshot()`, possibly of another version of the rules.
+    /// Returns the names of rules whose state was dropped because they changed.
+    @discardableResult
+    public func restore(_ bytes: [UInt8]) throws -> [String] {
+        var r = BinaryReader(bytes)
+        guard try r.u64() == Engine.magic else { throw BinaryReader.Truncated() }
+        lastTime = try r.i64()
+        lastID = try r.string()
+        seq = try r.u64()
+        nextSweep = try r.i64()
+        var bySignature: [String: Int] = [:]
+        for rule in ruleSet.rules { bySignature[rule.name + "\u{1}" + rule.stateSignature] = rule.index }
+        var dropped: [String] = []
+        let count = try r.int()
+        for _ in 0..<count {
+            let name = try r.string()
+            let sig = try r.string()
+            let target = bySignature[name + "\u{1}" + sig]
+            if target == nil { dropped.append(name) }
+            let tag = try r.u8()
+            switch tag {
+            case 0:
+                break
+            case 1:
+                var map: [Fingerprint: WindowKeyState] = [:]
+                let layout: AggregateLayout? = target.flatMap { if case .window(_, let l) = states[$0] { return l } else { return nil } }
+                for _ in 0..<(try r.int()) {
+                    let k = try r.fingerprint()
+                    let st = WindowKeyState(distinctSlots: layout?.distinctInputs.count ?? 0)
+                    st.lastCondition = try r.bool()
+                    st.lastTime = try r.i64()
+                    st.entries = try Engine.readEntries(&r)
+                    if let layout {
+                        for e in st.entries { st.run.add(e, distinctInputs: layout.distinctInputs) }
+                        map[k] = st
+                    }
+                }
+                if let t = target, let layout { states[t] = .window(map, layout) }
+            case 2:
+                var map: [Fingerprint: PredecessorKeyState] = [:]
+                let layout: AggregateLayout? = target.flatMap { if case .precedence(_, let l) = states[$0] { return l } else { return nil } }
+                for _ in 0..<(try r.int()) {
+                    let k = try r.fingerprint()
+                    let st = PredecessorKeyState(distinctSlots: 0)
+                    st.lastTime = try r.i64()
+                    st.entries = try Engine.readEntries(&r)
+                    st.recent = try Engine.readEntries(&r)
+                    st.run.count = try r.int()
+                    for j in 0..<4 { st.run.sums[j] = try r.i128(); st.run.presentCounts[j] = try r.int() }
+                    let nd = try r.int()
+                    var distinct: [[Fingerprint: Int32]] = []
+                    for _ in 0..<nd {
+                        var d: [Fingerprint: Int32] = [:]
+                        for _ in 0..<(try r.int()) { d[try r.fingerprint()] = Int32(try r.int()) }
+                        distinct.append(d)
+                    }
+                    st.run.distinct = distinct
+                    if let layout, distinct.count == layout.distinctInputs.count { map[k] = st }
+                }
+                if let t = target, let layout { states[t] = .precedence(map, layout) }
+            case 3:
+                var map: [Fingerprint: ExpectedHistory] = [:]
+                for _ in 0..<(try r.int()) {
+                    let k = try r.fingerprint()
+                    let h = ExpectedHistory()
+                    h.lastTime = try r.i64()
+                    h.entries = try Engine.readEntries(&r)
+                    map[k] = h
+                }
+                if let t = target, case .absence(_, let layout) = states[t] { states[t] = .absence(map, layout) }
+            default:
+                throw BinaryReader.Truncated()
+            }
+        }
+        pending = Heap()
+        let decoder = EventDecoder()
+        for _ in 0..<(try r.int()) {
+            let deadline = try r.i64()
+            let s = try r.u64()
+            let name = try r.string()
+            let sig = try r.string()
+            let raw = try r.blob()
+            let key = try r.bool() ? try r.fingerprint() : nil
+            let from = try r.optionalI64()
+            let until = try r.optionalI64()
+            guard let ri = bySignature[name + "\u{1}" + sig], case .event(let e) = decoder.decode(raw) else { continue }
+            pending.insert(PendingDeadline(deadline: deadline, seq: s, rule: ri, event: e, key: key, from: from, until: until))
+        }
+        return Array(Set(dropped)).sorted()
+    }
+
+    static func write(_ entries: Deque<Entry>, _ w: inout BinaryWriter) {
+        w.int(entries.count)
+        for e in entries {
+            w.i64(e.time)
+            w.string(e.id)
+            w.blob(e.raw)
+            w.u8(e.present)
+            for j in 0..<4 where e.has(j) { w.i128(e.vals[j]); w.fingerprint(e.keys[j]) }
+        }
+    }
+
+    static func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> {
+        let n = try r.int()
+        var out = Deque<Entry>()
+        out.reserveCapacity(n)
+        for _ in 0..<n {
+            let time = try r.i64()
+            let id = try r.string()
+            let raw = try r.blob()
+            let present = try r.u8()
+            var e = Entry(time: time, id: id, raw: raw, present: present)
+            for j in 0..<4 where e.has(j) { e.vals[j] = try r.i128(); e.keys[j] = try r.fingerprint() }
+            out.append(e)
+        }
+        return out
+    }
+}

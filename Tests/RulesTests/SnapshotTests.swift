@@ -1,0 +1,84 @@
+import DetectionRuntime
+import EventModel
+import Foundation
+import Pipeline
+import RuleCompiler
+import RuleLanguage
+import Testing
+
+/// A streaming worker checkpoints the engine and resumes from it: the
+/// alerts must be exactly those of one uninterrupted run.
+@Suite struct SnapshotTests {
+    static func orderedEvents() throws -> [Event] {
+        let reader = try LedgerReader(path: RepoPaths.conformance + "/events.jsonl.gz")
+        var dedupe = Deduplicator()
+        var events: [Event] = []
+        let decoder = EventDecoder()
+        try reader.forEachLine { line, _ in
+            if case .event(let e) = decoder.decode(line), dedupe.firstSighting(of: e) { events.append(e) }
+            return true
+        }
+        events.sort { $0.precedes($1) }
+        return events
+    }
+
+    @Test(arguments: [1, 3, 7])
+    func resumingFromASnapshotGivesTheSameAlerts(_ cuts: Int) throws {
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
+        let events = try Self.orderedEvents()
+        let whole = Engine(ruleSet: rs, tables: tables)
+        for e in events { whole.process(e) }
+        whole.finish(lastEventTime: events.last!.time)
+
+        var alerts: [AlertIdentity] = []
+        var engine = Engine(ruleSet: rs, tables: tables)
+        let step = events.count / (cuts + 1)
+        for (i, e) in events.enumerated() {
+            if i > 0 && i % step == 0 {
+                let snap = engine.snapshot()
+                alerts += engine.alerts.map(\.identity)
+                engine = Engine(ruleSet: rs, tables: tables)
+                #expect(try engine.restore(snap).isEmpty)
+            }
+            engine.process(e)
+        }
+        engine.finish(lastEventTime: events.last!.time)
+        alerts += engine.alerts.map(\.identity)
+        #expect(alerts.count == Set(alerts).count)
+        #expect(Set(alerts) == Set(whole.alerts.map(\.identity)))
+        #expect(Set(alerts).count == 143)
+    }
+
+    @Test func aChangedRuleStartsFreshAndTheOthersKeepTheirState() throws {
+        let paths = RuleLoader.ruleFiles(at: RepoPaths.rules)
+        let (files, _) = RuleLoader.read(paths)
+        let rs = RuleSetCompiler.compile(files).ruleSet!
+        // A new version of split-payments with a different window, and a new threshold for repeat-reimbursement.
+        let changed = files.map { f in
+            SourceFile(path: f.path, text: f.text
+                .replacingOccurrences(of: "within 7 days", with: "within 8 days")
+                .replacingOccurrences(of: "param max_claims = 5", with: "param max_claims = 4"))
+        }
+        let rs2 = RuleSetCompiler.compile(changed).ruleSet!
+        let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
+        let engine = Engine(ruleSet: rs, tables: tables)
+        for e in try Self.orderedEvents().prefix(5_000) { engine.process(e) }
+        let next = Engine(ruleSet: rs2, tables: tables)
+        let dropped = try next.restore(engine.snapshot())
+        #expect(dropped == ["split-payments"], "a threshold change keeps the state; a window change does not")
+        #expect(next.liveKeys()["split-payments"] == 0)
+        #expect(next.liveKeys()["repeat-reimbursement"] == engine.liveKeys()["repeat-reimbursement"])
+        #expect(next.pendingDeadlines == engine.pendingDeadlines)
+    }
+
+    @Test func aCorruptSnapshotIsAnErrorNotACrash() throws {
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let engine = Engine(ruleSet: rs, tables: ReferenceTables())
+        for e in try Self.orderedEvents().prefix(2_000) { engine.process(e) }
+        let snap = engine.snapshot()
+        for cut in [0, 7, 100, snap.count / 2, snap.count - 1] {
+            #expect(throws: (any Error).self) { try Engine(ruleSet: rs, tables: ReferenceTables()).restore(Array(snap.prefix(cut))) }
+        }
+    }
+}

@@ -30,6 +30,17 @@ public struct Deduplicator: Sendable {
         return true
     }
 
+    /// The ids remembered under a horizon, with their event times (for checkpoints).
+    public func remembered() -> [(Instant, Fingerprint)] { Array(byTime[head...]) }
+
+    /// Replaces the memory with ids saved by `remembered()`.
+    public mutating func reload(_ items: [(Instant, Fingerprint)]) {
+        seen = Set(items.map(\.1))
+        byTime = items
+        head = 0
+        newest = items.map(\.0).max() ?? .min
+    }
+
     private mutating func expire(before limit: Instant) {
         // Entries are in arrival order, which is nearly time order; drop the
         // prefix that is older than the limit.

@@ -26,6 +26,9 @@ public final class Engine {
     public var sweepInterval: Int64 = TimeUnit.day
     /// How many recent predecessors a precedence key keeps for evidence.
     let evidenceKeep = 8
+    /// Condition rules are evaluated by `evaluateConditions` as events arrive
+    /// (their outcome does not depend on order), not by `process`.
+    public var eagerConditions = false
 
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
         self.ruleSet = ruleSet
@@ -124,9 +127,28 @@ public final class Engine {
 
     // MARK: triggers
 
+    /// Evaluates only the condition rules for an event, at once.
+    public func evaluateConditions(_ e: Event) {
+        let t = Int(e.type.rawValue)
+        for ri in ruleSet.triggers[t] where ruleSet.rules[ri].isCondition { conditionRule(ri, e) }
+        if let pinned = ruleSet.pinnedTriggers[t][e.village.value] {
+            for ri in pinned where ruleSet.rules[ri].isCondition { conditionRule(ri, e) }
+        }
+    }
+
+    func conditionRule(_ ri: Int, _ e: borrowing Event) {
+        let rule = ruleSet.rules[ri]
+        if let f = rule.triggerFilter {
+            env.ruleIndex = ri
+            guard f(e, env) == true else { return }
+        }
+        emit(rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
+    }
+
     @inline(__always)
     func trigger(_ ri: Int, _ e: borrowing Event) {
         let rule = ruleSet.rules[ri]
+        if eagerConditions && rule.isCondition { return }
         if let f = rule.triggerFilter {
             env.ruleIndex = ri
             guard f(e, env) == true else { return }

@@ -48,6 +48,15 @@ public struct CompiledRule: Sendable {
     /// the rule's text without its version, severity, titles, parameters and summaries.
     /// State saved under one signature is only restored into a rule with the same one.
     public var stateSignature: String
+    /// Every event the rule's outcome depends on comes from the anchor's
+    /// village (its key or correlation includes `village`), so village-
+    /// partitioned workers can evaluate it alone.
+    public var villageLocal: Bool
+
+    public var isCondition: Bool {
+        if case .condition = kind { return true }
+        return false
+    }
 }
 
 /// Window aggregate (RULES.md kind 2).

@@ -36,4 +36,15 @@ public struct CompiledRuleSet: Sendable {
     }
 
     public func rule(named n: String) -> CompiledRule? { rules.first { $0.name == n } }
+
+    /// The rules that satisfy `include`, as a rule set of their own (same parameters).
+    public func subset(_ include: (CompiledRule) -> Bool) -> CompiledRuleSet {
+        var picked: [CompiledRule] = []
+        for r in rules where include(r) {
+            var c = r
+            c.index = picked.count
+            picked.append(c)
+        }
+        return CompiledRuleSet(rules: picked, params: params)
+    }
 }

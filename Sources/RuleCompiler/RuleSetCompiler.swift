@@ -338,7 +338,22 @@ final class RuleLowering {
                             source: file.slice(r.range), path: file.path, line: line, index: index, kind: kind, triggerType: ttype,
                             triggerFilter: filter, pinnedVillages: pinned, retention: retention, summaryZH: zh, summaryEN: en,
                             keyDisplay: keyDisplay, figures: figures, parameterNames: names,
-                            stateSignature: RuleLowering.signature(file.slice(r.range)))
+                            stateSignature: RuleLowering.signature(file.slice(r.range)), villageLocal: villageLocal())
+    }
+
+    /// Whether the rule's key or correlation pins the village.
+    func villageLocal() -> Bool {
+        func isVillage(_ e: Expr) -> Bool {
+            if case .name("village", _) = e { return true }
+            if case .member(_, "village", _) = e { return true }
+            return false
+        }
+        if let g = r.groupBy { return g.contains(where: isVillage) }
+        let matches = r.require?.matching ?? r.expect?.matching
+        if let m = matches {
+            return m.contains { isVillage($0.left) && ($0.right.map(isVillage) ?? true) }
+        }
+        return true
     }
 
     /// The rule's text without the clauses that do not shape its state.

@@ -1,0 +1,224 @@
+import EventModel
+import RuleCompiler
+
+/// One streaming evaluator: the events of a set of Kafka partitions (the
+/// same partition number of the five co-partitioned topics, or every
+/// partition of the topics a cross-village rule reads), put into the total
+/// order with a watermark and run through the rules.
+///
+/// Pure: records and the wall clock come in as arguments; alerts, dead
+/// letters and the offsets to commit come out. The worker commits them with
+/// `snapshot()` in one PostgreSQL transaction and resumes with `restore`.
+public final class StreamShard {
+    public struct Partition: Hashable, Sendable, Comparable, CustomStringConvertible {
+        public var topic: String
+        public var partition: Int32
+        public init(topic: String, partition: Int32) {
+            self.topic = topic
+            self.partition = partition
+        }
+        public static func < (a: Partition, b: Partition) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
+        public var description: String { "\(topic)/\(partition)" }
+    }
+
+    public struct Config: Sendable {
+        /// Allowed lateness: how far behind the newest event time of a partition the watermark trails.
+        public var lateness: Int64 = 10 * TimeUnit.minute
+        /// A caught-up partition with no new record for this long (wall clock) stops holding the watermark back.
+        public var idleTimeout: Int64 = 5 * TimeUnit.second
+        /// Evaluate condition rules when an event arrives instead of in order.
+        public var eagerConditions = true
+        public init() {}
+    }
+
+    struct PartitionState {
+        var maxTime: Instant = .min
+        var nextOffset: Int64 = 0
+        var lastActivity: Instant = .min
+        var caughtUp = false
+    }
+
+    public let name: String
+    public let config: Config
+    public let engine: Engine
+    let decoder = EventDecoder()
+    var partitions: [Partition: PartitionState] = [:]
+    var buffer = ReorderBuffer()
+    var dedupe: Deduplicator
+    /// Events older than this are late (they may precede events already evaluated).
+    public private(set) var watermark: Instant = .min
+    public var deadLetters: [DeadLetter] = []
+    /// Alerts produced so far and not yet drained.
+    public var alerts: [Alert] { engine.alerts }
+    public private(set) var counters = Counters()
+
+    public struct Counters: Sendable {
+        public var records = 0
+        public var events = 0
+        public var duplicates = 0
+        public var late = 0
+        public var invalid = 0
+        public var released = 0
+    }
+
+    public init(name: String, ruleSet: CompiledRuleSet, tables: ReferenceTables, partitions: [Partition], config: Config = Config()) {
+        self.name = name
+        self.config = config
+        self.engine = Engine(ruleSet: ruleSet, tables: tables)
+        engine.eagerConditions = config.eagerConditions
+        dedupe = Deduplicator(horizon: max(config.lateness * 2, TimeUnit.day))
+        for p in partitions { self.partitions[p] = PartitionState() }
+    }
+
+    /// The partitions this shard reads and the next offset of each.
+    public var offsets: [Partition: Int64] { partitions.mapValues(\.nextOffset) }
+
+    public func setOffset(_ p: Partition, _ next: Int64) { partitions[p, default: PartitionState()].nextOffset = next }
+
+    /// Takes one Kafka record.
+    public func ingest(_ p: Partition, offset: Int64, value: [UInt8], now: Instant) {
+        counters.records += 1
+        var st = partitions[p, default: PartitionState()]
+        st.nextOffset = max(st.nextOffset, offset + 1)
+        st.lastActivity = now
+        st.caughtUp = false
+        defer { partitions[p] = st }
+        switch value.withUnsafeBufferPointer({ decoder.decode($0) }) {
+        case .blank:
+            counters.invalid += 1
+            deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
+                                          error: DecodeError(.badJSON, "empty message")))
+        case .invalid(let err):
+            counters.invalid += 1
+            deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value, error: err))
+        case .event(let e):
+            guard dedupe.firstSighting(of: e) else { counters.duplicates += 1; return }
+            if e.time > st.maxTime { st.maxTime = e.time }
+            if e.time < watermark {
+                counters.late += 1
+                deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
+                                              error: DecodeError(.late, field: "occurred_at",
+                                                                 "older than the watermark \(ShanghaiTime.formatUTC(watermark)); the nightly replay covers it"),
+                                              eventID: e.id))
+                return
+            }
+            counters.events += 1
+            if config.eagerConditions { engine.evaluateConditions(e) }
+            buffer.insert(e)
+        }
+    }
+
+    /// The consumer has read everything currently in a partition.
+    public func caughtUp(_ p: Partition, now: Instant) {
+        partitions[p, default: PartitionState()].caughtUp = true
+        if partitions[p]!.lastActivity == .min { partitions[p]!.lastActivity = now }
+    }
+
+    /// Moves the watermark and evaluates every event it has passed.
+    public func advance(now: Instant) {
+        var w: Instant = .max
+        var globalMax: Instant = .min
+        var anyActive = false
+        for (_, s) in partitions {
+            globalMax = max(globalMax, s.maxTime)
+            let idle = s.caughtUp && s.lastActivity != .min && now - s.lastActivity >= config.idleTimeout
+            if idle { continue }
+            anyActive = true
+            w = min(w, s.maxTime == .min ? .min : s.maxTime - config.lateness)
+        }
+        if !anyActive { w = globalMax == .min ? .min : globalMax - config.lateness }
+        release(to: w)
+    }
+
+    /// Drain: every partition is caught up and quiet; the watermark goes to the newest event
+    /// time seen (as a replay's does at the end of input) and its deadlines fire.
+    public func drain() {
+        let maxSeen = partitions.values.map(\.maxTime).max() ?? .min
+        guard maxSeen != .min else { return }
+        buffer.drain { e in engine.process(e); counters.released += 1 }
+        if maxSeen + 1 > watermark { watermark = maxSeen + 1 }
+        engine.advance(through: maxSeen)
+    }
+
+    func release(to w: Instant) {
+        guard w != .min, w > watermark else { return }
+        watermark = w
+        buffer.release(before: w) { e in
+            engine.process(e)
+            counters.released += 1
+        }
+        engine.advance(through: w - 1)
+    }
+
+    /// Hands out and forgets the alerts and dead letters produced so far.
+    public func takeOutput() -> (alerts: [Alert], deadLetters: [DeadLetter]) {
+        defer {
+            engine.alerts.removeAll(keepingCapacity: true)
+            deadLetters.removeAll(keepingCapacity: true)
+        }
+        return (engine.alerts, deadLetters)
+    }
+
+    /// Events waiting for the watermark.
+    public var buffered: Int { buffer.count }
+
+    /// How far the watermark trails the newest event seen (for metrics), µs.
+    public var watermarkDelay: Int64 {
+        let maxSeen = partitions.values.map(\.maxTime).max() ?? .min
+        guard maxSeen != .min, watermark != .min else { return 0 }
+        return max(0, maxSeen - watermark)
+    }
+
+    // MARK: checkpoint
+
+    static let magic: UInt64 = 0x514C_5953_4844_3031 // "QLYSHD01"
+
+    /// Everything needed to resume: engine state, buffered events, the
+    /// deduplication window, the watermark and each partition's next offset.
+    public func snapshot() -> [UInt8] {
+        var w = BinaryWriter(capacity: 1 << 20)
+        w.u64(StreamShard.magic)
+        w.i64(watermark)
+        w.int(partitions.count)
+        for (p, s) in partitions.sorted(by: { $0.key < $1.key }) {
+            w.string(p.topic)
+            w.i64(Int64(p.partition))
+            w.i64(s.maxTime)
+            w.i64(s.nextOffset)
+        }
+        var pending: [Event] = []
+        var copy = buffer
+        copy.drain { pending.append($0) }
+        w.int(pending.count)
+        for e in pending { w.blob(e.raw) }
+        let seen = dedupe.remembered()
+        w.int(seen.count)
+        for (t, f) in seen { w.i64(t); w.fingerprint(f) }
+        w.blob(engine.snapshot())
+        return w.bytes
+    }
+
+    /// Restores a checkpoint; returns the rules whose state was dropped because they changed.
+    @discardableResult
+    public func restore(_ bytes: [UInt8]) throws -> [String] {
+        var r = BinaryReader(bytes)
+        guard try r.u64() == StreamShard.magic else { throw BinaryReader.Truncated() }
+        watermark = try r.i64()
+        for _ in 0..<(try r.int()) {
+            let topic = try r.string()
+            let part = Int32(truncatingIfNeeded: try r.i64())
+            var s = partitions[Partition(topic: topic, partition: part)] ?? PartitionState()
+            s.maxTime = try r.i64()
+            s.nextOffset = try r.i64()
+            partitions[Partition(topic: topic, partition: part)] = s
+        }
+        buffer = ReorderBuffer()
+        for _ in 0..<(try r.int()) {
+            if case .event(let e) = decoder.decode(try r.blob()) { buffer.insert(e) }
+        }
+        var seen: [(Instant, Fingerprint)] = []
+        for _ in 0..<(try r.int()) { seen.append((try r.i64(), try r.fingerprint())) }
+        dedupe.reload(seen)
+        return try engine.restore(try r.blob())
+    }
+}

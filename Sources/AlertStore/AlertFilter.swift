@@ -12,6 +12,7 @@ public struct AlertFilter: Sendable, Hashable {
         case anchorTime = "anchor_time"
     }
 
+    /// Rule names (`rule_id`).
     public var ruleIDs: [String] = []
     /// 6-digit district codes.
     public var districts: [String] = []
@@ -22,9 +23,13 @@ public struct AlertFilter: Sendable, Hashable {
     /// Any prefix of a village code (a district, a township, a village, or
     /// a part of one); digits only.
     public var villagePrefixes: [String] = []
+    /// Workflow states.
     public var statuses: [AlertStatus] = []
+    /// Severities.
     public var severities: [Severity] = []
+    /// The analyst alerts are assigned to.
     public var assignee: String?
+    /// The instant `from` and `until` apply to.
     public var timeField: TimeField = .detectedAt
     /// Inclusive lower bound on `timeField`.
     public var from: Instant?
@@ -33,6 +38,7 @@ public struct AlertFilter: Sendable, Hashable {
     /// Case-insensitive substring of the Chinese or English summary or the key.
     public var text: String?
 
+    /// A filter; every argument defaults to "any".
     public init(ruleIDs: [String] = [], districts: [String] = [], townships: [String] = [], villages: [String] = [],
                 villagePrefixes: [String] = [], statuses: [AlertStatus] = [], severities: [Severity] = [],
                 assignee: String? = nil, timeField: TimeField = .detectedAt, from: Instant? = nil,

@@ -30,6 +30,7 @@ public struct EmbeddedPostgres: Sendable {
         /// The OS user that owns and runs the cluster when we run as root.
         public var osUser: String
 
+        /// Defaults: durable, TCP on, PostgreSQL 15 binaries, database `qianliyan`, OS user `postgres`.
         public init(durable: Bool = true, listenOnTCP: Bool = true,
                     binDirectory: String = EmbeddedPostgres.defaultBinDirectory(),
                     database: String = "qianliyan", osUser: String = "postgres") {
@@ -47,6 +48,7 @@ public struct EmbeddedPostgres: Sendable {
         case stopped
         case running(pid: Int32, port: Int)
 
+        /// `running (pid …, port …)`, `stopped` or `not initialized`.
         public var description: String {
             switch self {
             case .notInitialized: "not initialized"
@@ -58,12 +60,14 @@ public struct EmbeddedPostgres: Sendable {
 
     /// The cluster's own directory.
     public let directory: String
+    /// How the cluster runs.
     public let options: Options
     let logger: Logger?
 
     /// The database superuser (role) of the cluster.
     public static let superuser = "postgres"
 
+    /// A cluster in `directory` (default ``defaultDirectory(environment:)``); nothing starts yet.
     public init(directory: String? = nil, options: Options = Options(), logger: Logger? = nil) {
         self.directory = EmbeddedPostgres.absolute(directory ?? EmbeddedPostgres.defaultDirectory())
         self.options = options

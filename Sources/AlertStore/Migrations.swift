@@ -15,6 +15,7 @@
 /// users, sessions and the audit log (analysts' queue).
 /// The table layout is described in `docs/alert-schema.md`; update it too.
 public enum Migrations {
+    /// Every migration; append new ones at the end.
     public static let all: [Migration] = [
         Migration(version: 1, name: "alerts_and_dead_letters", sql: """
             CREATE TABLE alerts (
@@ -79,6 +80,7 @@ public struct Migration: Sendable, Hashable {
     /// One or more `;`-separated statements, run in a transaction.
     public var sql: String
 
+    /// A migration; see ``Migrations`` for the rules.
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name

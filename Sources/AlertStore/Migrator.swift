@@ -11,6 +11,7 @@ public struct Migrator: Sendable {
     /// Advisory lock key shared by every Qianliyan process ("qly-migr").
     public static let lockKey: Int64 = 0x716c_792d_6d69_6772
 
+    /// A migrator for `migrations` (versions must be unique and positive).
     public init(migrations: [Migration] = Migrations.all) {
         precondition(Set(migrations.map(\.version)).count == migrations.count, "duplicate migration version")
         precondition(migrations.allSatisfy { $0.version > 0 }, "migration versions must be positive")

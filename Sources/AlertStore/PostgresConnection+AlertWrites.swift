@@ -3,11 +3,16 @@ import EventModel
 /// What a write did: rows inserted, and rows skipped because they were
 /// already stored (same alert identity, or same dead letter).
 public struct AlertWriteSummary: Sendable, Hashable {
+    /// Alerts stored now.
     public var alertsInserted = 0
+    /// Alerts already stored (same rule and anchor event), left untouched.
     public var alertsSkipped = 0
+    /// Dead letters stored now.
     public var deadLettersInserted = 0
+    /// Dead letters already stored (same source, position and bytes).
     public var deadLettersSkipped = 0
 
+    /// All counts zero.
     public init() {}
 
     /// Adds another summary's counts.

@@ -33,6 +33,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
         /// Creating, starting or stopping the embedded server failed.
         public static let serverSetupFailed = Code(.serverSetupFailed)
 
+        /// The code's name, e.g. `queryFailed`.
         public var description: String { base.rawValue }
     }
 
@@ -44,9 +45,12 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
     public var message: String
     /// The server's DETAIL and HINT, if any (may contain values).
     public var detail: String?
+    /// Where the error was raised (`#fileID`).
     public var file: String
+    /// Where the error was raised (`#line`).
     public var line: Int
 
+    /// An error of `code`; `sqlState` when the server or libpq gave one.
     public init(_ code: Code, sqlState: String? = nil, message: String, detail: String? = nil,
                 file: String = #fileID, line: Int = #line) {
         self.code = code
@@ -75,6 +79,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
         return s.hasPrefix("22") || s.hasPrefix("23")
     }
 
+    /// Code, SQLSTATE and message, without values the message may quote.
     public var description: String {
         var out = "PostgresError.\(code)"
         if let s = sqlState { out += " [SQLSTATE \(s)]" }
@@ -82,6 +87,7 @@ public struct PostgresError: Error, Sendable, Hashable, CustomStringConvertible,
         return out
     }
 
+    /// Everything, DETAIL and HINT included (may contain data values).
     public var debugDescription: String {
         var out = "PostgresError.\(code)"
         if let s = sqlState { out += " [SQLSTATE \(s)]" }

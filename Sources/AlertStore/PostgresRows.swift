@@ -8,6 +8,7 @@ public struct PostgresRows: Sendable, Hashable {
     /// Rows affected by INSERT/UPDATE/DELETE/COPY (`PQcmdTuples`), 0 otherwise.
     public var affectedRows: Int
 
+    /// Rows as given.
     public init(columns: [String] = [], rows: [[String?]] = [], affectedRows: Int = 0) {
         self.columns = columns
         self.rows = rows

@@ -6,13 +6,17 @@ import Logging
 public struct RetryPolicy: Sendable, Hashable {
     /// Attempts in all, the first included; 0 means no limit.
     public var maxAttempts: Int
+    /// Delay after the first failure.
     public var initialDelay: Duration
+    /// Upper bound of every delay.
     public var maxDelay: Duration
+    /// Growth of the delay per failure.
     public var multiplier: Double
     /// Each delay is shortened by a random fraction up to this (0…1), so
     /// many workers do not reconnect in lockstep.
     public var jitter: Double
 
+    /// A policy; the defaults give 8 attempts over about 13 s.
     public init(maxAttempts: Int = 8, initialDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10),
                 multiplier: Double = 2, jitter: Double = 0.2) {
         self.maxAttempts = maxAttempts

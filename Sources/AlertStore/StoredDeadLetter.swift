@@ -2,6 +2,7 @@ import EventModel
 
 /// A row of `dead_letters`.
 public struct StoredDeadLetter: Sendable, Hashable {
+    /// Primary key.
     public var id: Int64
     /// `file` or `kafka`.
     public var sourceKind: String
@@ -9,12 +10,17 @@ public struct StoredDeadLetter: Sendable, Hashable {
     public var sourceName: String
     /// The 1-based line number or the Kafka offset.
     public var position: Int64
+    /// The line or message exactly as received.
     public var raw: [UInt8]
+    /// SHA-256 of `raw` (32 bytes).
     public var rawSHA256: [UInt8]
     /// Machine code, e.g. `bad_amount`.
     public var kind: String
+    /// The reason in words.
     public var reason: String
+    /// The event id, when one could be read.
     public var eventID: String?
+    /// When it was stored.
     public var receivedAt: Instant
 }
 

@@ -313,6 +313,17 @@ final class RuleLowering {
                 guard let c = ec.compile(.name(n, .none), base, hint: nil) else { continue }
                 if let fig = figureFn(c) { figures.append(FigureSpec(name: n, value: fig)) }
             }
+            if case .call(_, let args, _, _)? = findCall(f, "cadre_link"),
+               let c = ec.compile(.call("cadre_link", args, distinct: false, .none), base, hint: nil), case .link(let lf) = c {
+                // The path that made the rule fire, for the alert detail.
+                let describe = display(c, .call("cadre_link", args, distinct: false, .none))
+                figures.append(FigureSpec(name: "relation", value: { e, env in describe(e, env).map { .text($0) } }))
+                figures.append(FigureSpec(name: "relation_kind", value: { e, env in lf(e, env).map { .text($0.kind.rawValue) } }))
+                figures.append(FigureSpec(name: "cadre_id", value: { e, env in lf(e, env).map { .text($0.cadreID) } }))
+                figures.append(FigureSpec(name: "cadre_name", value: { e, env in lf(e, env).flatMap { env.tables.people[$0.cadreID].map { .text($0.name) } } }))
+                figures.append(FigureSpec(name: "cadre_role", value: { e, env in lf(e, env).flatMap { env.tables.people[$0.cadreID].map { .text($0.role) } } }))
+                figures.append(FigureSpec(name: "via_person_id", value: { e, env in lf(e, env).flatMap { $0.viaPersonID.map { .text($0) } } }))
+            }
             for fnName in ["reference_price"] where usesCall(f, fnName) {
                 if case .call(_, let args, _, _)? = findCall(f, fnName), let c = ec.compile(.call(fnName, args, distinct: false, .none), base, hint: nil),
                    let fig = figureFn(c) {

@@ -99,7 +99,8 @@ public final class KafkaConsumer: @unchecked Sendable {
                 guard let context = KafkaClientContext.of(opaque: opaque) as? KafkaConsumer.Context else { return }
                 let error = KafkaProducer.clientError(rk, err: err, reason: reason)
                 context.pendingErrors.append(error)
-                context.logger.warning("\(error)", metadata: ["kafka.error": "\(error.code.name)"])
+                // Surfaced by poll; librdkafka's log line already said it. Only fatal errors are news.
+                context.logger.log(level: error.isFatal ? .critical : .debug, "\(error)", metadata: ["kafka.error": "\(error.code.name)"])
             }
         }
         handle = rk

@@ -73,7 +73,8 @@ public final class KafkaProducer: @unchecked Sendable {
                 guard let context = KafkaClientContext.of(opaque: opaque) as? KafkaProducer.Context else { return }
                 let error = KafkaProducer.clientError(rk, err: err, reason: reason)
                 context.lastClientError = error
-                context.logger.warning("\(error)", metadata: ["kafka.error": "\(error.code.name)"])
+                // librdkafka's log line already said it; only fatal errors are news.
+                context.logger.log(level: error.isFatal ? .critical : .debug, "\(error)", metadata: ["kafka.error": "\(error.code.name)"])
             }
         }
     }

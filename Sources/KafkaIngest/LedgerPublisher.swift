@@ -151,12 +151,12 @@ public struct LedgerPublisher {
                     if routed == nil { counts.unrouted += 1 }
                     let topic = routed ?? fallback
                     if fields.village == nil { counts.unkeyed += 1 }
-                    if var buffer = disorder {
+                    if disorder != nil {
+                        // Mutate in place (disorder!.…): a copy would duplicate the whole heap per line.
                         let eventTime = fields.occurredAt.flatMap { LedgerEventFields.epochMilliseconds(UnsafeRawBufferPointer(rebasing: line[$0])) }
                         let pending = Pending(topic: topic, key: fields.village.map { Array(line[$0]) }, value: Array(line))
                         released.removeAll(keepingCapacity: true)
-                        buffer.insert(pending, eventTime: eventTime, releasing: &released)
-                        disorder = buffer
+                        disorder!.insert(pending, eventTime: eventTime, releasing: &released)
                         for item in released { try send(item) }
                     } else {
                         try producer.send(topic: topicNames[topic], key: fields.village.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, value: line)
@@ -168,9 +168,9 @@ public struct LedgerPublisher {
             }
             break
         }
-        if var buffer = disorder {
+        if disorder != nil {
             released.removeAll()
-            buffer.drain(into: &released)
+            disorder!.drain(into: &released)
             for item in released { try send(item) }
         }
         try producer.flush(timeout: .seconds(60))

@@ -72,7 +72,9 @@ struct ProduceCommand: ParsableCommand {
         let signals = try TerminationSignals()
         let producer: KafkaProducer
         do {
-            producer = try KafkaProducer(bootstrapServers: brokers, options: try parsedOptions(), logger: .kafkaCommand(verbose: verbose))
+            // Give up on an unreachable cluster after 30 s, not librdkafka's 5 minutes (-X overrides).
+            let options = ["message.timeout.ms": "30000"].merging(try parsedOptions()) { $1 }
+            producer = try KafkaProducer(bootstrapServers: brokers, options: options, logger: .kafkaCommand(verbose: verbose))
         } catch let error as KafkaError {
             writeStandardError("qianliyan produce: \(error)\nCheck the -X options against librdkafka's CONFIGURATION.md.\n")
             throw ExitCode(64)

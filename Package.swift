@@ -42,7 +42,7 @@ let package = Package(
 
         // MARK: the one CLI
         .executableTarget(name: "qianliyan", dependencies: [
-            "EventModel", "RuleLanguage", "RuleCompiler", "DetectionRuntime", "DetectionTesting", "LedgerGenerator",
+            "EventModel", "RuleLanguage", "RuleCompiler", "DetectionRuntime", "DetectionTesting", "LedgerGenerator", "CZlib",
             "Pipeline", "AlertStore", "KafkaIngest", "AnalystAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

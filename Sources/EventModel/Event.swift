@@ -32,6 +32,14 @@ public struct Event: Sendable {
         self.raw = raw
     }
 
+    /// An empty event to decode into with `EventDecoder.decode(_:into:)`;
+    /// not an event of the contract.
+    @inlinable
+    public static var placeholder: Event {
+        Event(id: "", idKey: .zero, type: .financePayment, time: 0, village: VillageCode(value: 0),
+              fields: InlineArray(repeating: .absent), raw: [])
+    }
+
     /// The value of a field, `.absent` when the type has no such field or it was not sent.
     @inlinable
     public subscript(field: Field) -> FieldValue {

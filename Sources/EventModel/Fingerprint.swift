@@ -49,9 +49,22 @@ public struct Fingerprint: Hashable, Sendable, Comparable, Codable {
             i += 8
         }
         if i < count {
-            var w: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < count { w |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+            // The last 1–7 bytes packed little-endian, with whole loads that
+            // stay inside the buffer.
+            let rem = count &- i
+            let raw = UnsafeRawPointer(p)
+            var w: UInt64
+            if count >= 8 {
+                w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)) &>> UInt64(64 &- 8 &* rem)
+            } else if count >= 4 {
+                let lo = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+                let hi = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)))
+                w = lo | hi &<< UInt64(8 &* (count &- 4))
+            } else {
+                w = UInt64(p[0])
+                if count > 1 { w |= UInt64(p[1]) &<< 8 }
+                if count > 2 { w |= UInt64(p[2]) &<< 16 }
+            }
             h1 = Fingerprint.mix(h1 ^ w) &* 0xFF51_AFD7_ED55_8CCD
             h2 = Fingerprint.mix(h2 &+ (w &* 0x9FB2_1C65_1E98_DF25)) ^ (h2 >> 29)
         }

@@ -7,58 +7,106 @@ public enum Money {
     /// Parses a JSON number: ≥ 0, no exponent, at most 2 significant decimals
     /// (`1.230` is fine, `1.235` is not).
     public static func parseNumber(_ s: UnsafeBufferPointer<UInt8>) -> Result<Int64, MoneyParseError> {
-        var i = 0
-        let n = s.count
-        var negative = false
-        if i < n && s[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        var yuan: Int64 = 0
-        var intDigits = 0
-        while i < n && s[i] >= 48 && s[i] <= 57 {
-            yuan = yuan &* 10 &+ Int64(s[i] - 48)
-            intDigits += 1
-            i += 1
+        guard let p = s.baseAddress else { return .success(0) }
+        switch scanNumber(p, s.count) {
+        case .fen(let fen): return .success(fen)
+        case .fault(let f): return .failure(MoneyParseError(f.detail))
         }
-        var frac: [UInt8] = []
-        if i < n && s[i] == UInt8(ascii: ".") {
-            i += 1
-            while i < n && s[i] >= 48 && s[i] <= 57 { frac.append(s[i] - 48); i += 1 }
-        }
-        if i < n { return .failure(MoneyParseError("exponents are not allowed in amounts")) }
-        while let last = frac.last, last == 0 { frac.removeLast() }
-        if frac.count > 2 { return .failure(MoneyParseError("more than 2 decimals")) }
-        if intDigits > maxIntegerDigits { return .failure(MoneyParseError("amount out of range")) }
-        let fen = yuan * 100 + Int64(frac.count > 0 ? frac[0] : 0) * 10 + Int64(frac.count > 1 ? frac[1] : 0)
-        if negative && fen != 0 { return .failure(MoneyParseError("negative amount")) }
-        return .success(fen)
     }
 
     /// Parses a decimal string: digits with an optional `.` and 1–2 decimals.
     public static func parseString(_ s: UnsafeBufferPointer<UInt8>) -> Result<Int64, MoneyParseError> {
+        guard let p = s.baseAddress else { return .failure(MoneyParseError(Fault.notDecimal.detail)) }
+        switch scanString(p, s.count) {
+        case .fen(let fen): return .success(fen)
+        case .fault(let f): return .failure(MoneyParseError(f.detail))
+        }
+    }
+
+    /// Why an amount was refused, without building a message.
+    enum Fault: UInt8 {
+        case exponent, decimals, range, negative, notDecimal
+
+        var detail: String {
+            switch self {
+            case .exponent: "exponents are not allowed in amounts"
+            case .decimals: "more than 2 decimals"
+            case .range: "amount out of range"
+            case .negative: "negative amount"
+            case .notDecimal: "not a decimal amount"
+            }
+        }
+    }
+
+    enum Scan {
+        case fen(Int64)
+        case fault(Fault)
+    }
+
+    /// `parseNumber` on `n` bytes at `p`, with no arrays and no strings.
+    @inline(__always)
+    static func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int) -> Scan {
         var i = 0
-        let n = s.count
+        var negative = false
+        if i < n && p[i] == UInt8(ascii: "-") { negative = true; i += 1 }
         var yuan: Int64 = 0
-        var intDigits = 0
-        while i < n && s[i] >= 48 && s[i] <= 57 {
-            yuan = yuan &* 10 &+ Int64(s[i] - 48)
-            intDigits += 1
+        let intStart = i
+        while i < n {
+            let d = p[i] &- 48
+            guard d < 10 else { break }
+            yuan = yuan &* 10 &+ Int64(d)
             i += 1
         }
+        let intDigits = i - intStart
+        var frac: Int64 = 0 // the first two decimals, as fen
+        var tooPrecise = false // a non-zero decimal after the second
+        if i < n && p[i] == UInt8(ascii: ".") {
+            i += 1
+            var k = 0
+            while i < n {
+                let d = p[i] &- 48
+                guard d < 10 else { break }
+                if k == 0 { frac = Int64(d) &* 10 } else if k == 1 { frac &+= Int64(d) } else if d != 0 { tooPrecise = true }
+                k += 1
+                i += 1
+            }
+        }
+        if i < n { return .fault(.exponent) }
+        if tooPrecise { return .fault(.decimals) }
+        if intDigits > maxIntegerDigits { return .fault(.range) }
+        let fen = yuan * 100 + frac
+        if negative && fen != 0 { return .fault(.negative) }
+        return .fen(fen)
+    }
+
+    /// `parseString` on `n` bytes at `p`.
+    @inline(__always)
+    static func scanString(_ p: UnsafePointer<UInt8>, _ n: Int) -> Scan {
+        var i = 0
+        var yuan: Int64 = 0
+        while i < n {
+            let d = p[i] &- 48
+            guard d < 10 else { break }
+            yuan = yuan &* 10 &+ Int64(d)
+            i += 1
+        }
+        let intDigits = i
         guard intDigits > 0 else {
-            if n > 0 && s[0] == UInt8(ascii: "-") { return .failure(MoneyParseError("negative amount")) }
-            return .failure(MoneyParseError("not a decimal amount"))
+            if n > 0 && p[0] == UInt8(ascii: "-") { return .fault(.negative) }
+            return .fault(.notDecimal)
         }
         var fen: Int64 = 0
-        if i < n && s[i] == UInt8(ascii: ".") {
+        if i < n && p[i] == UInt8(ascii: ".") {
             i += 1
             let start = i
-            while i < n && s[i] >= 48 && s[i] <= 57 { i += 1 }
+            while i < n && p[i] &- 48 < 10 { i += 1 }
             let k = i - start
-            guard k == 1 || k == 2 else { return .failure(MoneyParseError(k == 0 ? "not a decimal amount" : "more than 2 decimals")) }
-            fen = Int64(s[start] - 48) * 10 + (k == 2 ? Int64(s[start + 1] - 48) : 0)
+            guard k == 1 || k == 2 else { return .fault(k == 0 ? .notDecimal : .decimals) }
+            fen = Int64(p[start] - 48) * 10 + (k == 2 ? Int64(p[start + 1] - 48) : 0)
         }
-        guard i == n else { return .failure(MoneyParseError("not a decimal amount")) }
-        if intDigits > maxIntegerDigits { return .failure(MoneyParseError("amount out of range")) }
-        return .success(yuan * 100 + fen)
+        guard i == n else { return .fault(.notDecimal) }
+        if intDigits > maxIntegerDigits { return .fault(.range) }
+        return .fen(yuan * 100 + fen)
     }
 
     /// `12500.50` style rendering of fen.

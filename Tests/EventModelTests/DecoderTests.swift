@@ -189,3 +189,142 @@ import Testing
         }
     }
 }
+
+/// The fast paths of the decoder (word-at-a-time scanning, packed-key
+/// lookup, straight-line timestamps, decoding into a reused event) against
+/// the contract's edges.
+@Suite struct DecoderFastPathTests {
+    let decoder = EventDecoder()
+    static let payment = DecoderTests.payment
+
+    func error(_ s: String) -> DecodeError? {
+        if case .invalid(let e) = decoder.decode(Array(s.utf8)) { return e }
+        return nil
+    }
+
+    func event(_ s: String) -> Event? {
+        if case .event(let e) = decoder.decode(Array(s.utf8)) { return e }
+        return nil
+    }
+
+    func with(_ key: String, _ value: String) -> String {
+        Self.payment.replacingOccurrences(of: "\"\(key)\":", with: "\"\(key)\":\(value),\"x_\(key)\":")
+    }
+
+    @Test func decodingIntoAReusedEventGivesTheSameEvent() throws {
+        let lines = [Self.payment,
+                     with("payee_id", "\"收款人甲\""),
+                     #"{"event_id":"a1","type":"labor.attendance","occurred_at":"2023-05-10T12:00:00.25+08:00","village":"330521101202","worker_id":"W","project_id":"P","work_date":"2023-05-10","hours":7.5}"#]
+        var reused = Event.placeholder
+        for line in lines + lines.reversed() {
+            let fresh = try #require(event(line))
+            #expect(decoder.decode(Array(line.utf8), into: &reused) == .event)
+            #expect(reused.id == fresh.id && reused.idKey == fresh.idKey && reused.type == fresh.type)
+            #expect(reused.time == fresh.time && reused.village == fresh.village && reused.raw == fresh.raw)
+            for s in 0..<13 { #expect(reused.fields[s] == fresh.fields[s]) }
+        }
+        #expect(decoder.decode(Array("  ".utf8), into: &reused) == .blank)
+        #expect(decoder.decode(Array("{}".utf8), into: &reused) == .invalid(DecodeError(.missingField, field: "event_id", "required field is missing")))
+    }
+
+    @Test func aKeptRawBufferIsNeverOverwritten() throws {
+        var reused = Event.placeholder
+        _ = decoder.decode(Array(Self.payment.utf8), into: &reused)
+        let kept = reused
+        _ = decoder.decode(Array(with("payee_id", "\"Y\"").utf8), into: &reused)
+        #expect(kept.raw == Array(Self.payment.utf8))
+        #expect(kept[.payeeID].fingerprint == Fingerprint("X"))
+    }
+
+    @Test func eventIDCharactersAtEveryPositionOfAWord() {
+        let allowed = "AZaz09._:-"
+        for c in allowed {
+            for len in [1, 7, 8, 9, 16, 25, 64] {
+                let id = String(repeating: "b", count: len - 1) + String(c)
+                #expect(event(with("event_id", "\"\(id)\"")) != nil, "\(id)")
+            }
+        }
+        // Neighbours of the allowed ranges, and non-ASCII, at several offsets.
+        for c in ["/", "@", "[", "`", "{", ",", ";", " ", "^", "~", "é", "中", "\\u0000", "\\/"] {
+            for pos in [0, 3, 7, 8, 12, 24] {
+                let id = String(repeating: "b", count: pos) + c + "cc"
+                #expect(error(with("event_id", "\"\(id)\""))?.kind == .badEventID, "\(id)")
+            }
+        }
+        #expect(event(with("event_id", "\"" + String(repeating: "x", count: 64) + "\"")) != nil)
+        #expect(event(with("event_id", "\"\\u0041\\u0042\"")).map { $0.id } == "AB", "escapes are unescaped first")
+    }
+
+    @Test func stringsAreValidatedAtEveryOffset() {
+        // A bad byte, a control character or an escape in every position of a
+        // long value (raw bytes: invalid UTF-8 does not survive a String).
+        let cases: [([UInt8], DecodeError.Kind?)] = [
+            ([0x01], .badJSON), ([0x1F], .badJSON), ([0xC3], .badJSON), ([0xE4, 0xB8], .badJSON), ([0xED, 0xA0, 0x80], .badJSON),
+            ([0xF4, 0x90, 0x80, 0x80], .badJSON), ([0xC0, 0x80], .badJSON), ([0xE0, 0x80, 0x80], .badJSON), ([0xFF], .badJSON),
+            ([0xE4, 0xB8, 0xAD], nil), ([0xC3, 0xA9], nil), ([0xF0, 0x9F, 0x98, 0x80], nil), ([0xEF, 0xBF, 0xBF], nil), ([0x7F], nil),
+            ([0x5C, 0x6E], nil), ([0x5C, 0x75, 0x34, 0x65, 0x32, 0x64], nil), ([0x5C, 0x71], .badJSON), ([0x5C, 0x75, 0x34, 0x65, 0x32, 0x67], .badJSON),
+        ]
+        var prefix = Array(Self.payment.utf8)
+        prefix.removeLast() // '}'
+        prefix += Array(",\"purpose\":\"".utf8)
+        for pos in 0..<40 {
+            for (bad, kind) in cases {
+                for tail in [Array("\"}".utf8), Array("中文\"}".utf8), Array("\", \"source\": \"s\"}".utf8)] {
+                    let bytes = prefix + Array(repeating: UInt8(ascii: "v"), count: pos) + bad + Array(repeating: UInt8(ascii: "w"), count: 40 - pos) + tail
+                    let outcome = decoder.decode(bytes)
+                    switch (outcome, kind) {
+                    case (.event, nil): break
+                    case (.invalid(let e), let k?) where e.kind == k: break
+                    default: Issue.record("purpose with \(bad) at \(pos): \(outcome)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func linesThatEndInsideAValueAreBadJSON() {
+        let line = Array(with("purpose", "\"中文说明 and more text\"").utf8)
+        for cut in 1..<line.count {
+            guard case .invalid(let e) = decoder.decode(Array(line[0..<cut])) else { Issue.record("accepted a line cut at \(cut)"); continue }
+            #expect(e.kind == .badJSON, "cut at \(cut)")
+        }
+    }
+
+    @Test func escapedKeysAreRecognised() throws {
+        let s = Self.payment.replacingOccurrences(of: "\"payee_id\"", with: "\"payee\\u005fid\"")
+        let e = try #require(event(s))
+        #expect(e[.payeeID].fingerprint == Fingerprint("X"))
+        // Keys that only look alike are unknown, and so the field is missing.
+        for key in ["payee_i", "payee_idd", "Payee_id", "payee_id ", "payee\\u0000id"] {
+            let t = Self.payment.replacingOccurrences(of: "\"payee_id\"", with: "\"\(key)\"")
+            #expect(error(t) == DecodeError(.missingField, field: "payee_id", "required field is missing"), "\(key)")
+        }
+    }
+
+    @Test func timestampsInEveryShape() throws {
+        let ok: [(String, String)] = [
+            ("2023-03-14T10:22:05+08:00", "2023-03-14T02:22:05Z"),
+            ("2023-03-14T02:22:05.5Z", "2023-03-14T02:22:05.500000Z"),
+            ("2023-03-14T02:22:05.1234567-00:00", "2023-03-14T02:22:05.123456Z"),
+            ("2024-02-29T23:59:59.999+23:59", "2024-02-29T00:00:59.999Z"),
+        ]
+        for (a, b) in ok {
+            let e = try #require(event(with("occurred_at", "\"\(a)\"")))
+            #expect(e.time == (try Timestamp.parse(b).get()), "\(a)")
+        }
+        for bad in ["2023-03-14T02:22:05.Z", "2023-03-14T02:22:05.5", "2023-03-14T02:22:05+08:0", "2023-03-14T02:22:05+24:00",
+                    "2023-03-14T02:22:05+08:60", "2023-03-14T02:22:05Z ", "2023-02-29T00:00:00Z", "0000-01-01T00:00:00Z",
+                    "2023-03-14T02:22:05+08:00:00", "2023-03-14T02:22:05ZZ", "2023-3-14T02:22:05Z", "2023-03-14T02:22:05.5z"] {
+            #expect(error(with("occurred_at", "\"\(bad)\""))?.kind == .badTimestamp, "\(bad)")
+        }
+    }
+
+    @Test func moneyWithTrailingZerosAndTheirLimits() {
+        for (text, fen) in [("12.3000000", 1230), ("0.10", 10), ("0.01", 1), ("999999999999999", 99_999_999_999_999_900), ("1.2000000000000000000000", 120)] {
+            #expect(event(with("amount", text))?[.amount] == .money(fen: Int64(fen)), "\(text)")
+        }
+        for text in ["1.2300001", "1000000000000000", "0.001", "-0.01", "1.5E2"] {
+            #expect(error(with("amount", text))?.kind == .badAmount, "\(text)")
+        }
+    }
+}

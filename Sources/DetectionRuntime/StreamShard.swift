@@ -28,6 +28,9 @@ public final class StreamShard {
         public var idleTimeout: Int64 = 5 * TimeUnit.second
         /// Evaluate condition rules when an event arrives instead of in order.
         public var eagerConditions = true
+        /// Send malformed records to the dead letters (off for a shard that reads
+        /// partitions another shard also reads, so each fault is reported once).
+        public var reportInvalid = true
         public init() {}
     }
 
@@ -86,10 +89,12 @@ public final class StreamShard {
         switch value.withUnsafeBufferPointer({ decoder.decode($0) }) {
         case .blank:
             counters.invalid += 1
+            guard config.reportInvalid else { return }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
                                           error: DecodeError(.badJSON, "empty message")))
         case .invalid(let err):
             counters.invalid += 1
+            guard config.reportInvalid else { return }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value, error: err))
         case .event(let e):
             guard dedupe.firstSighting(of: e) else { counters.duplicates += 1; return }
@@ -158,6 +163,9 @@ public final class StreamShard {
         }
         return (engine.alerts, deadLetters)
     }
+
+    /// Every partition has been read to its end since its last record.
+    public var allCaughtUp: Bool { partitions.values.allSatisfy(\.caughtUp) }
 
     /// Events waiting for the watermark.
     public var buffered: Int { buffer.count }

@@ -22,6 +22,8 @@ public struct DecodeError: Error, Sendable, Hashable, Codable, CustomStringConve
         /// Not a contract fault of the line itself: an event older than the
         /// streaming watermark (RULES.md).
         case late = "late"
+        /// Not a line at all: Kafka messages deleted by retention before they were read.
+        case offsetGap = "offset_gap"
     }
 
     public var kind: Kind

@@ -1,0 +1,388 @@
+import AlertStore
+import DetectionRuntime
+import EventModel
+import Foundation
+import KafkaIngest
+import Logging
+import RuleCompiler
+
+/// The streaming ingest worker: Kafka → compiled rules → PostgreSQL.
+///
+/// - Village-local rules: the worker joins the consumer group and evaluates
+///   one `StreamShard` per assigned partition number (the five topics are
+///   co-partitioned by village, so partition N of every topic goes to the
+///   same worker).
+/// - Cross-village rules (a key without `village`: R12 by payee, R13 and R14
+///   by worker): exactly one worker at a time — the holder of a PostgreSQL
+///   advisory lock — reads every partition of the topics those rules need
+///   into one `global` shard. When it dies its session ends, the lock is
+///   free, and another worker takes over from the last checkpoint.
+/// - Exactly-once effect: each checkpoint writes, in one transaction, the
+///   alerts and dead letters produced so far, the shards' state and their
+///   next offsets. Alerts of condition rules are also written at once (an
+///   idempotent insert) so that they reach analysts without waiting.
+///   On start or assignment a shard resumes from what PostgreSQL holds.
+public final class IngestWorker: @unchecked Sendable {
+    public struct Config: Sendable {
+        public var brokers: String
+        public var group = "qianliyan"
+        public var topics = EventType.topics
+        public var lateness: Int64 = 10 * TimeUnit.minute
+        public var idleTimeout: Int64 = 5 * TimeUnit.second
+        /// How often state and offsets are committed.
+        public var checkpointInterval: Double = 2.0
+        /// How often finished alerts are written between checkpoints.
+        public var flushInterval: Double = 0.05
+        /// librdkafka properties passed unchanged (security.protocol, ssl.*, sasl.* …).
+        public var kafkaOptions: [String: String] = [:]
+        /// Stop once caught up and quiet for this long (seconds), after draining.
+        public var drainWhenIdle: Double? = nil
+        /// Take part in the election for the cross-village rules.
+        public var crossVillage = true
+        /// Static group membership (`group.instance.id`).
+        public var instanceID: String? = nil
+        public init(brokers: String) { self.brokers = brokers }
+    }
+
+    public let config: Config
+    let localRules: CompiledRuleSet
+    let globalRules: CompiledRuleSet
+    var tables: ReferenceTables
+    let databaseURL: String
+    let logger: Logger
+    public let metrics = WorkerMetrics()
+    private let stopFlag = StopFlag()
+    var shardConfig: StreamShard.Config
+
+    // Touched only by the worker thread inside `run()`.
+    var shards: [Int32: StreamShard] = [:]
+    var globalShard: StreamShard?
+    var globalConsumer: KafkaPartitionReader?
+    var localConsumer: KafkaConsumer?
+    var lockConnection: PostgresConnection?
+    var pendingAlerts: [Alert] = []
+    var pendingDead: [DeadLetter] = []
+    var conn: PostgresConnection?
+    var lastRecordAt = Date()
+    /// A new reference-table version to switch to at the next batch boundary.
+    private let nextTables = Box<ReferenceTables?>(nil)
+
+    public init(config: Config, ruleSet: CompiledRuleSet, tables: ReferenceTables, databaseURL: String,
+                logger: Logger = Logger(label: "qianliyan.worker")) {
+        self.config = config
+        localRules = ruleSet.subset { $0.villageLocal }
+        globalRules = ruleSet.subset { !$0.villageLocal }
+        self.tables = tables
+        self.databaseURL = databaseURL
+        self.logger = logger
+        shardConfig = StreamShard.Config()
+        shardConfig.lateness = config.lateness
+        shardConfig.idleTimeout = config.idleTimeout
+    }
+
+    /// Asks the worker to finish its batch, commit and leave the group.
+    public func stop() { stopFlag.set() }
+
+    /// Switches to new reference tables at the next batch boundary.
+    public func updateTables(_ t: ReferenceTables) { nextTables.set(t) }
+
+    var checkpoints: CheckpointStore { CheckpointStore(group: config.group) }
+
+    static func now() -> Instant { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+
+    /// The topics the cross-village rules read.
+    var globalTopics: [String] {
+        Array(Set(globalRules.rules.flatMap { r -> [String] in
+            var t = [r.triggerType.topic]
+            if case .precedence(let p) = r.kind { t.append(p.requiredType.topic) }
+            if case .absence(let a) = r.kind { t.append(a.expectedType.topic) }
+            return t
+        })).sorted()
+    }
+
+    // MARK: the loop
+
+    /// Runs until `stop()` (or until drained when `drainWhenIdle` is set). Blocks: call it on its own thread.
+    public func run() throws {
+        _ = try withDatabase { _ in true }
+        let consumer = try KafkaConsumer(
+            bootstrapServers: config.brokers, groupID: config.group, topics: config.topics, groupInstanceID: config.instanceID,
+            options: config.kafkaOptions,
+            rebalance: KafkaRebalanceHandler(
+                onAssign: { [unowned self] parts in self.assigned(parts) },
+                onRevoke: { [unowned self] parts in self.revoked(parts) },
+                onLost: { [unowned self] parts in self.lost(parts) }),
+            logger: logger)
+        localConsumer = consumer
+        defer { consumer.close(); localConsumer = nil }
+        var lastCheckpoint = Date()
+        var lastFlush = Date()
+        var lastElection = Date.distantPast
+        logger.info("worker started", metadata: ["kafka.group": "\(config.group)", "kafka.brokers": "\(config.brokers)"])
+        while !stopFlag.isSet {
+            if let t = nextTables.take() { switchTables(t) }
+            let events = consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50))
+            handle(events, local: true)
+            if config.crossVillage && !globalRules.rules.isEmpty && Date().timeIntervalSince(lastElection) > 2 {
+                lastElection = Date()
+                electGlobal()
+            }
+            if let gc = globalConsumer {
+                handle(gc.poll(maxRecords: 20_000, timeout: .milliseconds(1)), local: false)
+            }
+            let now = Self.now()
+            for s in allShards { s.advance(now: now); collect(s) }
+            if !pendingAlerts.isEmpty || !pendingDead.isEmpty, Date().timeIntervalSince(lastFlush) >= config.flushInterval {
+                flushOutputs()
+                lastFlush = Date()
+            }
+            if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointInterval {
+                checkpoint(allShards)
+                lastCheckpoint = Date()
+            }
+            if let idle = config.drainWhenIdle, isDrained(idle) {
+                logger.info("caught up and idle: draining")
+                for s in allShards { s.drain(); collect(s) }
+                checkpoint(allShards)
+                break
+            }
+        }
+        checkpoint(allShards)
+        globalConsumer?.close()
+        lockConnection?.close()
+        conn?.close()
+        logger.info("worker stopped", metadata: ["events": "\(metrics.snapshot().events)"])
+    }
+
+    var allShards: [StreamShard] { Array(shards.values) + (globalShard.map { [$0] } ?? []) }
+
+    func handle(_ events: [KafkaConsumerEvent], local: Bool) {
+        let now = Self.now()
+        for ev in events {
+            switch ev {
+            case .record(let r):
+                lastRecordAt = Date()
+                let p = StreamShard.Partition(topic: r.topic, partition: r.partition)
+                let shard = local ? shards[r.partition] : globalShard
+                shard?.ingest(p, offset: r.offset, value: r.value, now: now)
+                if local { metrics.record(topic: r.topic, bytes: r.value.count) }
+            case .partitionEOF(let tp, let offset):
+                let p = StreamShard.Partition(topic: tp.topic, partition: tp.partition)
+                let shard = local ? shards[tp.partition] : globalShard
+                shard?.caughtUp(p, now: now)
+                if local { metrics.setLag(p.description, 0, highWatermark: offset) }
+            case .error(let err, let tp, let offset):
+                if err.code == .autoOffsetReset, let tp {
+                    let p = StreamShard.Partition(topic: tp.topic, partition: tp.partition)
+                    let shard = local ? shards[tp.partition] : globalShard
+                    reportGap(p, from: shard?.offsets[p] ?? offset ?? 0)
+                    // Go on from the oldest message still there; the gap is on record.
+                    if local { try? localConsumer?.seek([tp: KafkaOffset.beginning]) }
+                } else {
+                    logger.warning("kafka: \(err)")
+                }
+            }
+        }
+    }
+
+    func collect(_ s: StreamShard) {
+        let o = s.takeOutput()
+        if !o.alerts.isEmpty { pendingAlerts += o.alerts; metrics.alerts(o.alerts) }
+        if !o.deadLetters.isEmpty { pendingDead += o.deadLetters; metrics.deadLetters(o.deadLetters) }
+        metrics.setWatermarkDelay(s.name, s.watermarkDelay)
+    }
+
+    func isDrained(_ idle: Double) -> Bool {
+        guard !shards.isEmpty, Date().timeIntervalSince(lastRecordAt) >= idle else { return false }
+        if !globalRules.rules.isEmpty && config.crossVillage && globalShard == nil { return false }
+        return allShards.allSatisfy { $0.allCaughtUp }
+    }
+
+    // MARK: rebalance
+
+    func assigned(_ parts: [TopicPartition]) -> [TopicPartition: Int64] {
+        var out: [TopicPartition: Int64] = [:]
+        let numbers = Set(parts.map(\.partition))
+        for n in numbers where shards[n] == nil {
+            let mine = config.topics.map { StreamShard.Partition(topic: $0, partition: n) }
+            shards[n] = loadShard("p\(n)", rules: localRules, partitions: mine)
+        }
+        for tp in parts {
+            let p = StreamShard.Partition(topic: tp.topic, partition: tp.partition)
+            out[tp] = shards[tp.partition]?.offsets[p] ?? 0
+        }
+        logger.info("partitions assigned", metadata: ["kafka.partitions": "\(numbers.sorted())"])
+        return out
+    }
+
+    func revoked(_ parts: [TopicPartition]) {
+        let numbers = Set(parts.map(\.partition))
+        let leaving = numbers.compactMap { shards[$0] }
+        checkpoint(leaving)
+        for n in numbers { shards[n] = nil }
+        logger.info("partitions revoked", metadata: ["kafka.partitions": "\(numbers.sorted())"])
+    }
+
+    func lost(_ parts: [TopicPartition]) {
+        // Another member owns them now: drop the state without committing it.
+        for n in Set(parts.map(\.partition)) { shards[n] = nil }
+        pendingAlerts.removeAll()
+        pendingDead.removeAll()
+        logger.warning("partitions lost", metadata: ["kafka.partitions": "\(Set(parts.map(\.partition)).sorted())"])
+    }
+
+    func loadShard(_ name: String, rules: CompiledRuleSet, partitions: [StreamShard.Partition]) -> StreamShard {
+        var c = shardConfig
+        // The village shards report malformed records; the cross-village shard reads the same ones.
+        c.reportInvalid = name != "global"
+        let shard = StreamShard(name: name, ruleSet: rules, tables: tables, partitions: partitions, config: c)
+        do {
+            if let saved = try withDatabase({ c in try checkpoints.load(c, shard: name) }) {
+                let dropped = try shard.restore(saved.state)
+                for (p, n) in saved.offsets { shard.setOffset(p, n) }
+                if !dropped.isEmpty { logger.notice("rules changed since the checkpoint start fresh", metadata: ["rule.ids": "\(dropped)"]) }
+                logger.info("shard resumed", metadata: ["shard": "\(name)"])
+            }
+        } catch {
+            logger.error("could not load the checkpoint of \(name): \(error); starting it from the stored offsets")
+        }
+        return shard
+    }
+
+    // MARK: the cross-village shard
+
+    func electGlobal() {
+        if globalShard != nil {
+            // Still the holder? A lost lock connection means someone else may hold it now.
+            if lockConnection?.isConnected != true { dropGlobal() }
+            return
+        }
+        do {
+            if lockConnection == nil || lockConnection?.isConnected == false { lockConnection = try PostgresConnection(databaseURL) }
+            let key = Self.lockKey(config.group + "#global")
+            let got = try lockConnection!.execute("SELECT pg_try_advisory_lock($1::bigint)", params: [String(key)]).rows.first?[0] == "t"
+            guard got else { return }
+            var parts: [StreamShard.Partition] = []
+            for t in globalTopics {
+                let n = try KafkaPartitionReader.partitionCount(bootstrapServers: config.brokers, topic: t, options: config.kafkaOptions)
+                for i in 0..<n { parts.append(.init(topic: t, partition: i)) }
+            }
+            let shard = loadShard("global", rules: globalRules, partitions: parts)
+            var assignment: [TopicPartition: Int64] = [:]
+            for p in parts { assignment[TopicPartition(topic: p.topic, partition: p.partition)] = shard.offsets[p] ?? 0 }
+            globalConsumer = try KafkaPartitionReader(bootstrapServers: config.brokers, assignment: assignment, options: config.kafkaOptions, logger: logger)
+            globalShard = shard
+            logger.info("this worker evaluates the cross-village rules", metadata: ["rule.ids": "\(globalRules.rules.map(\.name))"])
+        } catch {
+            logger.warning("cross-village election: \(error)")
+            dropGlobal()
+        }
+    }
+
+    func dropGlobal() {
+        globalConsumer?.close()
+        globalConsumer = nil
+        globalShard = nil
+        lockConnection?.close()
+        lockConnection = nil
+    }
+
+    static func lockKey(_ s: String) -> Int64 {
+        Int64(bitPattern: Fingerprint(s).hi)
+    }
+
+    // MARK: writing
+
+    /// Runs `body` with a live connection, reconnecting with backoff while PostgreSQL is away.
+    func withDatabase<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                if conn == nil || conn?.isConnected == false { conn = try PostgresConnection(databaseURL) }
+                return try body(conn!)
+            } catch let e as PostgresError where e.isRetriable && !stopFlag.isSet {
+                attempt += 1
+                metrics.databaseRetry()
+                let delay = min(5.0, 0.1 * pow(2.0, Double(min(attempt, 6))))
+                logger.warning("PostgreSQL unavailable (\(e)); retrying in \(String(format: "%.1f", delay)) s")
+                conn?.close()
+                conn = nil
+                Thread.sleep(forTimeInterval: delay)
+            }
+        }
+    }
+
+    /// Writes finished alerts and dead letters (idempotent; offsets follow at the next checkpoint).
+    func flushOutputs() {
+        let a = pendingAlerts, d = pendingDead
+        do {
+            let start = Date()
+            _ = try withDatabase { c in try c.write(alerts: a, deadLetters: d) }
+            metrics.commit(seconds: Date().timeIntervalSince(start))
+            pendingAlerts.removeAll()
+            pendingDead.removeAll()
+        } catch {
+            logger.error("writing alerts failed: \(error); they stay pending")
+        }
+    }
+
+    /// One transaction: pending alerts and dead letters, then each shard's state and offsets.
+    func checkpoint(_ list: [StreamShard]) {
+        guard !list.isEmpty || !pendingAlerts.isEmpty || !pendingDead.isEmpty else { return }
+        for s in list { collect(s) }
+        let a = pendingAlerts, d = pendingDead
+        do {
+            let start = Date()
+            try withDatabase { c in
+                try c.transaction { t in
+                    _ = try t.write(alerts: a, deadLetters: d)
+                    for s in list { try checkpoints.save(t, shard: s) }
+                }
+            }
+            metrics.commit(seconds: Date().timeIntervalSince(start))
+            metrics.checkpointed()
+            pendingAlerts.removeAll()
+            pendingDead.removeAll()
+        } catch {
+            logger.error("checkpoint failed: \(error); the shards resume from the previous one if the worker stops now")
+        }
+    }
+
+    func reportGap(_ p: StreamShard.Partition, from offset: Int64) {
+        logger.error("offset gap: messages of \(p) from offset \(offset) were deleted (retention) before this worker read them; they are NOT evaluated",
+                     metadata: ["kafka.partition": "\(p)"])
+        metrics.gap()
+        pendingDead.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: [],
+                                      error: DecodeError(.offsetGap, "messages from offset \(offset) were deleted by retention before they were read; replay the ledger to cover them")))
+    }
+
+    func switchTables(_ t: ReferenceTables) {
+        tables = t
+        for s in allShards { s.engine.updateTables(t) }
+        logger.info("reference tables refreshed")
+    }
+}
+
+/// A flag set from any thread.
+final class StopFlag: @unchecked Sendable {
+    // `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
+
+/// A value handed between threads.
+final class Box<T>: @unchecked Sendable {
+    // `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func take() -> T where T == ReferenceTables? {
+        lock.lock(); defer { lock.unlock() }
+        let v = value
+        value = nil
+        return v
+    }
+}

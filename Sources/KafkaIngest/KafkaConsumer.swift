@@ -77,10 +77,19 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///   - options: any librdkafka properties, passed unchanged; they override ``defaultOptions``.
     ///   - rebalance: where assigned partitions start and what to do before they are revoked.
     ///   - logger: librdkafka's own log lines and rebalance notes go here.
-    public init(
+    public convenience init(
         bootstrapServers: String, groupID: String, topics: [String], groupInstanceID: String? = nil,
         options: [String: String] = [:], rebalance: KafkaRebalanceHandler = KafkaRebalanceHandler(),
         logger: Logger = Logger(label: "qianliyan.kafka.consumer")
+    ) throws(KafkaError) {
+        try self.init(bootstrapServers: bootstrapServers, groupID: groupID, topics: topics, manualAssignment: nil,
+                      groupInstanceID: groupInstanceID, options: options, rebalance: rebalance, logger: logger)
+    }
+
+    /// Subscribes to `topics` (group mode), or assigns `manualAssignment` (no group membership: ``KafkaPartitionReader``).
+    init(
+        bootstrapServers: String, groupID: String, topics: [String], manualAssignment: [TopicPartition: Int64]?,
+        groupInstanceID: String?, options: [String: String], rebalance: KafkaRebalanceHandler, logger: Logger
     ) throws(KafkaError) {
         var properties = Self.defaultOptions
         properties["bootstrap.servers"] = bootstrapServers
@@ -106,12 +115,19 @@ public final class KafkaConsumer: @unchecked Sendable {
         handle = rk
         // Serve the main queue (errors, logs if queued) from consumer_poll.
         rd_kafka_poll_set_consumer(rk)
-        let list = TopicPartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
-        let err = rd_kafka_subscribe(rk, list.pointer)
+        let err: rd_kafka_resp_err_t
+        if let manualAssignment {
+            let list = TopicPartitionList(offsets: manualAssignment)
+            err = rd_kafka_assign(rk, list.pointer)
+            context.startOffsets = manualAssignment
+        } else {
+            let list = TopicPartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
+            err = rd_kafka_subscribe(rk, list.pointer)
+        }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             RdKafka.destroy(rk)
             handle = nil
-            throw KafkaError(err, operation: "rd_kafka_subscribe")
+            throw KafkaError(err, operation: manualAssignment == nil ? "rd_kafka_subscribe" : "rd_kafka_assign")
         }
     }
 

@@ -229,4 +229,42 @@ struct KafkaConsumerTests {
             #expect(assignments.allSatisfy { $0 == [TopicPartition(topic: "s", partition: 0), TopicPartition(topic: "s", partition: 1)] })
         }
     }
+
+    @Test("a partition reader reads every partition from given offsets, without joining a group")
+    func partitionReader() async throws {
+        try await Support.onOwnThread {
+            let topics = ["village.finance", "village.labor"]
+            let cluster = try Support.cluster(topics: topics, partitions: 4)
+            let producer = try Support.producer(cluster)
+            try Support.produceKeyed(producer, topics: topics, perTopic: 100)
+            #expect(try KafkaPartitionReader.partitionCount(bootstrapServers: cluster.bootstrapServers, topic: "village.labor",
+                                                            options: Support.fastOptions, logger: Support.logger) == 4)
+
+            var assignment: [TopicPartition: Int64] = [:]
+            for topic in topics { for partition in Int32(0)..<4 { assignment[TopicPartition(topic: topic, partition: partition)] = topic == "village.labor" ? 2 : 0 } }
+            let start = ContinuousClock.now
+            let reader = try KafkaPartitionReader(bootstrapServers: cluster.bootstrapServers, assignment: assignment,
+                                                  options: Support.fastOptions, logger: Support.logger)
+            #expect(try reader.assignment().count == 8)
+            var records: [KafkaRecord] = []
+            var eof: [TopicPartition: Int64] = [:]
+            while eof.count < 8, ContinuousClock.now - start < .seconds(10) {
+                for event in reader.poll(timeout: .milliseconds(100)) {
+                    switch event {
+                    case .record(let record): records.append(record)
+                    case .partitionEOF(let tp, let offset): eof[tp] = offset
+                    case .error(let error, _, _): Issue.record("\(error)")
+                    }
+                }
+            }
+            #expect(ContinuousClock.now - start < .seconds(3), "no group join")
+            #expect(eof.count == 8)
+            #expect(records.count == 200 - 4 * 2)
+            for (tp, end) in eof {
+                #expect(records.filter { $0.topicPartition == tp }.map(\.offset) == Array((assignment[tp] ?? 0)..<end))
+            }
+            reader.close()
+            #expect(reader.isClosed)
+        }
+    }
 }

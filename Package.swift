@@ -13,7 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
-        // hummingbird joins with the analysts' queue (AnalystAPI).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // MARK: pure core (no IO)
@@ -38,6 +39,8 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "AlertStore", "KafkaIngest",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "AnalystAPI", dependencies: ["AlertStore", "EventModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
 
         // MARK: the one CLI
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "DetectionRuntimeTests", dependencies: ["DetectionRuntime", "DetectionTesting", "RuleCompiler", "RuleLanguage", "EventModel"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler"], swiftSettings: strict),
-        .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel"], swiftSettings: strict),
+        .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel",
+            .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strict),
     ]
 )

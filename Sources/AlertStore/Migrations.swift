@@ -68,6 +68,100 @@ public enum Migrations {
             CREATE INDEX dead_letters_received_idx ON dead_letters (received_at DESC, id DESC);
             CREATE INDEX dead_letters_kind_idx ON dead_letters (kind);
             """),
+        Migration(version: 2, name: "ingest_checkpoints_and_offsets", sql: """
+            CREATE TABLE ingest_checkpoints (
+                group_id    text        NOT NULL,
+                shard       text        NOT NULL,
+                state       bytea       NOT NULL,
+                watermark   timestamptz,
+                events      bigint      NOT NULL DEFAULT 0,
+                updated_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (group_id, shard)
+            );
+            CREATE TABLE ingest_offsets (
+                group_id    text        NOT NULL,
+                shard       text        NOT NULL,
+                topic       text        NOT NULL,
+                kafka_partition integer NOT NULL,
+                next_offset bigint      NOT NULL,
+                updated_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (group_id, shard, topic, kafka_partition)
+            );
+            """),
+        Migration(version: 3, name: "analyst_queue", sql: """
+            CREATE TABLE users (
+                name          text        PRIMARY KEY CONSTRAINT users_name_check CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
+                display_name  text        NOT NULL DEFAULT '',
+                role          text        NOT NULL CONSTRAINT users_role_check CHECK (role IN ('analyst', 'lead', 'rule_author', 'admin')),
+                districts     text[]      NOT NULL CONSTRAINT users_districts_check
+                    CHECK (array_to_string(districts, ',') ~ '^([0-9]{6}(,[0-9]{6})*)?$' AND array_position(districts, NULL) IS NULL),
+                password_hash text,
+                disabled      boolean     NOT NULL DEFAULT false,
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                updated_at    timestamptz NOT NULL DEFAULT now()
+            );
+
+            CREATE TABLE sessions (
+                token_hash    bytea       PRIMARY KEY,
+                user_name     text        NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+                csrf_token    text        NOT NULL,
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                last_seen_at  timestamptz NOT NULL DEFAULT now(),
+                expires_at    timestamptz NOT NULL
+            );
+            CREATE INDEX sessions_user_idx ON sessions (user_name);
+
+            CREATE TABLE api_tokens (
+                id            bigserial   PRIMARY KEY,
+                token_hash    bytea       NOT NULL CONSTRAINT api_tokens_hash_key UNIQUE,
+                user_name     text        NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+                label         text        NOT NULL DEFAULT '',
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                last_used_at  timestamptz,
+                expires_at    timestamptz,
+                revoked_at    timestamptz
+            );
+
+            CREATE TABLE alert_comments (
+                id            bigserial   PRIMARY KEY,
+                alert_id      bigint      NOT NULL,
+                author        text        NOT NULL,
+                body          text        NOT NULL CONSTRAINT alert_comments_body_check CHECK (length(body) BETWEEN 1 AND 10000),
+                created_at    timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX alert_comments_alert_idx ON alert_comments (alert_id, id);
+
+            CREATE TABLE audit_log (
+                id            bigserial   PRIMARY KEY,
+                at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+                actor         text        NOT NULL,
+                actor_role    text,
+                via           text        NOT NULL CONSTRAINT audit_log_via_check CHECK (via IN ('web', 'api', 'cli', 'system')),
+                action        text        NOT NULL,
+                alert_id      bigint,
+                district      text,
+                details       jsonb       NOT NULL DEFAULT '{}',
+                session_ref   text
+            );
+            CREATE INDEX audit_log_alert_idx ON audit_log (alert_id, id) WHERE alert_id IS NOT NULL;
+            CREATE INDEX audit_log_actor_idx ON audit_log (actor, at DESC);
+            CREATE INDEX audit_log_district_idx ON audit_log (district, id DESC);
+
+            CREATE FUNCTION qianliyan_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            END
+            $$;
+            CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+                FOR EACH ROW EXECUTE FUNCTION qianliyan_append_only();
+            CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION qianliyan_append_only();
+            CREATE TRIGGER alert_comments_append_only BEFORE UPDATE OR DELETE ON alert_comments
+                FOR EACH ROW EXECUTE FUNCTION qianliyan_append_only();
+
+            CREATE INDEX alerts_district_queue_idx ON alerts (district, detected_at DESC, id DESC);
+            CREATE INDEX alerts_assignee_idx ON alerts (assignee, detected_at DESC, id DESC) WHERE assignee IS NOT NULL;
+            """),
     ]
 }
 

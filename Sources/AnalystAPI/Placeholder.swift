@@ -1,1 +1,0 @@
-// AnalystAPI: under construction

@@ -329,16 +329,28 @@ public struct EventDecoder: Sendable {
         return DecodeError(.badEventID, field: "event_id", "contains a character outside A-Za-z0-9._:-")
     }
 
-    /// Exactly 12 ASCII digits, as an integer.
+    /// Exactly 12 ASCII digits, as an integer (two overlapping 8-digit words).
     @inline(__always)
     static func villageCode(_ s: UnsafeBufferPointer<UInt8>) -> UInt64? {
         guard s.count == 12, let p = s.baseAddress else { return nil }
-        var v: UInt64 = 0
-        for j in 0..<12 {
-            let d = p[j] &- 48
-            guard d < 10 else { return nil }
-            v = v &* 10 &+ UInt64(d)
-        }
+        let raw = UnsafeRawPointer(p)
+        guard let a = eightDigits(raw.loadUnaligned(as: UInt64.self)),
+              let b = eightDigits(raw.loadUnaligned(fromByteOffset: 4, as: UInt64.self)) else { return nil }
+        return a &* 10_000 &+ b % 10_000
+    }
+
+    /// The value of 8 ASCII digits (first byte most significant), nil when
+    /// any byte is not a digit.
+    @inline(__always)
+    static func eightDigits(_ w0: UInt64) -> UInt64? {
+        let w = UInt64(littleEndian: w0)
+        // Every byte in 0x30...0x39: high nibble 3, and adding 6 keeps it 3.
+        guard w & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030,
+              (w &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0 == 0x3030_3030_3030_3030 else { return nil }
+        var v = w & 0x0F0F_0F0F_0F0F_0F0F
+        v = (v &* (10 &<< 8 &+ 1)) &>> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* (100 &<< 16 &+ 1)) &>> 16
+        v = ((v & 0x0000_FFFF_0000_FFFF) &* (10_000 &<< 32 &+ 1)) &>> 32
         return v
     }
 
@@ -471,6 +483,12 @@ enum KeyIndex {
     static func lookup(_ p: UnsafePointer<UInt8>, _ len: Int, readable: Int, in t: UnsafePointer<Slot>) -> Int {
         guard len > 0 && len <= maxLength else { return -1 }
         let (w0, w1) = pack(p, len, readable: readable)
+        return find(w0, w1, in: t)
+    }
+
+    /// The index of a packed key (as `pack` makes it), or -1.
+    @inline(__always)
+    static func find(_ w0: UInt64, _ w1: UInt64, in t: UnsafePointer<Slot>) -> Int {
         var h = slotHash(w0, w1)
         while true {
             let e = t[h]

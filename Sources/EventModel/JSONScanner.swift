@@ -60,22 +60,52 @@ struct JSONScanner {
         while true {
             JSONScanner.skipWhitespace(base, end, &j)
             guard j < end && base[j] == UInt8(ascii: "\"") else { i = j; return fail("expected a member name") }
-            // The name.
+            // The name: a plain one of up to 15 bytes is found and packed
+            // from two word loads; any other goes the long way.
             let keyStart = j + 1
-            var keyEsc = false
-            j = keyStart
-            if !JSONScanner.skipPlainString(base, end, &j) {
-                i = j
-                guard scanStringRest(escaped: &keyEsc) else { return false }
-                j = i
+            var k = -1
+            var found = false
+            if keyStart + 16 <= end {
+                let raw = UnsafeRawPointer(base + keyStart)
+                let a = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+                let ma = JSONScanner.specialBytes(a)
+                if ma != 0 {
+                    let len = ma.trailingZeroBitCount &>> 3
+                    if base[keyStart &+ len] == UInt8(ascii: "\"") {
+                        found = true
+                        j = keyStart &+ len &+ 1
+                        if len > 0 {
+                            k = KeyIndex.find(a & (~0 &>> UInt64(64 &- 8 &* len)), UInt64(len) &<< 56, in: t.keys)
+                        }
+                    }
+                } else {
+                    let b = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                    let mb = JSONScanner.specialBytes(b)
+                    if mb != 0 {
+                        let len = mb.trailingZeroBitCount &>> 3 // bytes in the second word
+                        if base[keyStart &+ 8 &+ len] == UInt8(ascii: "\"") {
+                            found = true
+                            j = keyStart &+ 9 &+ len
+                            k = KeyIndex.find(a, (b & ((1 &<< UInt64(8 &* len)) &- 1)) | UInt64(8 &+ len) &<< 56, in: t.keys)
+                        }
+                    }
+                }
             }
-            let keyLen = j - 1 - keyStart
-            let k: Int
-            if keyEsc {
-                let key = JSONScanner.unescape(UnsafeBufferPointer(start: base + keyStart, count: keyLen))
-                k = key.withUnsafeBufferPointer { KeyIndex.lookup($0.baseAddress ?? base, $0.count, readable: $0.count, in: t.keys) }
-            } else {
-                k = KeyIndex.lookup(base + keyStart, keyLen, readable: end - keyStart, in: t.keys)
+            if !found {
+                var keyEsc = false
+                j = keyStart
+                if !JSONScanner.skipPlainString(base, end, &j) {
+                    i = j
+                    guard scanStringRest(escaped: &keyEsc) else { return false }
+                    j = i
+                }
+                let keyLen = j - 1 - keyStart
+                if keyEsc {
+                    let key = JSONScanner.unescape(UnsafeBufferPointer(start: base + keyStart, count: keyLen))
+                    k = key.withUnsafeBufferPointer { KeyIndex.lookup($0.baseAddress ?? base, $0.count, readable: $0.count, in: t.keys) }
+                } else {
+                    k = KeyIndex.lookup(base + keyStart, keyLen, readable: end - keyStart, in: t.keys)
+                }
             }
             JSONScanner.skipWhitespace(base, end, &j)
             guard j < end && base[j] == UInt8(ascii: ":") else { i = j; return fail("expected ':'") }
@@ -123,6 +153,12 @@ struct JSONScanner {
 
     @inline(__always)
     static func skipWhitespace(_ base: UnsafePointer<UInt8>, _ end: Int, _ j: inout Int) {
+        // Fast: no whitespace, or one space before a token (`", "`, `": "`).
+        if j < end {
+            let c = base[j]
+            if c > 0x20 { return }
+            if c == 0x20 && j &+ 1 < end && base[j &+ 1] > 0x20 { j &+= 1; return }
+        }
         while j < end {
             let c = base[j]
             if c > 0x20 || !isWhitespace(c) { return }

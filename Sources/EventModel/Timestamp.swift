@@ -83,8 +83,8 @@ public enum Timestamp {
               max(max(max(h1, h2), max(mi1, mi2)), max(s1, s2)) < 10 else { return nil }
         guard b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") && b[10] == UInt8(ascii: "T") &&
               b[13] == UInt8(ascii: ":") && b[16] == UInt8(ascii: ":") else { return nil }
-        let y = y1 * 1000 + y2 * 100 + y3 * 10 + y4, mo = mo1 * 10 + mo2, d = d1 * 10 + d2
-        let h = h1 * 10 + h2, mi = mi1 * 10 + mi2, s = s1 * 10 + s2
+        let y = y1 &* 1000 &+ y2 &* 100 &+ y3 &* 10 &+ y4, mo = mo1 &* 10 &+ mo2, d = d1 &* 10 &+ d2
+        let h = h1 &* 10 &+ h2, mi = mi1 &* 10 &+ mi2, s = s1 &* 10 &+ s2
         guard y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59 else { return nil }
         guard d <= 28 || d <= CivilDate.daysIn(year: y, month: mo) else { return nil }
         var i = 19
@@ -110,13 +110,26 @@ public enum Timestamp {
             let oh1 = dig(i + 1), oh2 = dig(i + 2), om1 = dig(i + 4), om2 = dig(i + 5)
             guard sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"), b[i + 3] == UInt8(ascii: ":"),
                   max(max(oh1, oh2), max(om1, om2)) < 10 else { return nil }
-            let oh = oh1 * 10 + oh2, om = om1 * 10 + om2
+            let oh = oh1 &* 10 &+ oh2, om = om1 &* 10 &+ om2
             guard oh <= 23 && om <= 59 else { return nil }
-            offset = (oh * 3600 + om * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
+            offset = (oh &* 3600 &+ om &* 60) &* (sign == UInt8(ascii: "-") ? -1 : 1)
         }
-        let days = CivilDate.days(year: y, month: mo, day: d)
-        let secs = days * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
-        return secs * TimeUnit.second + micros
+        let days = Timestamp.days(year: y, month: mo, day: d)
+        let secs = days &* 86400 &+ Int64(h &* 3600 &+ mi &* 60 &+ s) &- Int64(offset)
+        return secs &* TimeUnit.second &+ micros
+    }
+
+    /// `CivilDate.days` for years 1–9999, in unsigned arithmetic (the
+    /// divisions become multiplications).
+    @inline(__always)
+    static func days(year: Int, month: Int, day: Int) -> Int64 {
+        let y = UInt(year &- (month <= 2 ? 1 : 0))
+        let era = y / 400
+        let yoe = y &- era &* 400
+        let mp = UInt(month > 2 ? month &- 3 : month &+ 9)
+        let doy = (153 &* mp &+ 2) / 5 &+ UInt(day) &- 1
+        let doe = yoe &* 365 &+ yoe / 4 &- yoe / 100 &+ doy
+        return Int64(era &* 146097 &+ doe) &- 719468
     }
 
     public static func parse(_ s: String) -> Result<Instant, ParseError> { parse(Array(s.utf8)) }

@@ -104,7 +104,7 @@ public final class IngestWorker: @unchecked Sendable {
 
     /// Runs until `stop()` (or until drained when `drainWhenIdle` is set). Blocks: call it on its own thread.
     public func run() throws {
-        _ = try withDatabase { _ in true }
+        _ = try withDatabase { c in try Migrator().migrate(c) }
         let consumer = try KafkaConsumer(
             bootstrapServers: config.brokers, groupID: config.group, topics: config.topics, groupInstanceID: config.instanceID,
             options: config.kafkaOptions,

@@ -45,8 +45,8 @@ public final class IngestWorker: @unchecked Sendable {
     }
 
     public let config: Config
-    let localRules: CompiledRuleSet
-    let globalRules: CompiledRuleSet
+    var localRules: CompiledRuleSet
+    var globalRules: CompiledRuleSet
     var tables: ReferenceTables
     let databaseURL: String
     let logger: Logger
@@ -66,6 +66,10 @@ public final class IngestWorker: @unchecked Sendable {
     var lastRecordAt = Date()
     /// A new reference-table version to switch to at the next batch boundary.
     private let nextTables = Box<ReferenceTables?>(nil)
+    /// A new rule set to switch to at the next batch boundary.
+    private let nextRules = RuleBox()
+    /// The version label of the rules in force (for logs and metrics).
+    public private(set) var rulesVersion: String = "files"
 
     public init(config: Config, ruleSet: CompiledRuleSet, tables: ReferenceTables, databaseURL: String,
                 logger: Logger = Logger(label: "qianliyan.worker")) {
@@ -85,6 +89,11 @@ public final class IngestWorker: @unchecked Sendable {
 
     /// Switches to new reference tables at the next batch boundary.
     public func updateTables(_ t: ReferenceTables) { nextTables.set(t) }
+
+    /// Switches to a new rule set at the next batch boundary, atomically for
+    /// all shards. Rules whose state signature is unchanged keep their state;
+    /// changed and new rules start fresh. `version` labels the switch in logs.
+    public func updateRules(_ rs: CompiledRuleSet, version: String) { nextRules.set((rs, version)) }
 
     var checkpoints: CheckpointStore { CheckpointStore(group: config.group) }
 
@@ -121,6 +130,7 @@ public final class IngestWorker: @unchecked Sendable {
         logger.info("worker started", metadata: ["kafka.group": "\(config.group)", "kafka.brokers": "\(config.brokers)"])
         while !stopFlag.isSet {
             if let t = nextTables.take() { switchTables(t) }
+            if let (rs, v) = nextRules.take() { switchRules(rs, version: v) }
             let events = consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50))
             handle(events, local: true)
             if config.crossVillage && !globalRules.rules.isEmpty && Date().timeIntervalSince(lastElection) > 2 {
@@ -356,6 +366,27 @@ public final class IngestWorker: @unchecked Sendable {
                                       error: DecodeError(.offsetGap, "messages from offset \(offset) were deleted by retention before they were read; replay the ledger to cover them")))
     }
 
+    func switchRules(_ rs: CompiledRuleSet, version: String) {
+        // Commit what the old rules produced, then carry state over shard by shard.
+        checkpoint(allShards)
+        localRules = rs.subset { $0.villageLocal }
+        globalRules = rs.subset { !$0.villageLocal }
+        var dropped: Set<String> = []
+        for (n, old) in shards {
+            let fresh = StreamShard(name: old.name, ruleSet: localRules, tables: tables, partitions: Array(old.offsets.keys), config: old.config)
+            do { dropped.formUnion(try fresh.restore(old.snapshot())) } catch { logger.error("state of \(old.name) not carried over: \(error)") }
+            shards[n] = fresh
+        }
+        if let g = globalShard {
+            let fresh = StreamShard(name: g.name, ruleSet: globalRules, tables: tables, partitions: Array(g.offsets.keys), config: g.config)
+            do { dropped.formUnion(try fresh.restore(g.snapshot())) } catch { logger.error("state of global not carried over: \(error)") }
+            globalShard = fresh
+        }
+        checkpoint(allShards)
+        rulesVersion = version
+        logger.notice("rules switched", metadata: ["rules.version": "\(version)", "rule.ids.fresh": "\(dropped.sorted())"])
+    }
+
     func switchTables(_ t: ReferenceTables) {
         tables = t
         for s in allShards { s.engine.updateTables(t) }
@@ -380,6 +411,20 @@ final class Box<T>: @unchecked Sendable {
     init(_ v: T) { value = v }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
     func take() -> T where T == ReferenceTables? {
+        lock.lock(); defer { lock.unlock() }
+        let v = value
+        value = nil
+        return v
+    }
+}
+
+/// The next rule set, handed from any thread to the worker thread.
+final class RuleBox: @unchecked Sendable {
+    // `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value: (CompiledRuleSet, String)?
+    func set(_ v: (CompiledRuleSet, String)) { lock.lock(); value = v; lock.unlock() }
+    func take() -> (CompiledRuleSet, String)? {
         lock.lock(); defer { lock.unlock() }
         let v = value
         value = nil

@@ -9,6 +9,7 @@ enum CommandRegistry {
         ServeCommand.self,
         UsersCommand.self,
         RunCommand.self,
+        DemoCommand.self,
         DBCommand.self,
         KafkaCommand.self,
         ProduceCommand.self,

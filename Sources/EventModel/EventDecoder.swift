@@ -171,8 +171,7 @@ public struct EventDecoder: Sendable {
         ev.time = time
         ev.village = VillageCode(value: vcode)
         if ev.raw.capacity >= buf.count {
-            ev.raw.removeAll(keepingCapacity: true) // reuses the buffer when not shared
-            ev.raw.append(contentsOf: buf)
+            ev.raw.replaceSubrange(0..<ev.raw.count, with: buf) // in place when not shared
         } else {
             ev.raw = Array(buf)
         }

@@ -49,7 +49,8 @@ struct JSONScanner {
     /// `KeyIndex` knows (a repeated name: the last one wins, as in most JSON
     /// readers).
     ///
-    /// The hot loop keeps its position in a local and handles plain ASCII
+    /// The hot loop keeps its position in a local, looks for the expected
+    /// byte before skipping whitespace, and handles plain names, plain
     /// strings and numbers inline; everything else goes through the
     /// out-of-line paths with `i` in step, so faults name the same byte.
     mutating func scanTopObject(into t: inout MemberTable) -> Bool {
@@ -58,14 +59,16 @@ struct JSONScanner {
         JSONScanner.skipWhitespace(base, end, &j)
         if j < end && base[j] == UInt8(ascii: "}") { i = j + 1; return true }
         while true {
-            JSONScanner.skipWhitespace(base, end, &j)
-            guard j < end && base[j] == UInt8(ascii: "\"") else { i = j; return fail("expected a member name") }
+            if !(j < end && base[j] == UInt8(ascii: "\"")) {
+                JSONScanner.skipWhitespace(base, end, &j)
+                guard j < end && base[j] == UInt8(ascii: "\"") else { i = j; return fail("expected a member name") }
+            }
             // The name: a plain one of up to 15 bytes is found and packed
             // from two word loads; any other goes the long way.
-            let keyStart = j + 1
+            let keyStart = j &+ 1
             var k = -1
             var found = false
-            if keyStart + 16 <= end {
+            if keyStart &+ 16 <= end {
                 let raw = UnsafeRawPointer(base + keyStart)
                 let a = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
                 let ma = JSONScanner.specialBytes(a)
@@ -107,17 +110,22 @@ struct JSONScanner {
                     k = KeyIndex.lookup(base + keyStart, keyLen, readable: end - keyStart, in: t.keys)
                 }
             }
-            JSONScanner.skipWhitespace(base, end, &j)
-            guard j < end && base[j] == UInt8(ascii: ":") else { i = j; return fail("expected ':'") }
-            j += 1
-            JSONScanner.skipWhitespace(base, end, &j)
+            // ':'
+            if j < end && base[j] == UInt8(ascii: ":") {
+                j &+= 1
+            } else {
+                JSONScanner.skipWhitespace(base, end, &j)
+                guard j < end && base[j] == UInt8(ascii: ":") else { i = j; return fail("expected ':'") }
+                j &+= 1
+            }
+            if j < end && base[j] == 0x20 { j &+= 1 }
             // The value: strings and numbers here, the rest out of line.
             var m = Member()
             let c = j < end ? base[j] : 0
             if c == UInt8(ascii: "\"") {
                 m.kind = .string
-                m.start = Int32(truncatingIfNeeded: j + 1)
-                j += 1
+                m.start = Int32(truncatingIfNeeded: j &+ 1)
+                j &+= 1
                 if !JSONScanner.skipPlainString(base, end, &j) {
                     i = j
                     var esc = false
@@ -125,13 +133,14 @@ struct JSONScanner {
                     m.hasEscape = esc
                     j = i
                 }
-                m.end = Int32(truncatingIfNeeded: j - 1)
+                m.end = Int32(truncatingIfNeeded: j &- 1)
             } else if c == UInt8(ascii: "-") || c &- 48 < 10 {
                 m.kind = .number
                 m.start = Int32(truncatingIfNeeded: j)
                 guard JSONScanner.skipNumber(base, end, &j) else { i = j; return fail("invalid number") }
                 m.end = Int32(truncatingIfNeeded: j)
             } else {
+                JSONScanner.skipWhitespace(base, end, &j)
                 i = j
                 guard scanValue(depth: 1, member: &m) else { return false }
                 j = i
@@ -140,11 +149,17 @@ struct JSONScanner {
                 (t.slots + k).initialize(to: m)
                 t.seen |= 1 &<< UInt64(k)
             }
+            // ',' or '}'
+            if j < end && base[j] == UInt8(ascii: ",") {
+                j &+= 1
+                if j < end && base[j] == 0x20 { j &+= 1 }
+                continue
+            }
             JSONScanner.skipWhitespace(base, end, &j)
             if j < end {
                 let d = base[j]
-                if d == UInt8(ascii: ",") { j += 1; continue }
-                if d == UInt8(ascii: "}") { i = j + 1; return true }
+                if d == UInt8(ascii: ",") { j &+= 1; continue }
+                if d == UInt8(ascii: "}") { i = j &+ 1; return true }
             }
             i = j
             return fail("expected ',' or '}'")

@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     // MARK: shared helpers
 
     /// A time in office hours of a local day (with some early and evening work).
@@ -8,7 +8,7 @@ extension LedgerGenerator {
         let u = bg.uniform()
         let secs: Int
         if u < 0.44 { secs = bg.int(8 * 3600, 11 * 3600 + 45 * 60) } else if u < 0.88 { secs = bg.int(13 * 3600 + 30 * 60, 17 * 3600 + 45 * 60) } else if u < 0.96 { secs = bg.int(18 * 3600, 21 * 3600 + 30 * 60) } else { secs = bg.int(7 * 3600, 8 * 3600 - 1) }
-        return LedgerGenerator.midnight(day) + Int64(secs) * TimeUnit.second + bg.int64(0, 999_999)
+        return Producer.midnight(day) + Int64(secs) * TimeUnit.second + bg.int64(0, 999_999)
     }
 
     /// The village's finance system, or now and then the one it is migrating to.
@@ -55,8 +55,7 @@ extension LedgerGenerator {
     }
 
     mutating func approver(_ v: Int) -> [UInt8] {
-        let vil = world.villages[v]
-        return world.people[bg.chance(0.6) ? vil.secretary : vil.director].id
+        world.people[bg.chance(0.6) ? world.villages[v].secretary : world.villages[v].director].id
     }
 
     // MARK: payments
@@ -98,7 +97,6 @@ extension LedgerGenerator {
     }
 
     private mutating func generalPayment(_ v: Int, _ d: Int64) {
-        let vil = world.villages[v]
         let t = officeTime(d)
         let sys = financeSystem(v)
         let u = bg.uniform()
@@ -108,12 +106,12 @@ extension LedgerGenerator {
                 payment(v, at: t, sys: sys, amount: amount(median: 420, sigma: 0.8), payee: world.vendors[vend].id, payeeName: world.vendors[vend].name,
                         category: "office", purpose: bg.pick(Catalog.officePurposes), needsDecision: true)
             } else {
-                let p = reimbursee(vil)
+                let p = reimbursee(v)
                 payment(v, at: t, sys: sys, amount: amount(median: 180, sigma: 0.7), payee: world.people[p].id, payeeName: world.people[p].name,
                         category: "office", purpose: bg.pick(Catalog.officePurposes), needsDecision: true)
             }
         } else if u < 0.47 {
-            let p = reimbursee(vil)
+            let p = reimbursee(v)
             payment(v, at: t, sys: sys, amount: amount(median: 260, sigma: 0.7), payee: world.people[p].id, payeeName: world.people[p].name,
                     category: "travel", purpose: bg.pick(Catalog.travelPurposes), needsDecision: true)
         } else if u < 0.58 {
@@ -126,7 +124,7 @@ extension LedgerGenerator {
                 payment(v, at: t, sys: sys, amount: amount(median: 3200, sigma: 0.5, step: 100), payee: world.vendors[vend].id, payeeName: world.vendors[vend].name,
                         category: "labor", purpose: bg.pick(Catalog.laborPurposes), needsDecision: true)
             } else {
-                let p = vil.plainVillagers[bg.int(vil.plainVillagers.count)]
+                let p = world.plainVillager(v, &bg)
                 payment(v, at: t, sys: sys, amount: amount(median: 1800, sigma: 0.4, step: 100), payee: world.people[p].id, payeeName: world.people[p].name,
                         category: "labor", purpose: bg.pick(Catalog.laborPurposes), needsDecision: true)
             }
@@ -136,12 +134,12 @@ extension LedgerGenerator {
                 payment(v, at: t, sys: sys, amount: amount(median: 700, sigma: 0.9), payee: world.vendors[vend].id, payeeName: world.vendors[vend].name,
                         category: "other", purpose: bg.pick(Catalog.otherPurposes), needsDecision: true)
             } else {
-                let p = vil.plainVillagers[bg.int(vil.plainVillagers.count)]
+                let p = world.plainVillager(v, &bg)
                 payment(v, at: t, sys: sys, amount: amount(median: 300, sigma: 0.7, step: 10), payee: world.people[p].id, payeeName: world.people[p].name,
                         category: "other", purpose: bg.pick(Catalog.otherPurposes), needsDecision: true)
             }
         } else if u < 0.91 {
-            let p = vil.plainVillagers[bg.int(vil.plainVillagers.count)]
+            let p = world.plainVillager(v, &bg)
             payment(v, at: t, sys: sys, amount: amount(median: 3000, sigma: 0.7, step: 100), payee: world.people[p].id, payeeName: world.people[p].name,
                     category: "lease", purpose: bg.pick(Catalog.leasePurposes), needsDecision: true)
         } else {
@@ -152,14 +150,13 @@ extension LedgerGenerator {
     }
 
     /// Who is reimbursed: clerks mostly, cadres sometimes.
-    private mutating func reimbursee(_ vil: Village) -> Int {
-        if bg.chance(0.95) { return vil.staff[bg.int(vil.staff.count)] }
-        return bg.chance(0.5) ? vil.director : vil.accountant
+    private mutating func reimbursee(_ v: Int) -> Int {
+        if bg.chance(0.95) { return world.villages[v].staff[bg.int(world.villages[v].staff.count)] }
+        return bg.chance(0.5) ? world.villages[v].director : world.villages[v].accountant
     }
 
     private mutating func subsidyPayment(_ v: Int, _ d: Int64) {
-        let vil = world.villages[v]
-        let p = bg.chance(0.97) ? vil.plainVillagers[bg.int(vil.plainVillagers.count)] : vil.villagers[bg.int(vil.villagers.count)]
+        let p = bg.chance(0.97) ? world.plainVillager(v, &bg) : world.villager(v, &bg)
         payment(v, at: officeTime(d), sys: financeSystem(v), amount: amount(median: 800, sigma: 0.6, step: 1000), payee: world.people[p].id,
                 payeeName: world.people[p].name, category: "subsidy", purpose: bg.pick(Catalog.subsidyPurposes), needsDecision: true)
     }
@@ -188,8 +185,7 @@ extension LedgerGenerator {
             let vend = world.vendor(.agri, village: v, &bg)
             receipt(v, at: t, sys: sys, amount: amount(median: 6_000, sigma: 0.8), payer: world.vendors[vend].id, category: "sale", leaseID: nil)
         } else {
-            let vil = world.villages[v]
-            let p = vil.villagers[bg.int(vil.villagers.count)]
+            let p = world.villager(v, &bg)
             receipt(v, at: t, sys: sys, amount: amount(median: 500, sigma: 1.0, step: 100), payer: world.people[p].id, category: "other", leaseID: nil)
         }
     }

@@ -16,7 +16,7 @@ struct LaborProject: Sendable {
     var done = false
 }
 
-extension LedgerGenerator {
+extension Producer {
     static func monthNumber(_ day: Int64) -> Int64 {
         let (y, m, _) = CivilDate.date(fromDays: day)
         return Int64(y) * 12 + Int64(m - 1)
@@ -54,42 +54,43 @@ extension LedgerGenerator {
         }
         guard !crew.isEmpty else { return }
         let hours: Int64 = [8, 8, 8, 8, 9, 10, 7, 7.5].map { Int64($0 * 1_000_000) }[bg.int(8)]
-        projects.append(LaborProject(village: v, id: pw.bytes, workers: crew, lastDay: last, rate: Int64(bg.int(16, 32)) * 1000,
-                                     hours: hours, month: LedgerGenerator.monthNumber(d), daysWorked: [Int](repeating: 0, count: crew.count)))
+        projects[v].append(LaborProject(village: v, id: pw.bytes, workers: crew, lastDay: last, rate: Int64(bg.int(16, 32)) * 1000,
+                                     hours: hours, month: Producer.monthNumber(d), daysWorked: [Int](repeating: 0, count: crew.count)))
     }
 
     /// Attendance of every active crew today; wages when a month closes.
-    mutating func laborDay() {
+    mutating func laborDay(_ v: Int) {
         let d = today
-        let mn = LedgerGenerator.monthNumber(d)
+        let mn = Producer.monthNumber(d)
         let sf = Seasons.daysFromSpringFestival(d)
         let weekday = Seasons.weekday(d)
-        for pi in projects.indices {
-            if projects[pi].month != mn || d > projects[pi].lastDay {
-                payWages(pi)
-                projects[pi].month = mn
-                for k in projects[pi].daysWorked.indices { projects[pi].daysWorked[k] = 0 }
-                if d > projects[pi].lastDay { projects[pi].done = true; continue }
+        for pi in projects[v].indices {
+            if projects[v][pi].month != mn || d > projects[v][pi].lastDay {
+                payWages(v, pi)
+                projects[v][pi].month = mn
+                for k in projects[v][pi].daysWorked.indices { projects[v][pi].daysWorked[k] = 0 }
+                if d > projects[v][pi].lastDay { projects[v][pi].done = true; continue }
             }
             if warmingUp { continue }
             // Sundays mostly off, the Spring Festival off, rain now and then.
             if weekday == 6 && bg.chance(0.8) { continue }
             if sf >= -4 && sf <= 7 { continue }
             if bg.chance(0.08) { continue }
-            let p = projects[pi]
-            let sys = world.villages[p.village].attendance
-            for (k, worker) in p.workers.enumerated() where bg.chance(0.88) {
-                var hours = p.hours
+            let village = projects[v][pi].village
+            let sys = world.villages[village].attendance
+            for k in projects[v][pi].workers.indices where bg.chance(0.88) {
+                let worker = projects[v][pi].workers[k]
+                var hours = projects[v][pi].hours
                 let u = bg.uniform()
                 if u < 0.06 { hours = 4_000_000 } else if u < 0.1 { hours += 1_500_000 }
                 // Recorded at the end of the day, or by the clerk next morning.
-                let t = bg.chance(0.7) ? LedgerGenerator.at(d, 16, 30) + bg.int64(0, 3 * 3600) * TimeUnit.second + bg.int64(0, 999_999)
-                                       : LedgerGenerator.at(d + 1, 7, 30) + bg.int64(0, 5400) * TimeUnit.second + bg.int64(0, 999_999)
-                attendance(p.village, sys: sys, at: t, worker: world.people[worker].id, project: p.id, workDate: d, hours: hours)
-                projects[pi].daysWorked[k] += 1
+                let t = bg.chance(0.7) ? Producer.at(d, 16, 30) + bg.int64(0, 3 * 3600) * TimeUnit.second + bg.int64(0, 999_999)
+                                       : Producer.at(d + 1, 7, 30) + bg.int64(0, 5400) * TimeUnit.second + bg.int64(0, 999_999)
+                attendance(village, sys: sys, at: t, worker: world.people[worker].id, project: projects[v][pi].id, workDate: d, hours: hours)
+                projects[v][pi].daysWorked[k] += 1
             }
         }
-        if projects.contains(where: \.done) { projects.removeAll(where: \.done) }
+        if projects[v].contains(where: \.done) { projects[v].removeAll(where: \.done) }
     }
 
     mutating func attendance(_ v: Int, sys: Int, at t: Instant, worker: [UInt8], project: [UInt8], workDate: Int64, hours: Int64) {
@@ -111,11 +112,11 @@ extension LedgerGenerator {
     }
 
     /// Wages of the project's closing month, paid between the 5th and the 15th of the next.
-    private mutating func payWages(_ pi: Int) {
-        let p = projects[pi]
+    private mutating func payWages(_ v: Int, _ pi: Int) {
+        let p = projects[v][pi]
         guard p.daysWorked.contains(where: { $0 > 0 }) else { return }
-        let periodDay = LedgerGenerator.firstDay(ofMonth: p.month)
-        let payday = LedgerGenerator.firstDay(ofMonth: p.month + 1) + Int64(bg.int(4, 14))
+        let periodDay = Producer.firstDay(ofMonth: p.month)
+        let payday = Producer.firstDay(ofMonth: p.month + 1) + Int64(bg.int(4, 14))
         for (k, worker) in p.workers.enumerated() where p.daysWorked[k] > 0 {
             wage(p.village, at: officeTime(payday), worker: world.people[worker].id, project: p.id,
                  amount: Int64(p.daysWorked[k]) * p.rate, periodDay: periodDay)

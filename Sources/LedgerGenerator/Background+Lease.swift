@@ -25,22 +25,20 @@ struct Lease: Sendable {
     var decided = false
 }
 
-extension LedgerGenerator {
+extension Producer {
     static func addMonths(_ day: Int64, _ k: Int) -> Int64 {
         let (y, m, d) = CivilDate.date(fromDays: day)
         let total = y * 12 + (m - 1) + k
         return CivilDate.days(year: total / 12, month: total % 12 + 1, day: min(d, 28))
     }
 
-    /// The leases every village already has when the ledger starts.
-    mutating func setUpLeases() {
-        var rng = SplitMix64(seed: config.seed, stream: 8)
-        for v in world.villages.indices {
-            let n = max(2, min(300, Int((1.4 * scale[v]).rounded())))
-            for _ in 0..<n {
-                let start = config.startDay - Int64(rng.int(30, 1800))
-                leases.append(makeLease(v, start: start, &rng))
-            }
+    /// The leases a village already has when the ledger starts.
+    mutating func setUpLeases(_ v: Int) {
+        var rng = SplitMix64(seed: config.seed, stream: 0x2000_0000 + UInt64(v))
+        let n = max(2, min(300, Int((1.4 * scale[v]).rounded())))
+        for _ in 0..<n {
+            let start = config.startDay - Int64(rng.int(30, 1800))
+            leases[v].append(makeLease(v, start: start, &rng))
         }
     }
 
@@ -71,11 +69,11 @@ extension LedgerGenerator {
             start = CivilDate.days(year: y, month: m, day: 1)
         }
         let years = [3, 3, 5, 5, 5, 10, 15][rng.int(7)]
-        var end = LedgerGenerator.addMonths(start, years * 12) - 1
-        if end < config.startDay + 30 { end = LedgerGenerator.addMonths(end + 1, 36) - 1 }
+        var end = Producer.addMonths(start, years * 12) - 1
+        if end < config.startDay + 30 { end = Producer.addMonths(end + 1, 36) - 1 }
         let annual = period == 12 ? Int64(rng.logNormal(mu: DMath.log(9000), sigma: 0.9) * 100) : Int64(rng.logNormal(mu: DMath.log(36_000), sigma: 0.7)) * 100
         var due = start
-        while due < config.startDay { due = LedgerGenerator.addMonths(due, period) }
+        while due < config.startDay { due = Producer.addMonths(due, period) }
         let r = rng.uniform()
         return Lease(village: v, id: id, asset: asset, lessee: lessee, start: start, end: end, annualRent: max(100_00, annual),
                      periodMonths: period, nextDue: due, lead: rng.int(0, 7), reliability: r < 0.75 ? 0 : r < 0.9 ? 1 : 2)
@@ -90,59 +88,59 @@ extension LedgerGenerator {
         bg = rng
         l.announceDay = today
         l.active = false
-        leases.append(l)
+        leases[v].append(l)
     }
 
     /// Notices, receipts, renewals and terminations due today.
-    mutating func leaseDay() {
+    mutating func leaseDay(_ v: Int) {
         let d = today
-        let count = leases.count
+        let count = leases[v].count
         for li in 0..<count {
-            if leases[li].announceDay == d { leaseContract(li) }
-            guard leases[li].active else { continue }
-            let l = leases[li]
+            if leases[v][li].announceDay == d { leaseContract(v, li) }
+            guard leases[v][li].active else { continue }
+            let l = leases[v][li]
             // Rare early termination.
             if bg.chance(0.000_7) {
-                leaseEvent(.leaseTerminated, li, at: officeTime(d))
-                leases[li].active = false
+                leaseEvent(.leaseTerminated, v, li, at: officeTime(d))
+                leases[v][li].active = false
                 continue
             }
             // End of term: renew, or terminate and re-let the asset.
             if !l.decided && d >= l.end - 45 {
-                leases[li].decided = true
+                leases[v][li].decided = true
                 if bg.chance(0.7) {
-                    let newEnd = LedgerGenerator.addMonths(l.end + 1, [36, 60][bg.int(2)]) - 1
-                    leases[li].end = newEnd
-                    leases[li].decided = false
+                    let newEnd = Producer.addMonths(l.end + 1, [36, 60][bg.int(2)]) - 1
+                    leases[v][li].end = newEnd
+                    leases[v][li].decided = false
                     begin(.leaseRenewed, sys: world.villages[l.village].lease, village: l.village, at: officeTime(d))
                     w.key("lease_id"); w.string(l.id)
                     w.key("end_date"); w.date(newEnd)
                     finish()
                 } else {
-                    leaseEvent(.leaseTerminated, li, at: officeTime(l.end))
+                    leaseEvent(.leaseTerminated, v, li, at: officeTime(l.end))
                     let start = l.end + Int64(bg.int(15, 90))
                     var rng = bg
                     var next = makeLease(l.village, start: start, &rng)
                     bg = rng
                     next.announceDay = next.start - Int64(bg.int(0, 10))
                     next.active = false
-                    leases.append(next)
+                    leases[v].append(next)
                 }
             }
-            if d >= l.nextDue - Int64(l.lead) && l.nextDue <= leases[li].end { rentDue(li) }
-            if leases[li].nextDue > leases[li].end && d > leases[li].end { leases[li].active = false }
+            if d >= l.nextDue - Int64(l.lead) && l.nextDue <= leases[v][li].end { rentDue(v, li) }
+            if leases[v][li].nextDue > leases[v][li].end && d > leases[v][li].end { leases[v][li].active = false }
         }
     }
 
-    private mutating func leaseEvent(_ type: EventType, _ li: Int, at t: Instant) {
-        let l = leases[li]
+    private mutating func leaseEvent(_ type: EventType, _ v: Int, _ li: Int, at t: Instant) {
+        let l = leases[v][li]
         begin(type, sys: world.villages[l.village].lease, village: l.village, at: t)
         w.key("lease_id"); w.string(l.id)
         finish()
     }
 
-    private mutating func leaseContract(_ li: Int) {
-        let l = leases[li]
+    private mutating func leaseContract(_ v: Int, _ li: Int) {
+        let l = leases[v][li]
         begin(.leaseContract, sys: world.villages[l.village].lease, village: l.village, at: officeTime(today))
         w.key("lease_id"); w.string(l.id)
         w.key("asset_id"); w.string(l.asset)
@@ -151,32 +149,32 @@ extension LedgerGenerator {
         w.key("end_date"); w.date(l.end)
         money("annual_rent", l.annualRent)
         finish()
-        leases[li].active = true
-        leases[li].nextDue = l.start
+        leases[v][li].active = true
+        leases[v][li].nextDue = l.start
     }
 
     /// The notice of a due and the lessee's receipts for it.
-    private mutating func rentDue(_ li: Int) {
-        let l = leases[li]
+    private mutating func rentDue(_ v: Int, _ li: Int) {
+        let l = leases[v][li]
         let d = today
         let due = l.nextDue
         let amount = l.annualRent * Int64(l.periodMonths) / 12
         // Notices go out in the nightly batch or during office hours.
-        let t = bg.chance(0.5) ? LedgerGenerator.at(d, 1) + bg.int64(0, 9000) * TimeUnit.second : officeTime(d)
+        let t = bg.chance(0.5) ? Producer.at(d, 1) + bg.int64(0, 9000) * TimeUnit.second : officeTime(d)
         begin(.leaseRentDue, sys: world.villages[l.village].lease, village: l.village, at: t)
         w.key("lease_id"); w.string(l.id)
         w.key("due_date"); w.date(due)
         money("amount", amount)
         finish()
-        leases[li].nextDue = LedgerGenerator.addMonths(due, l.periodMonths)
-        if leases[li].prepaid > 0 { leases[li].prepaid -= 1; return }
+        leases[v][li].nextDue = Producer.addMonths(due, l.periodMonths)
+        if leases[v][li].prepaid > 0 { leases[v][li].prepaid -= 1; return }
         let sys = financeSystem(l.village)
         func day(_ off: Int) -> Int64 { Swift.max(d, due + Int64(off)) }
         let u = bg.uniform()
         if l.periodMonths < 12 && bg.chance(0.04) {
             // Pays three periods at once.
             receipt(l.village, at: officeTime(day(bg.int(0, 5))), sys: sys, amount: amount * 3, payer: l.lessee, category: "rent", leaseID: l.id)
-            leases[li].prepaid = 2
+            leases[v][li].prepaid = 2
             return
         }
         let (onTime, late, partial): (Double, Double, Double) = [(0.93, 0.05, 0.02), (0.6, 0.3, 0.1), (0.3, 0.3, 0.2)][l.reliability]

@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     mutating func backgroundProcurement(_ v: Int, _ i: Int) {
         let n = bg.poisson(scale[v] * 0.10 / 7.7 * seasons[Seasons.Process.procurement.rawValue][i])
         for _ in 0..<n { procurementFlow(v) }

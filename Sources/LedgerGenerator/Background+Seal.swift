@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     /// Seal flows: application → approval → usage(s) on the smart seal sleeve.
     mutating func backgroundSeals(_ v: Int, _ i: Int) {
         let n = bg.poisson(scale[v] * 0.26 / 2.9 * seasons[Seasons.Process.seal.rawValue][i])
@@ -17,12 +17,11 @@ extension LedgerGenerator {
     }
 
     private mutating func sealFlow(_ v: Int) {
-        let vil = world.villages[v]
         let d = today
-        let sys = vil.seal
-        let seal = vil.seals[bg.int(vil.seals.count)]
+        let sys = world.villages[v].seal
+        let seal = world.villages[v].seals[bg.int(world.villages[v].seals.count)]
         let document = bg.pick(Catalog.documentTypes)
-        let keeper = world.people[bg.chance(0.7) ? vil.accountant : vil.staff[0]].id
+        let keeper = world.people[bg.chance(0.7) ? world.villages[v].accountant : world.villages[v].staff[0]].id
         // Now and then the sleeve is used with no application at all (R07 in the background).
         if bg.chance(0.008) {
             sealUsage(v, sys: sys, at: officeTime(d), seal: seal, operator: keeper, document: document, application: nil)
@@ -36,7 +35,7 @@ extension LedgerGenerator {
         begin(.sealApplication, sys: sys, village: v, at: t0)
         w.key("application_id"); w.string(app)
         w.key("seal_id"); w.string(seal)
-        let applicant = bg.chance(0.5) ? vil.staff[bg.int(vil.staff.count)] : vil.cadres[bg.int(vil.cadres.count)]
+        let applicant = bg.chance(0.5) ? world.villages[v].staff[bg.int(world.villages[v].staff.count)] : world.villages[v].cadres[bg.int(world.villages[v].cadres.count)]
         w.key("applicant_id"); w.string(world.people[applicant].id)
         w.key("document_type"); w.string(document)
         if bg.chance(0.7) { w.key("purpose"); w.string(bg.pick(Catalog.sealPurposes)) }
@@ -45,7 +44,7 @@ extension LedgerGenerator {
         let approved = bg.chance(0.95)
         begin(.sealApproval, sys: sys, village: v, at: t1)
         w.key("application_id"); w.string(app)
-        w.key("approver_id"); w.string(world.people[bg.chance(0.8) ? vil.secretary : vil.director].id)
+        w.key("approver_id"); w.plain(world.people[bg.chance(0.8) ? world.villages[v].secretary : world.villages[v].director].id)
         w.key("decision"); w.string(approved ? "approved" : "rejected")
         finish()
         if !approved && !bg.chance(0.08) { return }
@@ -66,7 +65,7 @@ extension LedgerGenerator {
             }
             // A stamp in the middle of the night, rarely (R08 in the background).
             if bg.chance(0.004) {
-                t = LedgerGenerator.at(ShanghaiTime.localDay(t), 22) + bg.int64(0, 8 * 3600 - 1) * TimeUnit.second
+                t = Producer.at(ShanghaiTime.localDay(t), 22) + bg.int64(0, 8 * 3600 - 1) * TimeUnit.second
             }
             var application: [UInt8]? = app
             let miss = bg.uniform()

@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     /// An injected payment.
     @discardableResult
     mutating func casePay(_ v: Int, at t: Instant, _ amount: Int64, to payee: [UInt8], category: StaticString = "other",
@@ -144,7 +144,7 @@ extension LedgerGenerator {
         gt(.r02, casePay(v, at: t + 10 * day + TimeUnit.hour, a * 4 / 10, to: p), .nofire, "rearm_after_gap")
         gt(.r02, casePay(v, at: t + 10 * day + 2 * TimeUnit.hour, a * 4 / 10, to: p), .fire, "rearm_after_gap")
         // The condition drops as old payments leave the window, then holds again.
-        p = freshID(v); t = LedgerGenerator.at(d, 10)
+        p = freshID(v); t = Producer.at(d, 10)
         casePay(v, at: t, a * 4 / 10, to: p)
         casePay(v, at: t + day, a * 4 / 10, to: p)
         gt(.r02, casePay(v, at: t + 2 * day, a * 4 / 10, to: p), .fire, "dips_and_recrosses")
@@ -209,7 +209,7 @@ extension LedgerGenerator {
         let h = TimeUnit.hour
         func amt(_ g: inout SplitMix64) -> Int64 { Int64(g.int(80, 900)) * 100 + Int64(g.int(0, 99)) }
         var p = freshID(v)
-        var t = LedgerGenerator.at(d, 8, 40)
+        var t = Producer.at(d, 8, 40)
         for k in 0..<5 {
             let id = casePay(v, at: t + Int64(k) * 2 * h, amt(&pr), to: p, category: "travel")
             if k == 3 { gt(.r03, id, .nofire, "five_in_day") }
@@ -244,7 +244,7 @@ extension LedgerGenerator {
             if k == 4 { gt(.r03, id, .fire, "mixed_categories") }
         }
         // Fires once per crossing and re-arms after a quiet day.
-        p = freshID(v); t = LedgerGenerator.at(d + 4, 8, 15)
+        p = freshID(v); t = Producer.at(d + 4, 8, 15)
         for k in 0..<6 {
             let id = casePay(v, at: t + Int64(k) * h, amt(&pr), to: p, category: "travel")
             if k == 4 { gt(.r03, id, .fire, "rearm_twice") }
@@ -286,7 +286,7 @@ extension LedgerGenerator {
     mutating func casesR10() {
         guard let d = caseDay(before: 0, after: 2), let v = caseVillage() else { return }
         let roles: [Role] = [.committeeMember, .accountant, .supervisor, .director, .secretary]
-        func pay(_ g: inout LedgerGenerator, _ village: Int, _ payee: [UInt8], _ cat: StaticString = "subsidy") -> String {
+        func pay(_ g: inout Producer, _ village: Int, _ payee: [UInt8], _ cat: StaticString = "subsidy") -> String {
             g.casePay(village, at: g.officeT(d + Int64(g.pr.int(0, 2))), Int64(g.pr.int(300, 9000)) * 100, to: payee, category: cat)
         }
         // The payee is a cadre of the village.
@@ -365,7 +365,7 @@ extension LedgerGenerator {
         let (a, b, c) = (vs[0], vs[1], vs[2])
         let day = TimeUnit.day
         @discardableResult
-        func pay(_ g: inout LedgerGenerator, _ v: Int, _ t: Instant, _ amount: Int64, _ payee: [UInt8], time: TimeHabit? = nil, id: [UInt8]? = nil, sys: Int? = nil) -> String {
+        func pay(_ g: inout Producer, _ v: Int, _ t: Instant, _ amount: Int64, _ payee: [UInt8], time: TimeHabit? = nil, id: [UInt8]? = nil, sys: Int? = nil) -> String {
             g.casePay(v, at: t, amount, to: payee, category: "engineering", decision: .s(g.decisionText(ShanghaiTime.localDay(t), g.pr.int(1, 60))),
                       sys: sys, time: time, id: id)
         }

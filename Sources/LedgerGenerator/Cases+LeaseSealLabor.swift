@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     static let sealSystems = [Systems.sealCloud, Systems.sealIoT]
 
     @discardableResult
@@ -38,7 +38,7 @@ extension LedgerGenerator {
         let h = TimeUnit.hour
         var app: [UInt8]
         var t = officeT(d)
-        func appl(_ g: inout LedgerGenerator, _ v: Int, _ t: Instant) -> [UInt8] {
+        func appl(_ g: inout Producer, _ v: Int, _ t: Instant) -> [UInt8] {
             let a = g.freshApplicationID(v, ShanghaiTime.localDay(t))
             g.caseSealApplication(v, at: t, a)
             return a
@@ -100,13 +100,13 @@ extension LedgerGenerator {
         // Same instant: byte order decides.
         t = officeT(d + 4) + 40 * TimeUnit.minute
         app = appl(&self, v, t - h)
-        if let ids = orderedIDs(first: LedgerGenerator.sealSystems, v, then: LedgerGenerator.sealSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.sealSystems, v, then: Producer.sealSystems, v, at: t) {
             gt(.r07, caseSealUsage(v, at: t, .s(app), sys: ids.aSys, id: ids.a), .fire, "tie_use_first")
             caseSealApproval(v, at: t, app, sys: ids.bSys, id: ids.b)
         }
         t = officeT(d + 4) + 50 * TimeUnit.minute
         app = appl(&self, v, t - h)
-        if let ids = orderedIDs(first: LedgerGenerator.sealSystems, v, then: LedgerGenerator.sealSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.sealSystems, v, then: Producer.sealSystems, v, at: t) {
             caseSealApproval(v, at: t, app, sys: ids.aSys, id: ids.a)
             gt(.r07, caseSealUsage(v, at: t, .s(app), sys: ids.bSys, id: ids.b), .nofire, "tie_approval_first")
         }
@@ -126,13 +126,13 @@ extension LedgerGenerator {
     /// name the same instant: only the Asia/Shanghai wall clock matters.
     mutating func casesR08() {
         guard let d = caseDay(before: 1, after: 2), let v = caseVillage() else { return }
-        func use(_ g: inout LedgerGenerator, _ t: Instant, _ habit: TimeHabit) -> String {
+        func use(_ g: inout Producer, _ t: Instant, _ habit: TimeHabit) -> String {
             let a = g.freshApplicationID(v, ShanghaiTime.localDay(t) - 1)
             g.caseSealApplication(v, at: t - 3 * TimeUnit.hour, a)
             g.caseSealApproval(v, at: t - 2 * TimeUnit.hour, a)
             return g.caseSealUsage(v, at: t, .s(a), time: habit)
         }
-        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { LedgerGenerator.at(d, h, m, s, micros: us) }
+        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { Producer.at(d, h, m, s, micros: us) }
         gt(.r08, use(&self, at(d, 22, 0, 0, 0), .localSeconds), .fire, "exact_2200")
         gt(.r08, use(&self, at(d, 22, 0, 0, 0), .utcSeconds), .fire, "z_1400_is_2200_local")
         gt(.r08, use(&self, at(d + 1, 5, 59, 59, 0), .localSeconds), .fire, "0559_59")
@@ -152,7 +152,7 @@ extension LedgerGenerator {
 
     @discardableResult
     mutating func caseRentDue(_ v: Int, lease: [UInt8], due: Int64, amount: Int64) -> String {
-        put(.leaseRentDue, v, at: LedgerGenerator.at(due - 5, 1, 12) + Int64(pr.int(0, 3000)) * TimeUnit.second,
+        put(.leaseRentDue, v, at: Producer.at(due - 5, 1, 12) + Int64(pr.int(0, 3000)) * TimeUnit.second,
             [("lease_id", .s(lease)), ("due_date", .date(due)), ("amount", .money(amount))])
     }
 
@@ -183,9 +183,9 @@ extension LedgerGenerator {
             gt(.r09, caseRentDue(v, lease: l, due: end - 30, amount: 4_800_00), .nofire, "deadline_after_ledger_end")
         }
         guard let d = caseDay(before: 32, after: 62), let v = caseVillage() else { return }
-        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { LedgerGenerator.at(d, h, m, s, micros: us) }
+        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { Producer.at(d, h, m, s, micros: us) }
         let amount = Int64(pr.int(1_000, 30_000)) * 100 + Int64(pr.int(0, 99))
-        func lease(_ g: inout LedgerGenerator) -> ([UInt8], [UInt8]) {
+        func lease(_ g: inout Producer) -> ([UInt8], [UInt8]) {
             let l = g.freshLeaseID(v)
             let p = g.freshID(v)
             if g.pr.chance(0.3) {
@@ -287,12 +287,12 @@ extension LedgerGenerator {
         guard let d = caseDay(before: 35, after: 65) else { return }
         let (y, m, _) = CivilDate.date(fromDays: d)
         let m0 = CivilDate.days(year: y, month: m, day: 1)
-        let m1 = LedgerGenerator.addMonths(m0, 1)
+        let m1 = Producer.addMonths(m0, 1)
         let lastOfM = m1 - 1
         let payday = m1 + 5
         guard let v = caseVillage() else { return }
-        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { LedgerGenerator.at(d, h, m, s, micros: us) }
-        func fresh(_ g: inout LedgerGenerator) -> ([UInt8], [UInt8]) { (g.freshID(v), g.freshProjectID(v, m0)) }
+        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { Producer.at(d, h, m, s, micros: us) }
+        func fresh(_ g: inout Producer) -> ([UInt8], [UInt8]) { (g.freshID(v), g.freshProjectID(v, m0)) }
         var (p, j) = fresh(&self)
         caseAttendance(v, at: at(m0 + 9, 17, 40), worker: p, project: j, workDate: m0 + 9, hours: 8_000_000)
         gt(.r13, caseWage(v, at: officeT(payday), worker: p, project: j, periodDay: m0), .nofire, "attended")
@@ -345,9 +345,9 @@ extension LedgerGenerator {
     /// distinct `project_id` ≥ 2" (rising edge).
     mutating func casesR14() {
         guard let d = caseDay(before: 0, after: 22), let v = caseVillage() else { return }
-        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { LedgerGenerator.at(d, h, m, s, micros: us) }
+        func at(_ d: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, _ us: Int64 = 0) -> Instant { Producer.at(d, h, m, s, micros: us) }
         let hr: Int64 = 1_000_000
-        func fresh(_ g: inout LedgerGenerator, _ v: Int) -> ([UInt8], [UInt8], [UInt8], [UInt8]) {
+        func fresh(_ g: inout Producer, _ v: Int) -> ([UInt8], [UInt8], [UInt8], [UInt8]) {
             (g.freshID(v), g.freshProjectID(v, d), g.freshProjectID(v, d), g.freshProjectID(v, d))
         }
         var (p, j1, j2, j3) = fresh(&self, v)

@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     static let procurementSystems = [Systems.procurementSun, Systems.procurementGateway]
     static let financeSystems = [Systems.financeSanzi, Systems.financeAgent, Systems.financeCloud]
 
@@ -51,7 +51,7 @@ extension LedgerGenerator {
         guard let d = caseDay(before: 0, after: 12), let v = caseVillage() else { return }
         let h = TimeUnit.hour, day = TimeUnit.day
         let amount = Int64(pr.int(3000, 9000)) * 100
-        func pay(_ g: inout LedgerGenerator, _ v: Int, _ t: Instant, _ pid: CV, sys: Int? = nil, time: TimeHabit? = nil, id: [UInt8]? = nil) -> String {
+        func pay(_ g: inout Producer, _ v: Int, _ t: Instant, _ pid: CV, sys: Int? = nil, time: TimeHabit? = nil, id: [UInt8]? = nil) -> String {
             g.casePay(v, at: t, amount, to: g.freshVendor(v, kind: .materials), category: "procurement", procurement: pid, sys: sys, time: time, id: id)
         }
         var pid = freshProcurementID(v, d)
@@ -89,12 +89,12 @@ extension LedgerGenerator {
         gt(.r04, pay(&self, v, t + day, .s(pid)), .fire, "procurement_id_differs_in_case")
         // Same instant: event_id byte order decides what comes first.
         pid = freshProcurementID(v, d); t = officeT(d + 5)
-        if let ids = orderedIDs(first: LedgerGenerator.financeSystems, v, then: LedgerGenerator.procurementSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.financeSystems, v, then: Producer.procurementSystems, v, at: t) {
             gt(.r04, pay(&self, v, t, .s(pid), sys: ids.aSys, time: .localSeconds, id: ids.a), .fire, "tie_payment_first")
             caseAcceptance(v, at: t, pid, pass: true, sys: ids.bSys, time: .utcSeconds, id: ids.b)
         }
         pid = freshProcurementID(v, d); t = officeT(d + 5) + 30 * TimeUnit.minute
-        if let ids = orderedIDs(first: LedgerGenerator.procurementSystems, v, then: LedgerGenerator.financeSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.procurementSystems, v, then: Producer.financeSystems, v, at: t) {
             caseAcceptance(v, at: t, pid, pass: true, sys: ids.aSys, time: .zeroOffsetSeconds, id: ids.a)
             gt(.r04, pay(&self, v, t, .s(pid), sys: ids.bSys, time: .localSeconds, id: ids.b), .nofire, "tie_acceptance_first")
         }
@@ -142,12 +142,12 @@ extension LedgerGenerator {
         gt(.r05, caseContract(v, at: t, pid, vendor: freshVendor(v), amount: amount * 3), .nofire, "approval_low_amount")
         // Same instant.
         pid = freshProcurementID(v, d); t = officeT(d + 4)
-        if let ids = orderedIDs(first: LedgerGenerator.procurementSystems, v, then: LedgerGenerator.procurementSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.procurementSystems, v, then: Producer.procurementSystems, v, at: t) {
             gt(.r05, caseContract(v, at: t, pid, vendor: freshVendor(v), amount: amount, sys: ids.aSys, time: .localSeconds, id: ids.a), .fire, "tie_contract_first")
             caseApproval(v, at: t, pid, amount: amount, sys: ids.bSys, time: .utcSeconds, id: ids.b)
         }
         pid = freshProcurementID(v, d); t = officeT(d + 4) + 20 * TimeUnit.minute
-        if let ids = orderedIDs(first: LedgerGenerator.procurementSystems, v, then: LedgerGenerator.procurementSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.procurementSystems, v, then: Producer.procurementSystems, v, at: t) {
             caseApproval(v, at: t, pid, amount: amount, sys: ids.aSys, time: .zeroOffsetSeconds, id: ids.a)
             gt(.r05, caseContract(v, at: t, pid, vendor: freshVendor(v), amount: amount, sys: ids.bSys, time: .localSeconds, id: ids.b), .nofire, "tie_approval_first")
         }
@@ -171,14 +171,14 @@ extension LedgerGenerator {
         let lim = world.villages[v].decisionLimit
         let item: StaticString = "c30_concrete_m3"
         let price: Int64 = 430_00
-        func setUp(_ g: inout LedgerGenerator, _ v: Int, _ t: Instant, vendors: [[UInt8]], amount: Int64, sharedWith: Int? = nil) -> [UInt8] {
+        func setUp(_ g: inout Producer, _ v: Int, _ t: Instant, vendors: [[UInt8]], amount: Int64, sharedWith: Int? = nil) -> [UInt8] {
             let pid = g.freshProcurementID(v, ShanghaiTime.localDay(t), sharedWith: sharedWith)
             g.caseRequest(v, at: t - 2 * day, pid, item: item, budget: amount)
             g.caseApproval(v, at: t - day - 3 * h, pid, amount: amount)
             for (k, vend) in vendors.enumerated() { g.caseQuote(v, at: t - day + Int64(k) * h, pid, vendor: vend, item: item, price: price + Int64(k) * 5_00, quantity: 200) }
             return pid
         }
-        func vendors(_ g: inout LedgerGenerator, _ v: Int, _ n: Int) -> [[UInt8]] { (0..<n).map { _ in g.freshVendor(v, kind: .construction) } }
+        func vendors(_ g: inout Producer, _ v: Int, _ n: Int) -> [[UInt8]] { (0..<n).map { _ in g.freshVendor(v, kind: .construction) } }
         var t = officeT(d)
         var vs3 = vendors(&self, v, 3)
         var pid = setUp(&self, v, t, vendors: vs3, amount: lim + 80_000)
@@ -211,13 +211,13 @@ extension LedgerGenerator {
         // The third quote at the contract's instant: byte order decides.
         t = officeT(d + 5); vs3 = vendors(&self, v, 3)
         pid = setUp(&self, v, t, vendors: [vs3[0], vs3[1]], amount: lim + 3_000_00)
-        if let ids = orderedIDs(first: LedgerGenerator.procurementSystems, v, then: LedgerGenerator.procurementSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.procurementSystems, v, then: Producer.procurementSystems, v, at: t) {
             gt(.r06, caseContract(v, at: t, pid, vendor: vs3[0], amount: lim + 3_000_00, sys: ids.aSys, id: ids.a), .fire, "tie_contract_first")
             caseQuote(v, at: t, pid, vendor: vs3[2], item: item, price: price, quantity: 200, sys: ids.bSys, id: ids.b)
         }
         t = officeT(d + 5) + 30 * TimeUnit.minute; vs3 = vendors(&self, v, 3)
         pid = setUp(&self, v, t, vendors: [vs3[0], vs3[1]], amount: lim + 3_000_00)
-        if let ids = orderedIDs(first: LedgerGenerator.procurementSystems, v, then: LedgerGenerator.procurementSystems, v, at: t) {
+        if let ids = orderedIDs(first: Producer.procurementSystems, v, then: Producer.procurementSystems, v, at: t) {
             caseQuote(v, at: t, pid, vendor: vs3[2], item: item, price: price, quantity: 200, sys: ids.aSys, id: ids.a)
             gt(.r06, caseContract(v, at: t, pid, vendor: vs3[0], amount: lim + 3_000_00, sys: ids.bSys, id: ids.b), .nofire, "tie_third_quote_first")
         }
@@ -252,7 +252,7 @@ extension LedgerGenerator {
         guard let d = caseDay(before: 0, after: 1), let v = caseVillage() else { return }
         let pid = freshProcurementID(v, d)
         caseRequest(v, at: officeT(d) - TimeUnit.day, pid, item: "cement_ton", budget: 200_000_00)
-        func q(_ g: inout LedgerGenerator, _ item: StaticString, _ price: Int64, _ money: MoneyHabit? = nil) -> String {
+        func q(_ g: inout Producer, _ item: StaticString, _ price: Int64, _ money: MoneyHabit? = nil) -> String {
             g.caseQuote(v, at: g.officeT(d + Int64(g.pr.int(0, 1))), pid, vendor: g.freshVendor(v, kind: .materials), item: item, price: price,
                         quantity: Int64(g.pr.int(10, 300)), money: money)
         }

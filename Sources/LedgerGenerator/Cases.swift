@@ -25,7 +25,7 @@ enum CV {
 /// applications, workers, projects) ids that the background never uses, so
 /// that its outcome depends only on its own events and on RULES.md. Events of
 /// different cases never share a key either.
-extension LedgerGenerator {
+extension Producer {
     mutating func planCases() {
         pr = SplitMix64(seed: config.seed, stream: 7)
         let n = config.villages
@@ -45,7 +45,7 @@ extension LedgerGenerator {
     /// posts the year's interest. It fixes the ledger's largest `occurred_at`
     /// (R09's edge cases depend on it).
     private mutating func makeSentinel() {
-        let t = LedgerGenerator.midnight(config.endDay)
+        let t = Producer.midnight(config.endDay)
         let bank = world.newCode("91", region: world.districtCodes[world.villages[0].district], &pr)
         put(.financeReceipt, 0, at: t, [("voucher_no", .t("SK-INTEREST")), ("amount", .moneyAs(12_37, .numberMinimal)),
                                         ("payer_id", .s(bank)), ("category", .t("other"))], sys: Systems.financeSanzi, habit: .localSeconds)
@@ -146,7 +146,7 @@ extension LedgerGenerator {
     /// An office-hours instant (whole seconds) of a day.
     mutating func officeT(_ day: Int64) -> Instant {
         let secs = pr.chance(0.5) ? pr.int(8 * 3600 + 30 * 60, 11 * 3600 + 30 * 60) : pr.int(14 * 3600, 17 * 3600)
-        return LedgerGenerator.midnight(day) + Int64(secs) * TimeUnit.second
+        return Producer.midnight(day) + Int64(secs) * TimeUnit.second
     }
 
     /// A person of a village (listed in `people.csv` unless `listed` is false), with a reserved id.

@@ -1,73 +1,31 @@
 import EventModel
 
 extension LedgerGenerator {
-    /// Makes today's events: injected ones, then every background process.
-    mutating func produceDay() {
-        let i = Int(today - config.startDay)
-        for v in sealAppCounter.indices { sealAppCounter[v] = 0 }
-        let slot = Int((today - config.startDay) % Int64(LedgerGenerator.horizon))
-        // Reuse yesterday's big buffer for today.
-        if ring[slot].bytes.capacity < spare.capacity {
-            spare.removeAll()
-            spare.append(ring[slot].bytes.bytes)
-            swap(&ring[slot].bytes, &spare)
-            spare.removeAll()
-        }
-        while caseCursor < plannedCases.count && plannedCases[caseCursor].day <= today {
-            let e = plannedCases[caseCursor]
-            e.bytes.withUnsafeBufferPointer {
-                ring[slot].add($0, emitKey: emitKey(e.time, village: e.village, sys: e.sys, seq: e.seq), seq: e.seq, flags: e.flags, type: e.type)
-            }
-            caseCursor += 1
-        }
-        for v in 0..<config.villages {
-            backgroundFinance(v, i)
-            backgroundProcurement(v, i)
-            backgroundLaborStarts(v, i)
-            backgroundSeals(v, i)
-            backgroundNewLease(v)
-        }
-        laborDay()
-        leaseDay()
-    }
-
-    /// Puts today's events (and those held back from earlier days) out in
-    /// export order, with malformed lines and re-sends mixed in.
+    /// Merges the producers' records of the day into export order, with
+    /// malformed lines and re-sends mixed in.
     mutating func emitDay(into out: ByteBuffer) {
-        let slot = Int((today - config.startDay) % Int64(LedgerGenerator.horizon))
-        let bytes = ring[slot].bytes
-        var records = ring[slot].records
-        ring[slot].records = []
-        let base = Int32(bytes.count)
-        bytes.append(carry.bytes.bytes)
-        for var r in carry.records {
-            r.start += base
-            records.append(r)
-        }
-        carry.bytes.removeAll()
-        carry.records.removeAll(keepingCapacity: true)
-        records.sort { $0.emitKey != $1.emitKey ? $0.emitKey < $1.emitKey : $0.seq < $1.seq }
-        let last = today + 1 >= config.endDay
-        let cutoff = last ? Int64.max : LedgerGenerator.midnight(today + 1)
-        out.reserve(bytes.count + bytes.count / 4 + 1024)
-        for r in records {
-            let line = bytes.slice(Int(r.start), Int(r.length))
-            if r.emitKey >= cutoff {
-                carry.add(line, emitKey: r.emitKey, seq: r.seq, flags: r.flags, type: r.type)
-                continue
+        let records = producers.map(\.outRecords)
+        let buffers = producers.map(\.outBytes)
+        var heads = [Int](repeating: 0, count: records.count)
+        out.reserve(buffers.reduce(0) { $0 + $1.count } + 4096)
+        while true {
+            var best = -1
+            var key = Int64.max, seq = Int64.max
+            for p in records.indices where heads[p] < records[p].count {
+                let r = records[p][heads[p]]
+                if r.emitKey < key || (r.emitKey == key && r.seq < seq) { best = p; key = r.emitKey; seq = r.seq }
             }
-            emitLine(line, flags: r.flags, type: r.type, into: out)
+            if best < 0 { break }
+            let r = records[best][heads[best]]
+            heads[best] += 1
+            emitLine(buffers[best].slice(Int(r.start), Int(r.length)), flags: r.flags, type: r.type, into: out)
         }
-        if last {
+        if today + 1 >= config.endDay {
             if let s = sentinel {
                 s.bytes.withUnsafeBufferPointer { emitLine($0, flags: s.flags, type: s.type, into: out) }
             }
             while let e = dupHeap.pop() { emitDuplicate(e, into: out) }
         }
-        // Keep the big buffer for tomorrow; give the slot the small one back.
-        bytes.removeAll()
-        swap(&ring[slot].bytes, &spare)
-        ring[slot].bytes.shrink(ifAbove: 1 << 20)
         stats.bytes += out.count
     }
 

@@ -1,6 +1,6 @@
 import EventModel
 
-extension LedgerGenerator {
+extension Producer {
     /// A choice among cumulative weights from 20 bits of a hash.
     @inline(__always)
     static func choose(_ cumulative: [Double], _ bits: UInt64) -> Int {
@@ -15,6 +15,7 @@ extension LedgerGenerator {
     /// injected ones keep their exact time (the habit adapts) and their id.
     mutating func begin(_ type: EventType, sys: Int, village v: Int, at t0: Instant,
                         id: [UInt8]? = nil, habit forced: TimeHabit? = nil, flags: UInt8 = 0) {
+        let seq = nextSeq(v)
         let style = SplitMix64.hash(styleSeed, UInt64(bitPattern: seq))
         let s = systems[sys]
         var habit = forced ?? s.time(style)
@@ -26,11 +27,10 @@ extension LedgerGenerator {
         }
         cur = Current(type: type, sys: sys, village: v, time: t, flags: flags, style: style, seq: seq,
                       moneyHabit: s.money(style >> 20))
-        seq += 1
         // Write straight into the arena of the event's day when it will be emitted.
         let day = ShanghaiTime.localDay(t)
-        if !planningCases && day >= today && day >= config.startDay && day < config.endDay && day - today < Int64(LedgerGenerator.horizon) {
-            cur.slot = Int((day - config.startDay) % Int64(LedgerGenerator.horizon))
+        if !planningCases && day >= today && day >= config.startDay && day < config.endDay && day - today < Int64(Producer.horizon) {
+            cur.slot = Int((day - config.startDay) % Int64(Producer.horizon))
             w.out = ring[cur.slot].bytes
         } else {
             cur.slot = -1
@@ -136,7 +136,7 @@ extension LedgerGenerator {
             return
         }
         guard cur.slot >= 0 else {
-            stats.droppedAfterEnd += 1
+            dropped += 1
             return
         }
         ring[cur.slot].records.append(Record(emitKey: emitKey(cur.time, village: cur.village, sys: cur.sys, seq: cur.seq), seq: cur.seq,

@@ -23,103 +23,49 @@ public struct LedgerGenerator {
     /// True once the last chunk has been returned.
     public internal(set) var isFinished = false
 
-    var world: World
-    let systems: [SourceSystem] = Systems.all
-    /// Intensity per `Seasons.Process` and day index, mean 1.
-    let seasons: [[Double]]
-    /// Background content.
-    var bg: SplitMix64
+    /// The world after case planning (people and vendors of the cases included).
+    let world: World
+    /// The injected events, by day.
+    let plannedCases: [PlannedEvent]
+    let sentinel: PlannedEvent?
+    /// The case injector, then the background shards.
+    var producers: [Producer]
+    var today: Int64
+
+    // Emission.
     /// Malformed lines (independent of the content).
     var dirt: SplitMix64
     /// Duplicates (independent of the content).
     var dupRng: SplitMix64
-    let styleSeed: UInt64
-    let disorderSeed: UInt64
-
-    // Writing.
-    var w = LineWriter(capacity: 16)
-    var cur = Current()
-    var seq: Int64 = 0
-    /// Background id counters per (village, system).
-    var counters: [UInt64]
-    /// Case id counters per (village, system), from `IDHabit.caseCounterBase`.
-    var caseCounters: [UInt64]
-    var planningCases = false
-
-    // Days.
-    var today: Int64
-    static let horizon = 512
-    var ring: [Arena]
-    var carry = Arena()
-    /// A big buffer kept for the next day (so that days reuse memory).
-    var spare = ByteBuffer(capacity: 1 << 16)
-    var scratch = ByteBuffer(capacity: 1 << 12)
-    var chunk = ByteBuffer(capacity: 1 << 16)
-    var plannedCases: [PlannedEvent] = []
-    var caseCursor = 0
-    var sentinel: PlannedEvent?
-
-    // Background processes.
-    var procurementCounter: [Int]
-    var projectCounter: [Int]
-    var projects: [LaborProject] = []
-    var leases: [Lease] = []
-    var leaseCounter: [Int]
-    var busyUntil: [Int64]
-    var warmingUp = false
-    var sealAppCounter: [Int]
-    var scale: [Double]
-
-    // Emission.
     var lineNo = 0
     var dupHeap = DuplicateHeap()
     var dupOrder = 0
     var corruptor = Corruptor()
+    var chunk = ByteBuffer(capacity: 1 << 16)
 
-    // Case planning.
-    var pr = SplitMix64(seed: 0, stream: 0)
-    var caseProcurement: [Int] = []
-    var caseApplication: [Int] = []
-    var caseLease: [Int] = []
-    var caseProject: [Int] = []
-
-    public init(_ config: GeneratorConfig) {
+    /// A generator for `config`. `shards` splits the villages between
+    /// producers that a `ShardRunner` may run in parallel; the bytes do not
+    /// depend on it.
+    public init(_ config: GeneratorConfig, shards: Int = 1) {
         precondition(config.problems.isEmpty, "invalid GeneratorConfig: \(config.problems.joined(separator: "; "))")
         self.config = config
-        world = World(config: config)
-        seasons = Seasons.tables(startDay: config.startDay, days: config.days)
-        bg = SplitMix64(seed: config.seed, stream: 2)
+        let seasons = Seasons.tables(startDay: config.startDay, days: config.days)
+        // Injected cases first: they add people and vendors to the reference tables.
+        let planner = Producer(config: config, world: World(config: config), seasons: seasons, kind: .planner, villages: [])
+        world = planner.world
+        groundTruth = planner.groundTruth
+        plannedCases = planner.plannedCases
+        sentinel = planner.sentinel
+        var injector = Producer(config: config, world: world, seasons: seasons, kind: .cases, villages: [])
+        injector.plannedCases = planner.plannedCases
+        producers = [injector]
+        let n = max(1, min(shards, config.villages))
+        for k in 0..<n {
+            let mine = Array(stride(from: k, to: config.villages, by: n))
+            producers.append(Producer(config: config, world: world, seasons: seasons, kind: .background, villages: mine))
+        }
         dirt = SplitMix64(seed: config.seed, stream: 3)
         dupRng = SplitMix64(seed: config.seed, stream: 4)
-        styleSeed = SplitMix64.hash(config.seed, 5)
-        disorderSeed = SplitMix64.hash(config.seed, 6)
-        let n = config.villages
-        counters = [UInt64](repeating: 0, count: n * Systems.count)
-        caseCounters = []
-        for _ in 0..<n { for s in Systems.all { caseCounters.append(s.idHabit.caseCounterBase) } }
-        today = config.startDay
-        ring = (0..<LedgerGenerator.horizon).map { _ in Arena() }
-        procurementCounter = [Int](repeating: 0, count: n)
-        projectCounter = [Int](repeating: 0, count: n)
-        leaseCounter = [Int](repeating: 0, count: n)
-        sealAppCounter = [Int](repeating: 0, count: n)
-        busyUntil = []
-        scale = world.villages.map { $0.size * config.eventsPerVillageDay }
-        // Injected cases first: they add people and vendors to the reference tables.
-        planningCases = true
-        planCases()
-        planningCases = false
-        plannedCases.sort { ($0.day, $0.seq) < ($1.day, $1.seq) }
-        busyUntil = [Int64](repeating: .min, count: world.people.count)
-        setUpLeases()
-        // Works already under way when the ledger starts.
-        warmingUp = true
-        for back in stride(from: 40, to: 0, by: -1) {
-            today = config.startDay - Int64(back)
-            for v in 0..<config.villages { backgroundLaborStarts(v, 0) }
-            laborDay()
-        }
-        warmingUp = false
         today = config.startDay
     }
 
@@ -145,138 +91,50 @@ public struct LedgerGenerator {
 
     /// The JSON Lines of the next local day (plus the tail of the ledger after
     /// the last one), or nil when the ledger is complete.
-    public mutating func nextChunk() -> [UInt8]? {
-        withNextChunk { Array($0) }
+    public mutating func nextChunk(runner: ShardRunner = .serial) -> [UInt8]? {
+        withNextChunk(runner: runner) { Array($0) }
     }
 
     /// Like `nextChunk()`, without copying: `body` sees the chunk's bytes,
     /// valid only during the call.
-    public mutating func withNextChunk<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+    public mutating func withNextChunk<R>(runner: ShardRunner = .serial, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
         if isFinished { return nil }
-        produceDay()
+        let day = today
+        producers.withUnsafeMutableBufferPointer { buffer in
+            // Each call of `work` touches one producer only, and producers share
+            // no mutable state; the runner returns after all calls are done.
+            nonisolated(unsafe) let shards = buffer
+            runner.run(shards.count) { k in shards[k].produceDay(day) }
+        }
         chunk.removeAll()
         emitDay(into: chunk)
+        for k in producers.indices { producers[k].finishDay() }
         stats.daysDone += 1
+        stats.droppedAfterEnd = producers.reduce(0) { $0 + $1.dropped }
         today += 1
         if today >= config.endDay { isFinished = true }
         return try body(chunk.bytes)
     }
 
     /// Streams the whole ledger through `sink`, chunk by chunk.
-    public mutating func generate(into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        while try withNextChunk({ try sink(UnsafeRawBufferPointer($0)) }) != nil {}
-    }
-
-    // MARK: time helpers
-
-    /// Local midnight of a day (Asia/Shanghai is +08:00 throughout the supported range).
-    @inline(__always)
-    static func midnight(_ day: Int64) -> Instant { day * TimeUnit.day - 8 * TimeUnit.hour }
-
-    /// An instant on a local day at h:m:s.
-    @inline(__always)
-    static func at(_ day: Int64, _ h: Int, _ m: Int = 0, _ s: Int = 0, micros: Int64 = 0) -> Instant {
-        midnight(day) + Int64(h * 3600 + m * 60 + s) * TimeUnit.second + micros
+    public mutating func generate(runner: ShardRunner = .serial, into sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        while try withNextChunk(runner: runner, { try sink(UnsafeRawBufferPointer($0)) }) != nil {}
     }
 }
 
-/// The event being written.
-struct Current: Sendable {
-    var type: EventType = .financePayment
-    var sys = 0
-    var village = 0
-    var time: Instant = 0
-    var flags: UInt8 = 0
-    var style: UInt64 = 0
-    var seq: Int64 = 0
-    var moneyHabit: MoneyHabit = .numberMinimal
-    /// Ring slot of the arena written to, or -1 (scratch).
-    var slot = -1
-    /// Offset of the line in the buffer.
-    var start = 0
-}
+/// Runs the shards' work of a day: `run(count, work)` must call `work(k)` once
+/// for every k in 0..<count (in any order, possibly concurrently) and return
+/// when all calls are done. The default runs them one after another; a CLI
+/// can pass e.g. `DispatchQueue.concurrentPerform`.
+public struct ShardRunner: Sendable {
+    public let run: @Sendable (_ count: Int, _ work: @Sendable (Int) -> Void) -> Void
 
-/// Record flags.
-enum RecordFlag {
-    static let isCase: UInt8 = 1
-    /// Re-send the line shortly after (a case that tests deduplication).
-    static let forceDuplicate: UInt8 = 2
-    /// Precede the line with a malformed copy that keeps its event id.
-    static let malformedCopyFirst: UInt8 = 4
-}
-
-/// One serialized event waiting to be emitted.
-struct Record: Sendable {
-    var emitKey: Int64
-    var seq: Int64
-    var start: Int32
-    var length: Int32
-    var flags: UInt8
-    var type: UInt8
-}
-
-/// The events of one local day, in one byte buffer.
-struct Arena {
-    var bytes = ByteBuffer()
-    var records: [Record] = []
-
-    mutating func add(_ line: UnsafeBufferPointer<UInt8>, emitKey: Int64, seq: Int64, flags: UInt8, type: UInt8) {
-        records.append(Record(emitKey: emitKey, seq: seq, start: Int32(bytes.count), length: Int32(line.count), flags: flags, type: type))
-        bytes.append(line)
-    }
-}
-
-/// An injected event, made before the first chunk.
-struct PlannedEvent: Sendable {
-    var day: Int64
-    var time: Instant
-    var seq: Int64
-    var village: Int
-    var sys: Int
-    var flags: UInt8
-    var type: UInt8
-    var bytes: [UInt8]
-}
-
-/// Re-sends waiting for their line number.
-struct DuplicateHeap: Sendable {
-    struct Entry: Sendable {
-        var target: Int
-        var order: Int
-        var bytes: [UInt8]
-        var type: UInt8
-    }
-    var items: [Entry] = []
-
-    var isEmpty: Bool { items.isEmpty }
-    var top: Entry? { items.first }
-
-    @inline(__always)
-    static func less(_ a: Entry, _ b: Entry) -> Bool { (a.target, a.order) < (b.target, b.order) }
-
-    mutating func push(_ e: Entry) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if DuplicateHeap.less(items[i], items[p]) { items.swapAt(i, p); i = p } else { break }
-        }
+    public init(_ run: @escaping @Sendable (_ count: Int, _ work: @Sendable (Int) -> Void) -> Void) {
+        self.run = run
     }
 
-    mutating func pop() -> Entry? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let e = items.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < items.count && DuplicateHeap.less(items[l], items[m]) { m = l }
-            if r < items.count && DuplicateHeap.less(items[r], items[m]) { m = r }
-            if m == i { break }
-            items.swapAt(i, m)
-            i = m
-        }
-        return e
+    /// One after another, on the calling thread.
+    public static let serial = ShardRunner { count, work in
+        for k in 0..<count { work(k) }
     }
 }

@@ -325,6 +325,18 @@ struct World: Sendable {
         bigFirmWeights = Weights.zipf(bigFirms.count, exponent: 1.3)
     }
 
+    /// A villager not related to the village's cadres.
+    @inline(__always)
+    func plainVillager(_ v: Int, _ rng: inout SplitMix64) -> Int {
+        villages[v].plainVillagers[rng.int(villages[v].plainVillagers.count)]
+    }
+
+    /// Any villager.
+    @inline(__always)
+    func villager(_ v: Int, _ rng: inout SplitMix64) -> Int {
+        villages[v].villagers[rng.int(villages[v].villagers.count)]
+    }
+
     /// A vendor of the kind for a village: mostly from its district, heavy-tailed.
     func vendor(_ kind: VendorKind, village v: Int, _ rng: inout SplitMix64) -> Int {
         let d = villages[v].district

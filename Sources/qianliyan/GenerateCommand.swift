@@ -54,6 +54,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "zlib level for --gzip (1 fastest … 9 smallest).")
     var gzipLevel: Int = 1
 
+    @Option(help: "Threads that make events (default: the number of cores, at most 8); the bytes do not depend on it.")
+    var threads: Int?
+
     @Flag(help: "No progress and no summary on standard error.")
     var quiet = false
 
@@ -69,13 +72,16 @@ struct GenerateCommand: ParsableCommand {
         let problems = try config().problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
         if !(1...9).contains(gzipLevel) { throw ValidationError("--gzip-level must be between 1 and 9.") }
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64.") }
     }
 
     func run() throws {
         let config = try config()
         let clock = ContinuousClock()
         let began = clock.now
-        var generator = LedgerGenerator(config)
+        let workers = threads ?? min(8, ProcessInfo.processInfo.activeProcessorCount)
+        var generator = LedgerGenerator(config, shards: workers)
+        let runner = workers > 1 ? ShardRunner { count, work in DispatchQueue.concurrentPerform(iterations: count, execute: work) } : .serial
         let dir = URL(fileURLWithPath: out)
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -93,8 +99,7 @@ struct GenerateCommand: ParsableCommand {
         let showProgress = !quiet && expected >= 500_000
         let tty = isatty(2) != 0
         var lastReport = began
-        while let chunk = generator.nextChunk() {
-            try sink.write(chunk)
+        while try generator.withNextChunk(runner: runner, { try sink.write($0) }) != nil {
             if showProgress, clock.now - lastReport >= .seconds(1) {
                 lastReport = clock.now
                 let secs = seconds(clock.now - began)
@@ -200,18 +205,16 @@ final class LedgerFileSink {
         }
     }
 
-    func write(_ bytes: [UInt8]) throws {
-        guard !bytes.isEmpty else { return }
+    func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         if !compress {
-            let n = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            let n = fwrite(base, 1, bytes.count, file)
             guard n == bytes.count else { throw GenerateFailure("writing \(path) failed: \(String(cString: strerror(errno))).") }
             return
         }
-        try bytes.withUnsafeBytes { raw in
-            stream.next_in = UnsafeMutablePointer(mutating: raw.bindMemory(to: Bytef.self).baseAddress)
-            stream.avail_in = uInt(raw.count)
-            try pump(Z_NO_FLUSH)
-        }
+        stream.next_in = UnsafeMutablePointer(mutating: base)
+        stream.avail_in = uInt(bytes.count)
+        try pump(Z_NO_FLUSH)
     }
 
     private func pump(_ flush: Int32) throws {

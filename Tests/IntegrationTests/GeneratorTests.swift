@@ -44,6 +44,19 @@ struct GeneratorTests {
         #expect(differs, "another seed gave the same bytes")
     }
 
+    @Test("the bytes do not depend on the number of shards, run one after another or concurrently")
+    func shards() {
+        let one = Ledger(Self.small).bytes
+        for n in [2, 3] {
+            var g = LedgerGenerator(Self.small, shards: n)
+            var bytes: [UInt8] = []
+            let runner = ShardRunner { count, work in DispatchQueue.concurrentPerform(iterations: count, execute: work) }
+            g.generate(runner: n == 2 ? .serial : runner) { bytes += $0 }
+            let same = bytes == one
+            #expect(same, "\(n) shards give other bytes")
+        }
+    }
+
     @Test("chunks streamed through generate(into:) are the bytes of nextChunk()")
     func streaming() {
         var g = LedgerGenerator(Self.small)

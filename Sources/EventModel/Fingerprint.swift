@@ -32,7 +32,7 @@ public struct Fingerprint: Hashable, Sendable, Comparable, Codable {
         self.init(base: bytes.baseAddress, count: bytes.count)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public init(base: UnsafePointer<UInt8>?, count: Int) {
         // Two independent 64-bit lanes of a multiply-xorshift hash over 8-byte words.
         var h1: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)

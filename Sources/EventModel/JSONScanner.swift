@@ -120,35 +120,35 @@ struct JSONScanner {
             }
             if j < end && base[j] == 0x20 { j &+= 1 }
             // The value: strings and numbers here, the rest out of line.
-            var m = Member()
             let c = j < end ? base[j] : 0
             if c == UInt8(ascii: "\"") {
-                m.kind = .string
-                m.start = Int32(truncatingIfNeeded: j &+ 1)
-                j &+= 1
+                let start = j &+ 1
+                var esc = false
+                j = start
                 if !JSONScanner.skipPlainString(base, end, &j) {
                     i = j
-                    var esc = false
                     guard scanStringRest(escaped: &esc) else { return false }
-                    m.hasEscape = esc
                     j = i
                 }
-                m.end = Int32(truncatingIfNeeded: j &- 1)
+                if k >= 0 {
+                    (t.slots + k).initialize(to: Member(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: j &- 1),
+                                                        kind: .string, hasEscape: esc))
+                }
             } else if c == UInt8(ascii: "-") || c &- 48 < 10 {
-                m.kind = .number
-                m.start = Int32(truncatingIfNeeded: j)
+                let start = j
                 guard JSONScanner.skipNumber(base, end, &j) else { i = j; return fail("invalid number") }
-                m.end = Int32(truncatingIfNeeded: j)
+                if k >= 0 {
+                    (t.slots + k).initialize(to: Member(start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: j), kind: .number))
+                }
             } else {
                 JSONScanner.skipWhitespace(base, end, &j)
                 i = j
+                var m = Member()
                 guard scanValue(depth: 1, member: &m) else { return false }
                 j = i
+                if k >= 0 { (t.slots + k).initialize(to: m) }
             }
-            if k >= 0 {
-                (t.slots + k).initialize(to: m)
-                t.seen |= 1 &<< UInt64(k)
-            }
+            if k >= 0 { t.seen |= 1 &<< UInt64(k) }
             // ',' or '}'
             if j < end && base[j] == UInt8(ascii: ",") {
                 j &+= 1
@@ -386,6 +386,22 @@ struct JSONScanner {
             return fail("invalid escape")
         }
         return true
+    }
+
+    /// True when every byte of `w` selected by `mask` (0xFF bytes) is an ASCII digit.
+    @inline(__always)
+    static func allDigits(_ w: UInt64, _ mask: UInt64) -> Bool {
+        let high = mask & 0xF0F0_F0F0_F0F0_F0F0, three = mask & 0x3030_3030_3030_3030
+        // High nibble 3, and still 3 after adding 6 (no carry leaves a byte once the first test holds).
+        return w & high == three && (w &+ (mask & 0x0606_0606_0606_0606)) & high == three
+    }
+
+    /// Byte k of the result is 10 × digit k + digit k+1 (bytes of `w` that
+    /// are digits; other bytes give garbage in their own and the previous result byte).
+    @inline(__always)
+    static func digitPairs(_ w: UInt64) -> UInt64 {
+        let v = w & 0x0F0F_0F0F_0F0F_0F0F
+        return v &* 10 &+ (v &>> 8)
     }
 
     /// A mask with the high bit set in the lowest byte of `w` (in memory

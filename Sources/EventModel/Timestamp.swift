@@ -76,17 +76,23 @@ public enum Timestamp {
     @inline(__always)
     static func fastParse(_ b: UnsafePointer<UInt8>, _ n: Int) -> Instant? {
         guard n >= 20 else { return nil }
-        @inline(__always) func dig(_ k: Int) -> Int { Int(b[k] &- 48) } // ≥ 10 when not a digit
-        let y1 = dig(0), y2 = dig(1), y3 = dig(2), y4 = dig(3), mo1 = dig(5), mo2 = dig(6), d1 = dig(8), d2 = dig(9)
-        let h1 = dig(11), h2 = dig(12), mi1 = dig(14), mi2 = dig(15), s1 = dig(17), s2 = dig(18)
-        guard max(max(max(y1, y2), max(y3, y4)), max(max(mo1, mo2), max(d1, d2))) < 10 &&
-              max(max(max(h1, h2), max(mi1, mi2)), max(s1, s2)) < 10 else { return nil }
-        guard b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") && b[10] == UInt8(ascii: "T") &&
-              b[13] == UInt8(ascii: ":") && b[16] == UInt8(ascii: ":") else { return nil }
-        let y = y1 &* 1000 &+ y2 &* 100 &+ y3 &* 10 &+ y4, mo = mo1 &* 10 &+ mo2, d = d1 &* 10 &+ d2
-        let h = h1 &* 10 &+ h2, mi = mi1 &* 10 &+ mi2, s = s1 &* 10 &+ s2
+        // "YYYY-MM-" and "DDTHH:MM" as two words: separators by mask, digits
+        // by nibble tests, values by pairwise multiply-add.
+        let raw = UnsafeRawPointer(b)
+        let w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        let w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let digits0: UInt64 = 0x00FF_FF00_FFFF_FFFF, digits1: UInt64 = 0xFFFF_00FF_FF00_FFFF
+        guard w0 & ~digits0 == 0x2D00_002D_0000_0000, w1 & ~digits1 == 0x0000_3A00_0054_0000,
+              JSONScanner.allDigits(w0, digits0), JSONScanner.allDigits(w1, digits1),
+              b[16] == UInt8(ascii: ":") else { return nil }
+        let s1 = Int(b[17] &- 48), s2 = Int(b[18] &- 48)
+        guard s1 < 10 && s2 < 10 else { return nil }
+        let p0 = JSONScanner.digitPairs(w0), p1 = JSONScanner.digitPairs(w1)
+        let y = Int(p0 & 0xFF) &* 100 &+ Int((p0 &>> 16) & 0xFF), mo = Int((p0 &>> 40) & 0xFF)
+        let d = Int(p1 & 0xFF), h = Int((p1 &>> 24) & 0xFF), mi = Int((p1 &>> 48) & 0xFF), s = s1 &* 10 &+ s2
         guard y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59 else { return nil }
         guard d <= 28 || d <= CivilDate.daysIn(year: y, month: mo) else { return nil }
+        @inline(__always) func dig(_ k: Int) -> Int { Int(b[k] &- 48) } // ≥ 10 when not a digit
         var i = 19
         var micros: Int64 = 0
         if b[i] == UInt8(ascii: ".") {

@@ -78,7 +78,11 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         var properties = options
         properties["bootstrap.servers"] = bootstrapServers
         // Consumer-only properties would only make a producer handle warn.
-        for key in properties.keys where key.hasPrefix("group.") || key.hasPrefix("enable.auto") { properties[key] = nil }
+        for key in properties.keys where key.hasPrefix("group.") || key.hasPrefix("enable.") || key.hasPrefix("fetch.")
+            || key == "auto.offset.reset" || key == "partition.assignment.strategy" || key.hasPrefix("session.")
+            || key.hasPrefix("heartbeat.") {
+            properties[key] = nil
+        }
         let rk = try RdKafka.makeHandle(type: RD_KAFKA_PRODUCER, properties: properties, context: KafkaClientContext(logger: logger),
                                         operation: "rd_kafka_new(metadata)")
         defer { RdKafka.destroy(rk) }

@@ -166,6 +166,7 @@ extension Engine {
             guard let ri = bySignature[name + "\u{1}" + sig], case .event(let e) = decoder.decode(raw) else { continue }
             pending.insert(PendingDeadline(deadline: deadline, seq: s, rule: ri, event: e, key: key, from: from, until: until))
         }
+        rebuildExpiries()
         return Array(Set(dropped)).sorted()
     }
 

@@ -22,8 +22,8 @@ public final class Engine {
     var lastTime: Instant = .min
     var lastID = ""
     var nextSweep: Instant = .min
-    /// Event time between sweeps of idle state.
-    public var sweepInterval: Int64 = TimeUnit.day
+    /// Per rule: when to look at which key again (see `expire`).
+    var expiries: [Heap<Expiry>] = []
     /// How many recent predecessors a precedence key keeps for evidence.
     let evidenceKeep = 8
     /// Condition rules are evaluated by `evaluateConditions` as events arrive
@@ -41,6 +41,7 @@ public final class Engine {
             case .absence(let a): return .absence([:], AggregateLayout(a.aggregates))
             }
         }
+        expiries = Array(repeating: Heap(), count: states.count)
     }
 
     /// Replaces the reference tables (a refresh while running).
@@ -68,7 +69,11 @@ public final class Engine {
         }
         // Every event at or before a deadline strictly earlier than this one has been seen.
         if let top = pending.min, top.deadline < e.time { fireDeadlines { $0 < e.time } }
-        if e.time >= nextSweep { sweep(now: e.time) }
+        if e.time >= nextSweep {
+            // Checking the heaps' tops is cheap; do it every simulated minute.
+            nextSweep = e.time + TimeUnit.minute
+            expire(now: e.time)
+        }
         lastTime = e.time
         lastID = e.id
         stats.events += 1
@@ -184,6 +189,7 @@ public final class Engine {
         if let s = map[k] { st = s } else {
             st = WindowKeyState(distinctSlots: layout.distinctInputs.count)
             map[k] = st
+            schedule(ri, k, e.time + (plan.window ?? rule.retention))
         }
         if let w = plan.window { st.prune(olderThan: e.time - w, layout: layout) }
         let entry = Entry(e, inputs: plan.inputs, env: env)
@@ -253,6 +259,7 @@ public final class Engine {
             if let s = map[k] { st = s } else {
                 st = PredecessorKeyState(distinctSlots: layout.distinctInputs.count)
                 map[k] = st
+                schedule(ri, k, e.time + (plan.lookback ?? ruleSet.rules[ri].retention))
             }
             let entry = Entry(e, inputs: plan.inputs, env: env)
             if plan.lookback != nil || layout.needsScan {
@@ -274,6 +281,7 @@ public final class Engine {
             if let s = map[k] { h = s } else {
                 h = ExpectedHistory()
                 map[k] = h
+                schedule(ri, k, e.time + ruleSet.rules[ri].retention)
             }
             h.entries.append(Entry(e, inputs: plan.inputs, env: env))
             h.lastTime = e.time
@@ -310,44 +318,96 @@ public final class Engine {
 
     // MARK: eviction
 
-    /// Drops state that can no longer matter, so memory stays bounded on an endless stream.
-    func sweep(now: Instant) {
-        nextSweep = now + sweepInterval
-        for ri in states.indices {
+    /// A key to look at again once event time passes `due`.
+    struct Expiry: Comparable {
+        var due: Instant
+        var key: Fingerprint
+        static func < (a: Expiry, b: Expiry) -> Bool { a.due < b.due }
+    }
+
+    /// Schedules a look at a new key.
+    @inline(__always)
+    func schedule(_ ri: Int, _ key: Fingerprint, _ due: Instant) {
+        expiries[ri].insert(Expiry(due: due, key: key))
+    }
+
+    /// Drops state that can no longer matter, so memory stays bounded on an
+    /// endless stream. Each key has one pending look in its rule's heap; a
+    /// look either drops the key or reschedules it for when it next could.
+    func expire(now: Instant) {
+        for ri in expiries.indices where !expiries[ri].isEmpty {
+            guard let top = expiries[ri].min, top.due < now else { continue }
             let rule = ruleSet.rules[ri]
             switch states[ri] {
             case .condition:
-                break
+                expiries[ri] = Heap()
             case .window(var map, let layout):
                 states[ri] = .condition
                 guard case .window(let plan) = rule.kind else { break }
-                map = map.filter { _, st in
+                while let t = expiries[ri].min, t.due < now {
+                    let x = expiries[ri].removeMin()
+                    guard let st = map[x.key] else { continue }
                     if let w = plan.window {
                         st.prune(olderThan: now - w, layout: layout)
-                        // A key with an empty window and a false condition is the same as no key.
-                        if st.entries.isEmpty && !st.lastCondition { return false }
+                        if let f = st.entries.first {
+                            schedule(ri, x.key, f.time + w)
+                        } else if st.lastCondition && st.lastTime >= now - rule.retention {
+                            // Over the line when it went quiet: remember that until the retention passes.
+                            schedule(ri, x.key, st.lastTime + rule.retention)
+                        } else {
+                            map.removeValue(forKey: x.key)
+                        }
+                    } else if st.lastTime >= now - rule.retention {
+                        schedule(ri, x.key, st.lastTime + rule.retention)
+                    } else {
+                        map.removeValue(forKey: x.key)
                     }
-                    return st.lastTime >= now - max(rule.retention, plan.window ?? 0)
                 }
                 states[ri] = .window(map, layout)
             case .precedence(var map, let layout):
                 states[ri] = .condition
                 guard case .precedence(let plan) = rule.kind else { break }
-                map = map.filter { _, st in
+                while let t = expiries[ri].min, t.due < now {
+                    let x = expiries[ri].removeMin()
+                    guard let st = map[x.key] else { continue }
                     if let lb = plan.lookback {
                         while let f = st.entries.first, f.time < now - lb { st.entries.removeFirst() }
-                        if st.entries.isEmpty { return false }
+                        if let f = st.entries.first { schedule(ri, x.key, f.time + lb) } else { map.removeValue(forKey: x.key) }
+                    } else if st.lastTime >= now - rule.retention {
+                        schedule(ri, x.key, st.lastTime + rule.retention)
+                    } else {
+                        map.removeValue(forKey: x.key)
                     }
-                    return st.lastTime >= now - rule.retention
                 }
                 states[ri] = .precedence(map, layout)
             case .absence(var map, let layout):
                 states[ri] = .condition
-                map = map.filter { _, h in
+                while let t = expiries[ri].min, t.due < now {
+                    let x = expiries[ri].removeMin()
+                    guard let h = map[x.key] else { continue }
                     while let f = h.entries.first, f.time < now - rule.retention { h.entries.removeFirst() }
-                    return !h.entries.isEmpty
+                    if let f = h.entries.first { schedule(ri, x.key, f.time + rule.retention) } else { map.removeValue(forKey: x.key) }
                 }
                 states[ri] = .absence(map, layout)
+            }
+        }
+    }
+
+    /// After a restore: one look per live key.
+    func rebuildExpiries() {
+        expiries = Array(repeating: Heap(), count: states.count)
+        for (ri, s) in states.enumerated() {
+            let rule = ruleSet.rules[ri]
+            switch s {
+            case .condition: break
+            case .window(let map, _):
+                guard case .window(let plan) = rule.kind else { break }
+                for (k, st) in map { schedule(ri, k, (plan.window.flatMap { w in st.entries.first.map { $0.time + w } }) ?? st.lastTime + rule.retention) }
+            case .precedence(let map, _):
+                guard case .precedence(let plan) = rule.kind else { break }
+                for (k, st) in map { schedule(ri, k, (plan.lookback.flatMap { lb in st.entries.first.map { $0.time + lb } }) ?? st.lastTime + rule.retention) }
+            case .absence(let map, _):
+                for (k, h) in map { schedule(ri, k, (h.entries.first?.time ?? h.lastTime) + rule.retention) }
             }
         }
     }

@@ -187,7 +187,7 @@ public final class IngestWorker: @unchecked Sendable {
                     let shard = local ? shards[tp.partition] : globalShard
                     reportGap(p, from: shard?.offsets[p] ?? offset ?? 0)
                     // Go on from the oldest message still there; the gap is on record.
-                    if local { try? localConsumer?.seek([tp: KafkaOffset.beginning]) }
+                    if local { try? localConsumer?.seek([tp: KafkaOffset.beginning]) } else { try? globalConsumer?.seek([tp: KafkaOffset.beginning]) }
                 } else {
                     logger.warning("kafka: \(err)")
                 }

@@ -223,7 +223,7 @@ public struct EventDecoder: Sendable {
             guard v.kind == .string, let mo = withString(v, base, Timestamp.parseMonth) else { return nil }
             return .month(mo)
         case .enumeration:
-            guard v.kind == .string, let idx = withString(v, base, { EnumTable.index(Int(f.enumSet), $0) }) else { return nil }
+            guard v.kind == .string, let idx = withString(v, base, { EnumTable.index(Int(f.enumStart), Int(f.enumCount), $0) }) else { return nil }
             return .enumeration(idx)
         case .stringList:
             guard v.kind == .array, v.allStrings else { return nil }
@@ -463,11 +463,29 @@ enum KeyIndex {
                 w0 = a & (~0 &>> UInt64(64 &- 8 &* len))
             }
         } else {
-            for j in 0..<len {
-                if j < 8 { w0 |= UInt64(p[j]) &<< UInt64(8 * j) } else { w1 |= UInt64(p[j]) &<< UInt64(8 * (j - 8)) }
-            }
+            (w0, w1) = packWithin(p, len)
         }
         return (w0, w1 | UInt64(len) &<< 56)
+    }
+
+    /// The same packing (without the length) from loads that stay within the `len` (≤ 15) bytes.
+    @inline(__always)
+    static func packWithin(_ p: UnsafePointer<UInt8>, _ len: Int) -> (UInt64, UInt64) {
+        let raw = UnsafeRawPointer(p)
+        if len >= 8 {
+            let w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+            guard len > 8 else { return (w0, 0) }
+            let last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: len &- 8, as: UInt64.self))
+            return (w0, last &>> UInt64(128 &- 8 &* len))
+        }
+        if len >= 4 {
+            let lo = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let hi = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: len &- 4, as: UInt32.self)))
+            return (lo | hi &<< UInt64(8 &* (len &- 4)), 0)
+        }
+        var w0: UInt64 = 0
+        for j in 0..<len { w0 |= UInt64(p[j]) &<< UInt64(8 &* j) }
+        return (w0, 0)
     }
 
     @inline(__always)
@@ -511,7 +529,9 @@ struct FieldPlan {
     var key: UInt8 = 0
     var required = false
     var emptyMeansAbsent = false
-    var enumSet: UInt8 = 0
+    /// For an enumeration: where its values are in `EnumTable.entries`.
+    var enumStart: UInt8 = 0
+    var enumCount: UInt8 = 0
     /// In a type's first entry: how many fields the type has.
     var count: UInt8 = 0
 
@@ -525,8 +545,12 @@ struct FieldPlan {
             precondition(specs.count <= stride && specs.count <= FieldCatalog.maxSlots, "plan limits")
             for (slot, s) in specs.enumerated() {
                 var e = FieldPlan(field: s.field, kind: s.field.kind, key: UInt8(KeyIndex.field(s.field)), required: s.required,
-                                  emptyMeansAbsent: !s.required && s.field.emptyMeansAbsent, enumSet: 0, count: 0)
-                if s.field.kind == .enumeration { e.enumSet = UInt8(EnumTable.set(s.allowed)) }
+                                  emptyMeansAbsent: !s.required && s.field.emptyMeansAbsent)
+                if s.field.kind == .enumeration {
+                    let set = EnumTable.set(s.allowed)
+                    e.enumStart = UInt8(EnumTable.entries.firstIndex { $0.set == set }!)
+                    e.enumCount = UInt8(s.allowed.count)
+                }
                 t[Int(type.rawValue) * stride + slot] = e
             }
             t[Int(type.rawValue) * stride].count = UInt8(specs.count)
@@ -561,12 +585,16 @@ enum EnumTable {
         }
     }
 
-    /// The index of `s` among the values of `set`, nil when it is none of them.
-    static func index(_ set: Int, _ s: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// The index of `s` among the `count` values at `start`, nil when it is none of them.
+    @inline(__always)
+    static func index(_ start: Int, _ count: Int, _ s: UnsafeBufferPointer<UInt8>) -> Int? {
         guard let p = s.baseAddress, s.count > 0 && s.count <= KeyIndex.maxLength else { return nil }
-        let (w0, w1) = KeyIndex.pack(p, s.count, readable: 0)
-        for e in entries where e.set == set && e.w0 == w0 && e.w1 == w1 { return e.index }
-        return nil
+        let (w0, w1) = KeyIndex.packWithin(p, s.count)
+        let w1l = w1 | UInt64(s.count) &<< 56
+        return entries.withUnsafeBufferPointer { t in
+            for e in t[start..<(start + count)] where e.w0 == w0 && e.w1 == w1l { return e.index }
+            return nil
+        }
     }
 }
 

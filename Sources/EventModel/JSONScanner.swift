@@ -430,6 +430,14 @@ struct JSONScanner {
     /// the offending sequence's first byte, when one is invalid.
     @inline(__always)
     mutating func validateUTF8Run() -> Bool {
+        // Fastest path: two 3-byte sequences (most CJK text) per 8-byte load.
+        while i + 8 <= n {
+            let v = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            guard v & 0x0000_C0C0_F0C0_C0F0 == 0x0000_8080_E080_80E0 else { break }
+            let l0 = v & 0xFF, l3 = (v &>> 24) & 0xFF
+            guard l0 != 0xE0 && l0 != 0xED && l3 != 0xE0 && l3 != 0xED else { break }
+            i += 6
+        }
         // Fast path: 2- and 3-byte sequences whose lead byte admits any
         // continuation (C2–DF; E1–EC, EE–EF), four bytes readable.
         while i + 4 <= n {

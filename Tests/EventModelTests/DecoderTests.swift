@@ -282,6 +282,32 @@ import Testing
         }
     }
 
+    @Test func longRunsOfChineseTextAreValidatedEverywhere() {
+        // 3-byte sequences are checked two at a time: a bad one in any position of a run.
+        let good: [UInt8] = Array("农村集体三资管理平台收支".utf8)
+        var prefix = Array(Self.payment.utf8)
+        prefix.removeLast()
+        prefix += Array(",\"purpose\":\"".utf8)
+        guard case .event = decoder.decode(prefix + good + Array("\"}".utf8)) else { Issue.record("rejected valid text"); return }
+        for at in stride(from: 0, to: good.count, by: 3) {
+            for bad: [UInt8] in [[0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xE4, 0xB8, 0x41], [0xE4, 0x41, 0xAD], [0xC3, 0xA9, 0xA9], [0xF0, 0x9F, 0x98]] {
+                var v = good
+                v.replaceSubrange(at..<at + 3, with: bad)
+                for shift in 0..<3 {
+                    let bytes = prefix + Array(repeating: UInt8(ascii: "a"), count: shift) + v + Array("\"}".utf8)
+                    guard case .invalid(let e) = decoder.decode(bytes) else { Issue.record("accepted \(bad) at \(at)+\(shift)"); continue }
+                    #expect(e.kind == .badJSON)
+                }
+            }
+            // Valid non-BMP and 2-byte characters in the middle of the run are fine.
+            for ok: [UInt8] in [[0xF0, 0x9F, 0x98, 0x80], [0xC3, 0xA9], [0xEF, 0xBF, 0xBD], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF]] {
+                var v = good
+                v.replaceSubrange(at..<at + 3, with: ok)
+                guard case .event = decoder.decode(prefix + v + Array("\"}".utf8)) else { Issue.record("rejected \(ok) at \(at)"); continue }
+            }
+        }
+    }
+
     @Test func linesThatEndInsideAValueAreBadJSON() {
         let line = Array(with("purpose", "\"中文说明 and more text\"").utf8)
         for cut in 1..<line.count {

@@ -1,13 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What `EventDecoder.decode(_:into:)` found in one line.
 public enum DecodeStatus: Sendable, Hashable {
     /// The event was decoded into the `inout` argument.
     case event
     /// Only whitespace: skipped, not a violation.
     case blank
+    /// The line breaks the contract, for the reason given.
     case invalid(DecodeError)
 }
 

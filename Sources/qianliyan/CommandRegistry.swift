@@ -9,6 +9,7 @@ enum CommandRegistry {
         ServeCommand.self,
         UsersCommand.self,
         RunCommand.self,
+        BenchCommand.self,
         DemoCommand.self,
         DBCommand.self,
         KafkaCommand.self,

@@ -27,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Villages to simulate.") var villages = 24
     @Option(help: "Days of village life to simulate.") var days = 120
     @Option(help: "Random seed.") var seed: UInt64 = 2024
-    @Option(help: "Events per second to publish.") var rate: Double = 2_000
+    @Option(help: "Events per second to publish.") var rate: Double = 400
     @Option(help: "Queue address.") var listen = "127.0.0.1:8080"
     @Option(help: "Rule files or folders.") var rules: [String] = ["Rules"]
     @OptionGroup var db: DatabaseOptions
@@ -75,6 +75,9 @@ struct DemoCommand: AsyncParsableCommand {
         let worker = IngestWorker(config: config, ruleSet: rs, tables: tables, databaseURL: url, logger: Logger(label: "qianliyan.worker"))
         let signals = SignalTrap { worker.stop() }
 
+        let queue = try await DemoQueue.start(databaseURL: url, listen: listen, rulesPaths: rules,
+                                              districts: DemoQueue.districts(referenceDirectory: dir.path))
+        say("analysts' queue: \(queue)")
         let publisherDone = Box2(false)
         let publisher = Thread {
             do {
@@ -93,8 +96,6 @@ struct DemoCommand: AsyncParsableCommand {
         }
         publisher.start()
 
-        let queue = try await DemoQueue.start(databaseURL: url, listen: listen, rulesPaths: rules)
-        say("analysts' queue: \(queue)")
         say("psql: \(EmbeddedPostgres.psqlCommand(url: url))")
         say("streaming \(Int(rate)) events/s; Ctrl-C to stop")
         try await runOnThread { try worker.run() }

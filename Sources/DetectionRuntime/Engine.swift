@@ -36,9 +36,9 @@ public final class Engine {
         states = ruleSet.rules.map { r in
             switch r.kind {
             case .condition: return .condition
-            case .window(let w): return .window([:], AggregateLayout(w.aggregates))
-            case .precedence(let p): return .precedence([:], AggregateLayout(p.aggregates))
-            case .absence(let a): return .absence([:], AggregateLayout(a.aggregates))
+            case .window(let w): return .window([:], AggregateLayout(w.aggregates, inputs: w.inputs))
+            case .precedence(let p): return .precedence([:], AggregateLayout(p.aggregates, inputs: p.inputs))
+            case .absence(let a): return .absence([:], AggregateLayout(a.aggregates, inputs: a.inputs))
             }
         }
         expiries = Array(repeating: Heap(), count: states.count)
@@ -192,7 +192,7 @@ public final class Engine {
             schedule(ri, k, e.time + (plan.window ?? rule.retention))
         }
         if let w = plan.window { st.prune(olderThan: e.time - w, layout: layout) }
-        let entry = Entry(e, inputs: plan.inputs, env: env)
+        let entry = Entry(e, inputs: layout.inputs, env: env)
         st.entries.append(entry)
         st.run.add(entry, distinctInputs: layout.distinctInputs)
         st.lastTime = e.time
@@ -261,7 +261,7 @@ public final class Engine {
                 map[k] = st
                 schedule(ri, k, e.time + (plan.lookback ?? ruleSet.rules[ri].retention))
             }
-            let entry = Entry(e, inputs: plan.inputs, env: env)
+            let entry = Entry(e, inputs: layout.inputs, env: env)
             if plan.lookback != nil || layout.needsScan {
                 st.entries.append(entry)
             }
@@ -283,7 +283,7 @@ public final class Engine {
                 map[k] = h
                 schedule(ri, k, e.time + ruleSet.rules[ri].retention)
             }
-            h.entries.append(Entry(e, inputs: plan.inputs, env: env))
+            h.entries.append(Entry(e, inputs: layout.inputs, env: env))
             h.lastTime = e.time
         default:
             break

@@ -13,20 +13,22 @@ struct Entry {
     /// Fingerprints of the values for count(distinct …), by input slot.
     var keys: InlineArray<4, Fingerprint>
 
-    init(_ e: borrowing Event, inputs: [Compiled], env: EvalEnv) {
+    init(_ e: borrowing Event, inputs: [InputFn], env: EvalEnv) {
         time = e.time
         id = e.id
         raw = e.raw
         vals = InlineArray(repeating: 0)
         keys = InlineArray(repeating: .zero)
         present = 0
-        for (i, c) in inputs.enumerated() {
+        var i = 0
+        for c in inputs {
             switch c {
-            case .num(let f, _):
+            case .num(let f):
                 if let v = f(e, env) { vals[i] = v; present |= 1 << UInt8(i); keys[i] = Fingerprint(hi: UInt64(truncatingIfNeeded: v >> 64), lo: UInt64(truncatingIfNeeded: v)) }
-            default:
-                if let k = c.keyFn(e, env) { keys[i] = k; present |= 1 << UInt8(i) }
+            case .key(let f):
+                if let k = f(e, env) { keys[i] = k; present |= 1 << UInt8(i) }
             }
+            i += 1
         }
     }
 
@@ -40,6 +42,19 @@ struct Entry {
     }
 
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
+}
+
+/// How one aggregated value is read from an event (built once per rule).
+enum InputFn {
+    case num(NumFn)
+    case key(FpFn)
+
+    static func make(_ inputs: [Compiled]) -> [InputFn] {
+        inputs.map { c in
+            if case .num(let f, _) = c { return .num(f) }
+            return .key(c.keyFn)
+        }
+    }
 }
 
 /// Incremental aggregates over a multiset of entries (add and remove).
@@ -86,9 +101,12 @@ struct AggregateLayout {
     /// Input slots that some count(distinct) reads, in order.
     let distinctInputs: [Int]
     let needsScan: Bool
+    /// The aggregated values' readers.
+    let inputs: [InputFn]
 
-    init(_ specs: [AggregateSpec]) {
+    init(_ specs: [AggregateSpec], inputs: [Compiled]) {
         self.specs = specs
+        self.inputs = InputFn.make(inputs)
         var d: [Int] = []
         for s in specs where s.kind == .countDistinct {
             if let i = s.inputSlot, !d.contains(i) { d.append(i) }

@@ -38,18 +38,30 @@ public struct ReferenceTables: Sendable {
         public var viaIsRelative: Bool
     }
 
-    public private(set) var people: [String: Person] = [:]
-    public private(set) var vendors: [String: Vendor] = [:]
-    public private(set) var referencePrices: [String: Int64] = [:]
+    /// The tables live in one immutable-after-load object, so copying a
+    /// `ReferenceTables` (every evaluator holds one) costs one retain.
+    final class Storage: @unchecked Sendable {
+        // Mutated only while the enclosing `ReferenceTables` is being built; read-only afterwards.
+        var people: [String: Person] = [:]
+        var vendors: [String: Vendor] = [:]
+        var referencePrices: [String: Int64] = [:]
+        var villageLimits: [VillageCode: (approval: Int64, decision: Int64)] = [:]
+        var priceByCategory: [Fingerprint: Int64] = [:]
+        var links: [LinkKey: CadreLink] = [:]
+    }
+
+    private var storage = Storage()
+
+    public var people: [String: Person] { storage.people }
+    public var vendors: [String: Vendor] { storage.vendors }
+    public var referencePrices: [String: Int64] { storage.referencePrices }
     /// village → (approval_limit, decision_limit) in fen.
-    public private(set) var villageLimits: [VillageCode: (approval: Int64, decision: Int64)] = [:]
+    public var villageLimits: [VillageCode: (approval: Int64, decision: Int64)] { storage.villageLimits }
 
     public static let defaultApprovalLimit: Int64 = 10_000_00
     public static let defaultDecisionLimit: Int64 = 50_000_00
 
     // Hot-path indexes.
-    private var priceByCategory: [Fingerprint: Int64] = [:]
-    private var links: [LinkKey: CadreLink] = [:]
 
     struct LinkKey: Hashable, Sendable {
         var village: UInt64
@@ -83,11 +95,11 @@ public struct ReferenceTables: Sendable {
                 let village = VillageCode(vs)
                 if village == nil && !vs.isEmpty { throw LoadError(table: "people", line: line, message: "village must be 12 digits") }
                 let rel = ReferenceTables.list(get(cols[4]))
-                if var existing = people[id] {
+                if var existing = storage.people[id] {
                     existing.relatives += rel.filter { !existing.relatives.contains($0) }
-                    people[id] = existing
+                    storage.people[id] = existing
                 } else {
-                    people[id] = Person(id: id, name: get(cols[1]), village: village, role: role, relatives: rel)
+                    storage.people[id] = Person(id: id, name: get(cols[1]), village: village, role: role, relatives: rel)
                 }
             }
         }
@@ -97,7 +109,7 @@ public struct ReferenceTables: Sendable {
                 let get = { (c: Int) -> String in c < row.count ? row[c].trimmingSpaces() : "" }
                 let id = get(cols[0])
                 guard !id.isEmpty else { throw LoadError(table: "vendors", line: v.lineNumbers[i], message: "empty vendor_id") }
-                vendors[id] = Vendor(id: id, name: get(cols[1]), legalRepID: get(cols[2]), shareholderIDs: ReferenceTables.list(get(cols[3])))
+                storage.vendors[id] = Vendor(id: id, name: get(cols[1]), legalRepID: get(cols[2]), shareholderIDs: ReferenceTables.list(get(cols[3])))
             }
         }
         if let r {
@@ -108,7 +120,7 @@ public struct ReferenceTables: Sendable {
                 guard let fen = ReferenceTables.money(get(cols[1])) else {
                     throw LoadError(table: "reference_prices", line: r.lineNumbers[i], message: "unit_price is not an amount")
                 }
-                referencePrices[cat] = fen
+                storage.referencePrices[cat] = fen
             }
         }
         if let l {
@@ -125,7 +137,7 @@ public struct ReferenceTables: Sendable {
                 guard let ap, let de else {
                     throw LoadError(table: "village_limits", line: line, message: "limits must be amounts")
                 }
-                villageLimits[village] = (ap, de)
+                storage.villageLimits[village] = (ap, de)
             }
         }
         rebuildIndexes()
@@ -155,12 +167,12 @@ public struct ReferenceTables: Sendable {
     }
 
     private mutating func rebuildIndexes() {
-        priceByCategory = [:]
-        for (c, p) in referencePrices { priceByCategory[Fingerprint(c)] = p }
-        links = [:]
+        storage.priceByCategory = [:]
+        for (c, p) in storage.referencePrices { storage.priceByCategory[Fingerprint(c)] = p }
+        storage.links = [:]
         // Who is related to whom (one hop, either direction).
         var relativesOf: [String: Set<String>] = [:]
-        for p in people.values {
+        for p in storage.people.values {
             for r in p.relatives where r != p.id {
                 relativesOf[p.id, default: []].insert(r)
                 relativesOf[r, default: []].insert(p.id)
@@ -168,7 +180,7 @@ public struct ReferenceTables: Sendable {
         }
         // S(V): cadres of V and their relatives.
         var personLinks: [String: [(VillageCode, CadreLink)]] = [:]
-        for c in people.values.sorted(by: { $0.id < $1.id }) where c.isCadre {
+        for c in storage.people.values.sorted(by: { $0.id < $1.id }) where c.isCadre {
             guard let v = c.village else { continue }
             setLink(v, c.id, CadreLink(kind: .cadre, cadreID: c.id, viaPersonID: nil, viaIsRelative: false), &personLinks)
             for r in (relativesOf[c.id] ?? []).sorted() {
@@ -176,12 +188,12 @@ public struct ReferenceTables: Sendable {
             }
         }
         // Vendors whose legal representative or a shareholder is in S(V).
-        for vendor in vendors.values.sorted(by: { $0.id < $1.id }) {
+        for vendor in storage.vendors.values.sorted(by: { $0.id < $1.id }) {
             for (person, kind) in [(vendor.legalRepID, CadreLink.Kind.vendorLegalRep)] + vendor.shareholderIDs.map({ ($0, CadreLink.Kind.vendorShareholder) }) {
                 for (v, link) in personLinks[person] ?? [] {
                     let key = LinkKey(village: v.value, person: Fingerprint(vendor.id))
-                    if links[key] == nil {
-                        links[key] = CadreLink(kind: kind, cadreID: link.cadreID, viaPersonID: person, viaIsRelative: link.kind == .relative)
+                    if storage.links[key] == nil {
+                        storage.links[key] = CadreLink(kind: kind, cadreID: link.cadreID, viaPersonID: person, viaIsRelative: link.kind == .relative)
                     }
                 }
             }
@@ -190,8 +202,8 @@ public struct ReferenceTables: Sendable {
 
     private mutating func setLink(_ v: VillageCode, _ person: String, _ link: CadreLink, _ personLinks: inout [String: [(VillageCode, CadreLink)]]) {
         let key = LinkKey(village: v.value, person: Fingerprint(person))
-        if let existing = links[key], existing.kind == .cadre || link.kind != .cadre { return }
-        links[key] = link
+        if let existing = storage.links[key], existing.kind == .cadre || link.kind != .cadre { return }
+        storage.links[key] = link
         personLinks[person, default: []].removeAll { $0.0 == v }
         personLinks[person, default: []].append((v, link))
     }
@@ -199,28 +211,28 @@ public struct ReferenceTables: Sendable {
     // MARK: lookups
 
     /// The approval limit of a village in fen (default ¥10,000).
-    @inlinable
+
     public func approvalLimit(_ v: VillageCode) -> Int64 { limits(v).approval }
     /// The collective-decision limit of a village in fen (default ¥50,000).
-    @inlinable
+
     public func decisionLimit(_ v: VillageCode) -> Int64 { limits(v).decision }
 
-    @usableFromInline
+
     func limits(_ v: VillageCode) -> (approval: Int64, decision: Int64) {
-        villageLimits[v] ?? (ReferenceTables.defaultApprovalLimit, ReferenceTables.defaultDecisionLimit)
+        storage.villageLimits[v] ?? (ReferenceTables.defaultApprovalLimit, ReferenceTables.defaultDecisionLimit)
     }
 
     /// The reference unit price (fen) of an item category, by fingerprint.
-    public func referencePrice(_ category: Fingerprint) -> Int64? { priceByCategory[category] }
+    public func referencePrice(_ category: Fingerprint) -> Int64? { storage.priceByCategory[category] }
 
     /// How a person or vendor (by fingerprint of its id) is linked to a cadre of `village`, if at all.
     public func cadreLink(_ payee: Fingerprint, village: VillageCode) -> CadreLink? {
-        links[LinkKey(village: village.value, person: payee)]
+        storage.links[LinkKey(village: village.value, person: payee)]
     }
 
     /// The path of a link in words, e.g. `X → relative of → 330521…(secretary, 张三)`.
     public func describe(_ link: CadreLink, payee: String, chinese: Bool) -> String {
-        let cadre = people[link.cadreID]
+        let cadre = storage.people[link.cadreID]
         let cadreText = cadre.map { "\($0.name)（\(ReferenceTables.roleName($0.role, chinese: chinese))）" } ?? link.cadreID
         switch link.kind {
         case .cadre:
@@ -229,7 +241,7 @@ public struct ReferenceTables: Sendable {
             return chinese ? "收款人是村干部 \(cadreText) 的亲属" : "payee is a relative of the cadre \(cadreText)"
         case .vendorLegalRep, .vendorShareholder:
             let role = link.kind == .vendorLegalRep ? (chinese ? "法定代表人" : "legal representative") : (chinese ? "股东" : "shareholder")
-            let via = link.viaPersonID.flatMap { people[$0]?.name } ?? ""
+            let via = link.viaPersonID.flatMap { storage.people[$0]?.name } ?? ""
             if chinese {
                 return "收款单位的\(role)\(via.isEmpty ? "" : " " + via)" + (link.viaIsRelative ? "是村干部 \(cadreText) 的亲属" : "是村干部 \(cadreText)")
             }

@@ -66,6 +66,8 @@ public struct ParameterResolver: Sendable {
     var ruleNames: [String] = []
     /// tables[rule][param], nil when nothing overrides it
     var tables: [[Table?]] = []
+    /// overridden[rule][param]: a fast test before the table lookups.
+    var overridden: [[Bool]] = []
     public private(set) var overrides: [Override] = []
 
     public init() {}
@@ -76,6 +78,7 @@ public struct ParameterResolver: Sendable {
         names.append(n)
         defaults.append(d)
         tables.append(Array(repeating: nil, count: n.count))
+        overridden.append(Array(repeating: false, count: n.count))
         return ruleNames.count - 1
     }
 
@@ -93,6 +96,7 @@ public struct ParameterResolver: Sendable {
                 case .everywhere: t.everywhere = o.value
                 }
                 tables[r][p] = t
+                overridden[r][p] = true
             }
         }
     }
@@ -103,16 +107,14 @@ public struct ParameterResolver: Sendable {
 
     /// The value of parameter `p` of rule `r` for a village.
     public func value(rule r: Int, param p: Int, village: VillageCode, tables ref: ReferenceTables) -> Num {
-        if let t = lookupTable(r, p) {
-            if let v = t.village[village.value] { return v }
-            if let v = t.township[village.township] { return v }
-            if let v = t.district[village.district] { return v }
-            if let v = t.everywhere { return v }
+        if overridden[r][p] {
+            if let v = tables[r][p]!.village[village.value] { return v }
+            if let v = tables[r][p]!.township[village.township] { return v }
+            if let v = tables[r][p]!.district[village.district] { return v }
+            if let v = tables[r][p]!.everywhere { return v }
         }
         return builtinOrDefault(r, p, village, ref)
     }
-
-    func lookupTable(_ r: Int, _ p: Int) -> Table? { tables[r][p] }
 
     func builtinOrDefault(_ r: Int, _ p: Int, _ village: VillageCode, _ ref: ReferenceTables) -> Num {
         // Built-ins sit at indexes 0 and 1 of every rule.

@@ -367,16 +367,18 @@ final class RuleLowering {
         return true
     }
 
-    /// The rule's text without the clauses that do not shape its state.
+    /// The rule's tokens without comments, layout, and the clauses that do
+    /// not shape its state (version, severity, title, description, summary,
+    /// param): reformatting a rule or changing a threshold keeps its state.
     static func signature(_ text: String) -> String {
         let skip: Set<String> = ["version", "severity", "title", "description", "summary", "param"]
+        var lexer = Lexer(SourceFile(path: "", text: text))
         var parts: [String] = []
-        for line in text.split(separator: "\n") {
-            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-            if trimmed.hasPrefix("#") || trimmed.hasPrefix("//") { continue }
-            let first = trimmed.prefix(while: { $0 != " " && $0 != "\t" })
-            if skip.contains(String(first)) { continue }
-            parts.append(trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).joined(separator: " "))
+        var skipping = false
+        for t in lexer.tokenize() where t.kind != .eof {
+            if t.kind == .identifier && Parser.clauseWords.contains(t.text) { skipping = skip.contains(t.text) }
+            else if t.kind == .identifier && skip.contains(t.text) && parts.last == nil { skipping = true }
+            if !skipping { parts.append(t.text) }
         }
         return parts.joined(separator: " ")
     }

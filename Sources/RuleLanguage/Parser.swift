@@ -7,7 +7,7 @@ public struct Parser {
     public private(set) var diagnostics: [Diagnostic] = []
 
     /// Words that start a clause inside a rule.
-    static let clauseWords: Set<String> = [
+    public static let clauseWords: Set<String> = [
         "version", "severity", "title", "description", "param", "on", "where", "group", "within", "fire",
         "require", "matching", "having", "expect", "from", "until", "enough", "deadline", "retain", "summary", "end", "rule",
     ]

@@ -145,9 +145,13 @@ extension Producer {
 
     /// When an upstream export puts the event out: shuffled within a minute or
     /// two, and now and then a whole afternoon's batch held back for hours.
-    func emitKey(_ t: Instant, village: Int, sys: Int, seq: Int64) -> Int64 {
+    /// Injected events are never held back (`delayable` false): the shuffle stays
+    /// well within a streaming engine's allowed lateness, so their ground truth
+    /// holds for streaming as well as for replay.
+    func emitKey(_ t: Instant, village: Int, sys: Int, seq: Int64, delayable: Bool = true) -> Int64 {
         let h = SplitMix64.hash(disorderSeed, UInt64(bitPattern: seq))
         var key = t + Int64(h % 90_000_000)
+        guard delayable else { return key }
         let day = ShanghaiTime.localDay(t)
         let batch = SplitMix64.hash(disorderSeed, UInt64(village), UInt64(sys), UInt64(bitPattern: day))
         if batch % 1000 < 12 && ShanghaiTime.localTimeOfDay(t) >= 12 * TimeUnit.hour {
@@ -156,7 +160,6 @@ extension Producer {
         return key
     }
 }
-
 /// The id habits, rendered.
 enum IDFormat {
     static func append(_ w: inout LineWriter, _ habit: IDHabit, village v: Int, code: [UInt8], counter c: UInt64, day: Int64, seed: UInt64) {

@@ -147,7 +147,7 @@ struct Producer {
         while caseCursor < plannedCases.count && plannedCases[caseCursor].day <= day {
             let e = plannedCases[caseCursor]
             e.bytes.withUnsafeBufferPointer {
-                ring[slot].add($0, emitKey: emitKey(e.time, village: e.village, sys: e.sys, seq: e.seq), seq: e.seq, flags: e.flags, type: e.type)
+                ring[slot].add($0, emitKey: emitKey(e.time, village: e.village, sys: e.sys, seq: e.seq, delayable: false), seq: e.seq, flags: e.flags, type: e.type)
             }
             caseCursor += 1
         }

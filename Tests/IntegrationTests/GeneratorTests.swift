@@ -233,6 +233,32 @@ struct GeneratorTests {
         #expect(!tables.villageLimits.isEmpty && tables.villageLimits.count < Self.small.villages)
     }
 
+    @Test("exports are mostly ordered: injected events are never more than 90 s behind, some background batches hours")
+    func disorder() {
+        let l = Ledger(Self.small)
+        var caseIDs = Set<String>()
+        for e in l.generator.plannedCases {
+            if case .event(let ev) = EventDecoder().decode(e.bytes) { caseIDs.insert(ev.id) }
+        }
+        var maxSeen = Int64.min
+        var inversions = 0, hoursBehind = 0, events = 0
+        var seen = Set<String>()
+        for line in l.lines {
+            // Re-sends are late by nature; the first copy is the event.
+            guard case .event(let e) = Self.decode(line), seen.insert(e.id).inserted else { continue }
+            events += 1
+            if e.time < maxSeen {
+                inversions += 1
+                if maxSeen - e.time > TimeUnit.hour { hoursBehind += 1 }
+                if caseIDs.contains(e.id) { #expect(maxSeen - e.time <= 90 * TimeUnit.second, "injected \(e.id) is late") }
+            }
+            maxSeen = max(maxSeen, e.time)
+        }
+        #expect(inversions * 100 > events, "hardly any disorder")
+        #expect(hoursBehind > 0, "no batch held back")
+        #expect(inversions * 4 < events, "too much disorder")
+    }
+
     @Test("injected cases are self-contained: the background never uses their keys")
     func casesSelfContained() throws {
         let l = Ledger(Self.small)

@@ -13,6 +13,15 @@ struct Corruptor: Sendable {
         "bad_timestamp", "bad_amount", "bad_village", "bad_event_id", "bad_date", "bad_enum", "bad_json",
     ]
     var next = 0
+    /// How often each kind was used: variants take turns, so that every one occurs.
+    var uses: [String: Int] = [:]
+
+    /// The next variant of a kind among `n`.
+    mutating func variant(_ kind: String, of n: Int) -> Int {
+        let k = uses[kind, default: 0]
+        uses[kind] = k + 1
+        return k % n
+    }
 
     struct Member {
         var key: [UInt8]
@@ -127,7 +136,7 @@ struct Corruptor: Sendable {
 
         switch kind {
         case "bad_json":
-            switch rng.int(6) {
+            switch variant(kind, of: 6) {
             case 0:
                 let cut = rng.int(10, max(11, body.count - 2))
                 return (Array(body[0..<min(cut, body.count - 1)]) + [0x0A], kind, "truncated")
@@ -154,7 +163,7 @@ struct Corruptor: Sendable {
                 return (Array(body.dropLast()) + Array("}}\n".utf8), kind, "extra_brace")
             }
         case "not_object":
-            switch rng.int(4) {
+            switch variant(kind, of: 4) {
             case 0: return ([UInt8(ascii: "[")] + body + [UInt8(ascii: "]"), 0x0A], kind, "array")
             case 1: return (Array("null\n".utf8), kind, "null")
             case 2: return (Array("\"heartbeat\"\n".utf8), kind, "string")
@@ -162,12 +171,12 @@ struct Corruptor: Sendable {
             }
         case "missing_field":
             let required = ["event_id", "type", "occurred_at", "village"] + specs.filter(\.required).map(\.field.name)
-            let name = required[rng.int(required.count)]
+            let name = required[variant(kind, of: required.count)]
             guard let k = index(name) else { return (body + [0x0A], kind, "missing_\(name)") }
             return (Corruptor.rebuild(body, ms, sep, removing: k), kind, "missing_\(name)")
         case "null_required":
             let required = ["occurred_at", "village"] + specs.filter(\.required).map(\.field.name)
-            let name = required[rng.int(required.count)]
+            let name = required[variant(kind, of: required.count)]
             return (replace(index(name)!, Array("null".utf8)), kind, "null_\(name)")
         case "wrong_type":
             var options: [(String, [UInt8])] = [
@@ -181,11 +190,11 @@ struct Corruptor: Sendable {
             if index("inspector_ids") != nil { options.append(("inspector_ids", q("330523"))) }
             if index("purpose") != nil { options.append(("purpose", Array("{}".utf8))) }
             if index("application_id") != nil { options.append(("application_id", Array("20230314".utf8))) }
-            let (name, v) = options[rng.int(options.count)]
+            let (name, v) = options[variant(kind, of: options.count)]
             return (replace(index(name)!, v), kind, "wrong_type_\(name)")
         case "unknown_type":
             let names = [typeName.prefix(1).uppercased() + typeName.dropFirst(), typeName + "s", "finance.refund", "lease.rent-due", typeName.uppercased(), ""]
-            let i = rng.int(names.count)
+            let i = variant(kind, of: names.count)
             return (replace(index("type")!, q(names[i])), kind, ["capitalised", "plural", "unknown", "dash", "upper", "empty"][i])
         case "bad_timestamp":
             let k = index("occurred_at")!
@@ -204,7 +213,7 @@ struct Corruptor: Sendable {
                 ("space_separator", Array(base[0..<10]) + [0x20] + Array(base[11...]) + frac + zone),
                 ("compact_offset", base + frac + Array("+0800".utf8)),
             ]
-            let (name, v) = variants[rng.int(variants.count)]
+            let (name, v) = variants[variant(kind, of: variants.count)]
             return (replace(k, q(String(decoding: v, as: UTF8.self))), kind, name)
         case "bad_amount":
             let m = moneyFields[rng.int(moneyFields.count)]
@@ -218,7 +227,7 @@ struct Corruptor: Sendable {
                 ("empty_string", q("")),
                 ("currency_sign", q("¥300")),
             ]
-            let (name, v) = variants[rng.int(variants.count)]
+            let (name, v) = variants[variant(kind, of: variants.count)]
             return (replace(index(m.field.name)!, v), kind, name)
         case "bad_village":
             let k = index("village")!
@@ -230,7 +239,7 @@ struct Corruptor: Sendable {
                 ("fullwidth_digit", Array(code.dropLast()) + Array("０".utf8)),
                 ("empty", []),
             ]
-            let (name, v) = variants[rng.int(variants.count)]
+            let (name, v) = variants[variant(kind, of: variants.count)]
             return (replace(k, [0x22] + v + [0x22]), kind, name)
         case "bad_event_id":
             let k = index("event_id")!
@@ -245,7 +254,7 @@ struct Corruptor: Sendable {
                 ("chinese", id + Array("补".utf8)),
                 ("empty", []),
             ]
-            let (name, v) = variants[rng.int(variants.count)]
+            let (name, v) = variants[variant(kind, of: variants.count)]
             return (replace(k, [0x22] + v + [0x22]), kind, name)
         case "bad_date":
             let f = dateFields[rng.int(dateFields.count)]
@@ -256,13 +265,13 @@ struct Corruptor: Sendable {
                                                     ("month_unpadded", String(decoding: d.prefix(5), as: UTF8.self) + "7"),
                                                     ("slash_month", String(decoding: d.prefix(4), as: UTF8.self) + "/06"),
                                                     ("full_date", String(decoding: d, as: UTF8.self) + "-01")]
-                let (name, v) = variants[rng.int(variants.count)]
+                let (name, v) = variants[variant(kind, of: variants.count)]
                 return (replace(k, q(v)), kind, name)
             }
             let y = String(decoding: d.prefix(4), as: UTF8.self)
             let variants: [(String, String)] = [("feb_30", y + "-02-30"), ("apr_31", y + "-04-31"), ("slashes", y + "/03/01"),
                                                 ("unpadded", y + "-3-1"), ("with_time", String(decoding: d, as: UTF8.self) + "T00:00:00")]
-            let (name, v) = variants[rng.int(variants.count)]
+            let (name, v) = variants[variant(kind, of: variants.count)]
             return (replace(k, q(v)), kind, name)
         case "bad_enum":
             let f = enumFields[rng.int(enumFields.count)]
@@ -275,7 +284,7 @@ struct Corruptor: Sendable {
                 ("synonym", f.field == .result ? "passed" : f.field == .decision ? "approve" : value + "_fee"),
                 ("chinese", f.field == .result ? "合格" : f.field == .decision ? "同意" : "其他"),
             ]
-            let (name, v) = variants[rng.int(variants.count)]
+            let (name, v) = variants[variant(kind, of: variants.count)]
             return (replace(k, q(v)), kind, name)
         default:
             return (body + [0x0A], kind, "none")

@@ -97,7 +97,9 @@ struct GeneratorTests {
 
     @Test("every line is valid per EVENTS.md except the listed ones, which fail with their kind; every fault kind occurs")
     func malformedLinesReallyMalformed() {
-        let l = Ledger(Self.small)
+        var config = Self.small
+        config.malformedRate = 0.08
+        let l = Ledger(config)
         let listed = Dictionary(uniqueKeysWithValues: l.generator.malformedLines.map { ($0.lineNumber, $0) })
         var kinds = Set<String>()
         var variants = Set<String>()
@@ -121,7 +123,10 @@ struct GeneratorTests {
         let expected: Set<String> = ["bad_json", "not_object", "missing_field", "null_required", "wrong_type", "unknown_type",
                                      "bad_timestamp", "bad_amount", "bad_village", "bad_event_id", "bad_date", "bad_enum"]
         #expect(kinds == expected)
-        #expect(variants.contains("invalid_utf8") || variants.count > 30)
+        let required: Set<String> = ["truncated", "invalid_utf8", "array", "lowercase_t", "lowercase_z", "missing_offset", "hour_24",
+                                     "leap_second", "feb_30", "negative", "three_decimals", "exponent", "eleven_digits",
+                                     "sixty_five_chars", "slash", "capitalised"]
+        #expect(required.isSubset(of: variants), "missing variants: \(required.subtracting(variants).sorted())")
         #expect(l.generator.malformedCSV().hasPrefix("line_no,kind\n"))
     }
 

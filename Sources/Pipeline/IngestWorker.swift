@@ -87,6 +87,10 @@ public final class IngestWorker: @unchecked Sendable {
     /// Asks the worker to finish its batch, commit and leave the group.
     public func stop() { stopFlag.set() }
 
+    /// Asks the worker to drain as soon as it is caught up (as `drainWhenIdle` does after its quiet time), then stop.
+    public func requestDrain() { drainFlag.set() }
+    private let drainFlag = StopFlag()
+
     /// Switches to new reference tables at the next batch boundary.
     public func updateTables(_ t: ReferenceTables) { nextTables.set(t) }
 
@@ -149,8 +153,10 @@ public final class IngestWorker: @unchecked Sendable {
             if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointInterval {
                 checkpoint(allShards)
                 lastCheckpoint = Date()
+                // Consumer lag from the brokers' last reported high watermarks.
+                for (tp, lag) in consumer.lag() { metrics.setLag("\(tp.topic)/\(tp.partition)", lag, highWatermark: 0) }
             }
-            if let idle = config.drainWhenIdle, isDrained(idle) {
+            if let idle = config.drainWhenIdle ?? (drainFlag.isSet ? 0 : nil), isDrained(idle) {
                 logger.info("caught up and idle: draining")
                 for s in allShards { s.drain(); collect(s) }
                 checkpoint(allShards)
@@ -222,6 +228,8 @@ public final class IngestWorker: @unchecked Sendable {
             out[tp] = shards[tp.partition]?.offsets[p] ?? 0
         }
         logger.info("partitions assigned", metadata: ["kafka.partitions": "\(numbers.sorted())"])
+        // Idleness counts from when the worker holds its partitions.
+        lastRecordAt = Date()
         return out
     }
 

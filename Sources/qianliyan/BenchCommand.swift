@@ -1,5 +1,8 @@
+import AlertStore
 import ArgumentParser
 import DetectionRuntime
+import KafkaIngest
+import Logging
 import EventModel
 import Foundation
 import Pipeline
@@ -12,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the decoder and the engine alone (used by Benchmarks/run).",
-        subcommands: [Decoder.self, EngineBench.self]
+        subcommands: [Decoder.self, EngineBench.self, StreamingBench.self]
     )
 
     /// Reads a ledger into memory, split into lines.
@@ -108,6 +111,117 @@ struct BenchCommand: AsyncParsableCommand {
                                      ("events_per_second", String(format: "%.0f", Double(events.count) / secs)),
                                      ("live_keys", "\(keys)"), ("retained_entries", "\(engine.retainedEntries())"),
                                      ("pending_deadlines", "\(engine.pendingDeadlines)")]))
+        }
+    }
+
+    struct StreamingBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "streaming",
+            abstract: "Publish a ledger into the embedded Kafka as fast as it goes; one worker evaluates it into PostgreSQL.",
+            discussion: "Prints sustained events/s and event→alert latency (publish time of the anchor event to the alert's commit) for condition and ordered rules.")
+        @Argument(help: "Ledger file.") var ledger: String
+        @Option(help: "Rule files or folders.") var rules: [String] = ["Rules"]
+        @Option(help: "Reference folder.") var reference: String?
+        @OptionGroup var db: DatabaseOptions
+        @Option(help: "Partitions per topic.") var partitions: Int32 = 4
+        @Flag(help: "Log the worker at info level.") var verbose = false
+
+        func run() async throws {
+            let level: Logger.Level = verbose ? .info : .error
+            LoggingSystem.bootstrap { label in
+                var h = StreamLogHandler.standardError(label: label)
+                h.logLevel = level
+                return h
+            }
+            let out = RuleLoader.compile(paths: rules)
+            guard let rs = out.ruleSet else { throw ExitCode(1) }
+            let tables = try ReferenceLoader.load(directory: reference)
+            let url = try await db.resolve(announce: false)
+            let store = PostgresAlertStore(url: url)
+            _ = try await store.migrate()
+            await store.close()
+            let cluster = try KafkaMockCluster(topics: Dictionary(uniqueKeysWithValues: EventType.topics.map { ($0, partitions) }))
+            var config = IngestWorker.Config(brokers: cluster.bootstrapServers)
+            config.group = "bench-\(Int(Date().timeIntervalSince1970))"
+            // Historical events published at full speed move event time days per second:
+            // no partition may count as idle while the ledger is being published.
+            config.idleTimeout = 60 * TimeUnit.second
+            let lateness = config.lateness
+            let worker = IngestWorker(config: config, ruleSet: rs, tables: tables, databaseURL: url)
+            let (data, ranges) = try BenchCommand.lines(ledger)
+            // Join the group before publishing, so that latency is not the group join.
+            let published = Box2<[String: Double]>([:])
+            let workerThread = Task.detached {
+                do { try await runOnThread { try worker.run() } } catch {
+                    FileHandle.standardError.write("worker failed: \(error)\n")
+                    throw error
+                }
+            }
+            try await Task.sleep(for: .seconds(4))
+            let start = Date()
+            FileHandle.standardError.write("publishing \(ranges.count) lines…\n")
+            async let publishing: Void = runOnThread {
+                let producer = try KafkaProducer(bootstrapServers: cluster.bootstrapServers, options: ["linger.ms": "2"])
+                let decoder = EventDecoder()
+                var times: [String: Double] = [:]
+                times.reserveCapacity(ranges.count)
+                try data.withUnsafeBufferPointer { buf in
+                    for r in ranges {
+                        let line = UnsafeBufferPointer(rebasing: buf[r])
+                        guard case .event(let e) = decoder.decode(line) else { continue }
+                        times[e.id] = Date().timeIntervalSince1970
+                        try producer.send(topic: e.type.topic, key: Array(e.village.description.utf8), value: Array(line))
+                    }
+                }
+                try producer.flush()
+                producer.close()
+                published.value = times
+            }
+            // Sustained rate: from the first record to the last, as the worker saw them.
+            var firstSeen: Date? = nil
+            var allSeen: Date? = nil
+            let total = ranges.count
+            var lastReport = Date()
+            while allSeen == nil {
+                let n = worker.metrics.snapshot().events
+                if Date().timeIntervalSince(lastReport) > 2 {
+                    lastReport = Date()
+                    FileHandle.standardError.write("  worker has read \(n) of \(total) events\n")
+                }
+                if n > 0 && firstSeen == nil { firstSeen = Date() }
+                if n >= total { allSeen = Date() }
+                if n == 0 && Date().timeIntervalSince(start) > 60 { throw ValidationError("the worker read nothing in 60 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await publishing
+            worker.requestDrain()
+            try await workerThread.value
+            let c = try PostgresConnection(url)
+            defer { c.close() }
+            let rows = try c.execute("SELECT rule_id, anchor_event_id, extract(epoch from detected_at)::float8 FROM alerts").rows
+            var cond: [Double] = [], ordered: [Double] = []
+            for r in rows {
+                guard let id = r[1], let t = r[2].flatMap(Double.init), let p = published.value[id], let rule = rs.rule(named: r[0] ?? "") else { continue }
+                let ms = max(0, (t - p) * 1000)
+                if rule.isCondition { cond.append(ms) } else { ordered.append(ms) }
+            }
+            func q(_ v: [Double], _ p: Double) -> Double {
+                guard !v.isEmpty else { return 0 }
+                let s = v.sorted()
+                return s[min(s.count - 1, Int(Double(s.count) * p))]
+            }
+            let secs = allSeen!.timeIntervalSince(firstSeen ?? start)
+            print(BenchCommand.json([
+                ("events", "\(total)"), ("seconds", String(format: "%.3f", secs)),
+                ("events_per_second", String(format: "%.0f", Double(total) / max(secs, 0.001))),
+                ("publish_seconds", String(format: "%.3f", Date().timeIntervalSince(start))),
+                ("alerts", "\(rows.count)"), ("lateness_ms", "\(lateness / 1000)"),
+                ("condition_p50_ms", String(format: "%.1f", q(cond, 0.5))), ("condition_p99_ms", String(format: "%.1f", q(cond, 0.99))),
+                ("condition_max_ms", String(format: "%.1f", cond.max() ?? 0)),
+                ("ordered_p50_ms", String(format: "%.1f", q(ordered, 0.5))), ("ordered_p99_ms", String(format: "%.1f", q(ordered, 0.99))),
+                ("ordered_max_ms", String(format: "%.1f", ordered.max() ?? 0)),
+            ]))
+            withExtendedLifetime(cluster) {}
         }
     }
 

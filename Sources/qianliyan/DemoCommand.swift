@@ -69,7 +69,9 @@ struct DemoCommand: AsyncParsableCommand {
 
         var config = IngestWorker.Config(brokers: cluster.bootstrapServers)
         config.group = "qianliyan-demo-\(seed)-\(Int(Date().timeIntervalSince1970))"
-        config.idleTimeout = 2 * TimeUnit.second
+        // The demo replays history fast (days of event time per second): a quiet topic
+        // must not be taken for idle while the others race ahead.
+        config.idleTimeout = 30 * TimeUnit.second
         config.checkpointInterval = 1
         if exitWhenDone { config.drainWhenIdle = 4 }
         let worker = IngestWorker(config: config, ruleSet: rs, tables: tables, databaseURL: url, logger: Logger(label: "qianliyan.worker"))

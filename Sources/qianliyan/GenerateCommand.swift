@@ -94,7 +94,8 @@ struct GenerateCommand: ParsableCommand {
         try write(generator.groundTruthCSV(), to: dir.appendingPathComponent("ground_truth.csv"))
 
         let eventsName = gzip ? "events.jsonl.gz" : "events.jsonl"
-        let sink = try LedgerFileSink(path: dir.appendingPathComponent(eventsName).path, gzipLevel: gzip ? gzipLevel : nil)
+        let file = try LedgerFileSink(path: dir.appendingPathComponent(eventsName).path, gzipLevel: gzip ? gzipLevel : nil)
+        let sink = BackgroundLedgerWriter(file)
         let expected = Double(config.villages) * Double(config.days) * config.eventsPerVillageDay
         let showProgress = !quiet && expected >= 500_000
         let tty = isatty(2) != 0
@@ -112,12 +113,12 @@ struct GenerateCommand: ParsableCommand {
         try write(generator.malformedCSV(), to: dir.appendingPathComponent("malformed.csv"))
         let secs = seconds(clock.now - began)
         let s = generator.stats
-        try write(manifest(config, s, eventsName, sink.compressedBytes, secs, generator.groundTruth), to: dir.appendingPathComponent("manifest.json"))
+        try write(manifest(config, s, eventsName, file.compressedBytes, secs, generator.groundTruth), to: dir.appendingPathComponent("manifest.json"))
         if showProgress && tty { FileHandle.standardError.write(Data("\n".utf8)) }
         if !quiet {
             var text = "generated \(out)/\(eventsName) in \(String(format: "%.2f", secs)) s\n"
             text += "  lines \(s.lines)  events \(s.events)  duplicates \(s.duplicates)  malformed \(s.malformed)  blank \(s.blankLines)\n"
-            text += "  \(mb(s.bytes)) MB of JSON" + (gzip ? " (\(mb(Int(sink.compressedBytes)))  MB gzip)" : "")
+            text += "  \(mb(s.bytes)) MB of JSON" + (gzip ? " (\(mb(Int(file.compressedBytes))) MB gzip)" : "")
             text += "  \(Int(Double(s.lines) / max(secs, 1e-9))) lines/s  \(String(format: "%.1f", Double(s.bytes) / 1e6 / max(secs, 1e-9))) MB/s\n"
             let fire = generator.groundTruth.filter { $0.expect == .fire }.count
             text += "  ground truth: \(generator.groundTruth.count) cases (\(fire) fire, \(generator.groundTruth.count - fire) nofire)\n"
@@ -181,8 +182,93 @@ struct GenerateFailure: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
+/// Writes (and compresses) the ledger on a thread of its own, so that writing
+/// and zlib overlap with making the next day.
+///
+/// `@unchecked Sendable`: it wraps the C handles of `LedgerFileSink` (a FILE*
+/// and a z_stream), which only its writer thread touches after `init`; the
+/// queue and the failure are guarded by `condition`.
+final class BackgroundLedgerWriter: @unchecked Sendable {
+    private let sink: LedgerFileSink
+    private let condition = NSCondition()
+    private var queue: [[UInt8]] = []
+    /// Written buffers, kept for reuse (no fresh pages for every chunk).
+    private var spare: [[UInt8]] = []
+    private var closing = false
+    private var finished = false
+    private var failure: Error?
+    private static let maxQueued = 3
+
+    init(_ sink: LedgerFileSink) {
+        self.sink = sink
+        let thread = Thread { [self] in self.drain() }
+        thread.name = "ledger-writer"
+        thread.start()
+    }
+
+    /// Queues a copy of the bytes; waits while the writer is three chunks behind.
+    func write(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+        condition.lock()
+        var copy = spare.popLast() ?? []
+        condition.unlock()
+        copy.removeAll(keepingCapacity: true)
+        copy.append(contentsOf: bytes)
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count >= Self.maxQueued && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        queue.append(copy)
+        condition.broadcast()
+    }
+
+    /// Writes what is queued, closes the file and reports the first failure.
+    func close() throws {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        let failure = self.failure
+        condition.unlock()
+        if let failure { throw failure }
+    }
+
+    private func drain() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closing { condition.wait() }
+            if queue.isEmpty {
+                condition.unlock()
+                break
+            }
+            let chunk = queue.removeFirst()
+            let failed = failure != nil
+            condition.broadcast()
+            condition.unlock()
+            if failed { continue }
+            var written: Error?
+            do {
+                try chunk.withUnsafeBufferPointer { try sink.write($0) }
+            } catch {
+                written = error
+            }
+            condition.lock()
+            if let written { failure = written }
+            if spare.count < Self.maxQueued + 1 { spare.append(chunk) }
+            condition.broadcast()
+            condition.unlock()
+        }
+        var closeError: Error?
+        do { try sink.close() } catch { closeError = error }
+        condition.lock()
+        if failure == nil { failure = closeError }
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
 /// Writes the ledger: plain bytes through stdio, or gzip through zlib.
-/// Used from one thread only (the command's), which serializes access to the z_stream.
+/// Used from one thread at a time (the writer thread), which serializes access to the FILE* and the z_stream.
 final class LedgerFileSink {
     private let file: UnsafeMutablePointer<FILE>
     private var stream = z_stream()

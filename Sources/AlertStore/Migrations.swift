@@ -10,9 +10,9 @@
 /// list yet, in ascending order, so versions added on parallel branches
 /// apply wherever they land.
 ///
-/// Planned by other parts (take the next number when you add yours):
-/// ingest offsets and engine checkpoints (streaming), rule versions,
-/// users, sessions and the audit log (analysts' queue).
+/// Taken: 1 alerts and dead letters, 2 ingest offsets and engine
+/// checkpoints (streaming), 3 users, sessions and the audit log (analysts'
+/// queue), 4 rule versions (rule deploys). Take the next number for yours.
 /// The table layout is described in `docs/alert-schema.md`; update it too.
 public enum Migrations {
     /// Every migration; append new ones at the end.
@@ -161,6 +161,39 @@ public enum Migrations {
 
             CREATE INDEX alerts_district_queue_idx ON alerts (district, detected_at DESC, id DESC);
             CREATE INDEX alerts_assignee_idx ON alerts (assignee, detected_at DESC, id DESC) WHERE assignee IS NOT NULL;
+            """),
+        Migration(version: 4, name: "rule_versions", sql: """
+            CREATE TABLE rule_versions (
+                version          integer     PRIMARY KEY CONSTRAINT rule_versions_version_check CHECK (version > 0),
+                hash             text        NOT NULL,
+                author           text        NOT NULL,
+                created_at       timestamptz NOT NULL DEFAULT now(),
+                message          text        NOT NULL DEFAULT '',
+                source           text        NOT NULL,
+                files            jsonb       NOT NULL DEFAULT '{}',
+                rules            jsonb       NOT NULL DEFAULT '[]',
+                restores_version integer     REFERENCES rule_versions (version)
+            );
+
+            CREATE FUNCTION qianliyan_rule_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'rule_versions is append-only: deploy a new version or roll back instead'
+                    USING ERRCODE = 'insufficient_privilege';
+            END
+            $$;
+            CREATE TRIGGER rule_versions_append_only BEFORE UPDATE OR DELETE ON rule_versions
+                FOR EACH ROW EXECUTE FUNCTION qianliyan_rule_versions_immutable();
+            CREATE TRIGGER rule_versions_no_truncate BEFORE TRUNCATE ON rule_versions
+                FOR EACH STATEMENT EXECUTE FUNCTION qianliyan_rule_versions_immutable();
+
+            CREATE FUNCTION qianliyan_rule_versions_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('qianliyan_rules', NEW.version::text);
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER rule_versions_notify AFTER INSERT ON rule_versions
+                FOR EACH ROW EXECUTE FUNCTION qianliyan_rule_versions_notify();
             """),
     ]
 }

@@ -19,43 +19,42 @@ extension Engine {
         w.string(lastID)
         w.u64(seq)
         w.i64(nextSweep)
-        w.int(states.count)
-        for (i, s) in states.enumerated() {
-            let rule = ruleSet.rules[i]
-            w.string(rule.name)
-            w.string(rule.stateSignature)
-            switch s {
+        w.int(runtimes.count)
+        for rt in runtimes {
+            w.string(rt.rule.name)
+            w.string(rt.rule.stateSignature)
+            switch rt.kind {
             case .condition:
                 w.u8(0)
-            case .window(let map, _):
+            case .window(let win):
                 w.u8(1)
-                w.int(map.count)
-                for (k, st) in map {
+                w.int(win.map.count)
+                for (k, st) in win.map {
                     w.fingerprint(k)
                     w.bool(st.lastCondition)
                     w.i64(st.lastTime)
                     Engine.write(st.entries, &w)
                 }
-            case .precedence(let map, let layout):
+            case .precedence(let p):
                 w.u8(2)
-                w.int(map.count)
-                for (k, st) in map {
+                w.int(p.map.count)
+                for (k, st) in p.map {
                     w.fingerprint(k)
                     w.i64(st.lastTime)
                     Engine.write(st.entries, &w)
                     Engine.write(st.recent, &w)
                     w.int(st.run.count)
                     for j in 0..<4 { w.i128(st.run.sums[j]); w.int(st.run.presentCounts[j]) }
-                    w.int(layout.distinctInputs.count)
+                    w.int(p.layout.distinctInputs.count)
                     for d in st.run.distinct {
                         w.int(d.count)
                         for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
                     }
                 }
-            case .absence(let map, _):
+            case .absence(let a):
                 w.u8(3)
-                w.int(map.count)
-                for (k, h) in map {
+                w.int(a.map.count)
+                for (k, h) in a.map {
                     w.fingerprint(k)
                     w.i64(h.lastTime)
                     Engine.write(h.entries, &w)
@@ -98,27 +97,27 @@ extension Engine {
             let target = bySignature[name + "\u{1}" + sig]
             if target == nil { dropped.append(name) }
             let tag = try r.u8()
+            let rt = target.map { runtimes[$0] }
             switch tag {
             case 0:
                 break
             case 1:
-                var map: [Fingerprint: WindowKeyState] = [:]
-                let layout: AggregateLayout? = target.flatMap { if case .window(_, let l) = states[$0] { return l } else { return nil } }
+                var win: WindowRuntime? = nil
+                if let rt, case .window(let w) = rt.kind { win = w; w.map = [:] }
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
-                    let st = WindowKeyState(distinctSlots: layout?.distinctInputs.count ?? 0)
+                    let st = WindowKeyState(distinctSlots: win?.layout.distinctInputs.count ?? 0)
                     st.lastCondition = try r.bool()
                     st.lastTime = try r.i64()
                     st.entries = try Engine.readEntries(&r)
-                    if let layout {
-                        for e in st.entries { st.run.add(e, distinctInputs: layout.distinctInputs) }
-                        map[k] = st
+                    if let win {
+                        for e in st.entries { st.run.add(e, distinctInputs: win.layout.distinctInputs) }
+                        win.map[k] = st
                     }
                 }
-                if let t = target, let layout { states[t] = .window(map, layout) }
             case 2:
-                var map: [Fingerprint: PredecessorKeyState] = [:]
-                let layout: AggregateLayout? = target.flatMap { if case .precedence(_, let l) = states[$0] { return l } else { return nil } }
+                var pre: PrecedenceRuntime? = nil
+                if let rt, case .precedence(let p) = rt.kind { pre = p; p.map = [:] }
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
                     let st = PredecessorKeyState(distinctSlots: 0)
@@ -135,19 +134,18 @@ extension Engine {
                         distinct.append(d)
                     }
                     st.run.distinct = distinct
-                    if let layout, distinct.count == layout.distinctInputs.count { map[k] = st }
+                    if let pre, distinct.count == pre.layout.distinctInputs.count { pre.map[k] = st }
                 }
-                if let t = target, let layout { states[t] = .precedence(map, layout) }
             case 3:
-                var map: [Fingerprint: ExpectedHistory] = [:]
+                var abs: AbsenceRuntime? = nil
+                if let rt, case .absence(let a) = rt.kind { abs = a; a.map = [:] }
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
                     let h = ExpectedHistory()
                     h.lastTime = try r.i64()
                     h.entries = try Engine.readEntries(&r)
-                    map[k] = h
+                    abs?.map[k] = h
                 }
-                if let t = target, case .absence(_, let layout) = states[t] { states[t] = .absence(map, layout) }
             default:
                 throw BinaryReader.Truncated()
             }

@@ -16,14 +16,12 @@ public final class Engine {
     public var alerts: [Alert] = []
     public private(set) var stats = EngineStats()
 
-    var states: [RuleState]
+    var runtimes: [RuleRuntime]
     var pending = Heap<PendingDeadline>()
     var seq: UInt64 = 0
     var lastTime: Instant = .min
     var lastID = ""
     var nextSweep: Instant = .min
-    /// Per rule: when to look at which key again (see `expire`).
-    var expiries: [Heap<Expiry>] = []
     /// How many recent predecessors a precedence key keeps for evidence.
     let evidenceKeep = 8
     /// Condition rules are evaluated by `evaluateConditions` as events arrive
@@ -33,15 +31,7 @@ public final class Engine {
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
         self.ruleSet = ruleSet
         self.env = EvalEnv(tables: tables, params: ruleSet.params)
-        states = ruleSet.rules.map { r in
-            switch r.kind {
-            case .condition: return .condition
-            case .window(let w): return .window([:], AggregateLayout(w.aggregates, inputs: w.inputs))
-            case .precedence(let p): return .precedence([:], AggregateLayout(p.aggregates, inputs: p.inputs))
-            case .absence(let a): return .absence([:], AggregateLayout(a.aggregates, inputs: a.inputs))
-            }
-        }
-        expiries = Array(repeating: Heap(), count: states.count)
+        runtimes = ruleSet.rules.map(RuleRuntime.init)
     }
 
     /// Replaces the reference tables (a refresh while running).
@@ -102,26 +92,19 @@ public final class Engine {
     /// Live keys per rule (state that memory holds), for metrics and tests.
     public func liveKeys() -> [String: Int] {
         var out: [String: Int] = [:]
-        for (i, s) in states.enumerated() {
-            switch s {
-            case .condition: break
-            case .window(let m, _): out[ruleSet.rules[i].name] = m.count
-            case .precedence(let m, _): out[ruleSet.rules[i].name] = m.count
-            case .absence(let m, _): out[ruleSet.rules[i].name] = m.count
-            }
-        }
+        for rt in runtimes where !rt.isCondition { out[rt.rule.name] = rt.liveKeys }
         return out
     }
 
     /// Events held in rule state (window members, predecessors, expected events).
     public func retainedEntries() -> Int {
         var n = 0
-        for s in states {
-            switch s {
+        for rt in runtimes {
+            switch rt.kind {
             case .condition: break
-            case .window(let m, _): for v in m.values { n += v.entries.count }
-            case .precedence(let m, _): for v in m.values { n += v.entries.count + v.recent.count }
-            case .absence(let m, _): for v in m.values { n += v.entries.count }
+            case .window(let w): for v in w.map.values { n += v.entries.count }
+            case .precedence(let p): for v in p.map.values { n += v.entries.count + v.recent.count }
+            case .absence(let a): for v in a.map.values { n += v.entries.count }
             }
         }
         return n
@@ -135,41 +118,39 @@ public final class Engine {
     /// Evaluates only the condition rules for an event, at once.
     public func evaluateConditions(_ e: Event) {
         let t = Int(e.type.rawValue)
-        for ri in ruleSet.triggers[t] where ruleSet.rules[ri].isCondition { conditionRule(ri, e) }
+        for ri in ruleSet.triggers[t] where runtimes[ri].isCondition { conditionRule(runtimes[ri], e) }
         if let pinned = ruleSet.pinnedTriggers[t][e.village.value] {
-            for ri in pinned where ruleSet.rules[ri].isCondition { conditionRule(ri, e) }
+            for ri in pinned where runtimes[ri].isCondition { conditionRule(runtimes[ri], e) }
         }
     }
 
-    func conditionRule(_ ri: Int, _ e: borrowing Event) {
-        let rule = ruleSet.rules[ri]
-        if let f = rule.triggerFilter {
-            env.ruleIndex = ri
+    func conditionRule(_ rt: RuleRuntime, _ e: borrowing Event) {
+        if let f = rt.filter {
             guard f(e, env) == true else { return }
         }
-        emit(rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
+        emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
     }
 
     @inline(__always)
     func trigger(_ ri: Int, _ e: borrowing Event) {
-        let rule = ruleSet.rules[ri]
-        if eagerConditions && rule.isCondition { return }
-        if let f = rule.triggerFilter {
-            env.ruleIndex = ri
+        let rt = runtimes[ri]
+        if eagerConditions && rt.isCondition { return }
+        if let f = rt.filter {
             guard f(e, env) == true else { return }
         }
-        switch rule.kind {
+        switch rt.kind {
         case .condition:
-            emit(rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
-        case .window(let plan):
-            windowEvent(ri, rule, plan, e)
-        case .precedence(let plan):
-            check(ri, rule, plan, e)
-        case .absence(let plan):
-            open(ri, plan, e)
+            emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
+        case .window(let w):
+            windowEvent(rt, w, e)
+        case .precedence(let p):
+            check(rt, p, e)
+        case .absence(let a):
+            open(ri, a, e)
         }
     }
 
+    @inline(__always)
     func key(_ fns: [FpFn], _ e: borrowing Event) -> Fingerprint? {
         var k = Fingerprint(hi: 0x5EED, lo: UInt64(fns.count))
         for f in fns {
@@ -179,111 +160,104 @@ public final class Engine {
         return k
     }
 
-    func windowEvent(_ ri: Int, _ rule: CompiledRule, _ plan: WindowPlan, _ e: borrowing Event) {
-        guard case .window(var map, let layout) = states[ri] else { return }
-        states[ri] = .condition // release the map's buffer so it is mutated in place
-        defer { states[ri] = .window(map, layout) }
+    func windowEvent(_ rt: RuleRuntime, _ w: WindowRuntime, _ e: borrowing Event) {
         // An absent key component forms its own group.
-        let k = key(plan.key, e) ?? Fingerprint(hi: 0xAB5E47, lo: 0)
+        let k = key(w.key, e) ?? Fingerprint(hi: 0xAB5E47, lo: 0)
+        let layout = w.layout
         let st: WindowKeyState
-        if let s = map[k] { st = s } else {
+        if let s = w.map[k] { st = s } else {
             st = WindowKeyState(distinctSlots: layout.distinctInputs.count)
-            map[k] = st
-            schedule(ri, k, e.time + (plan.window ?? rule.retention))
+            w.map[k] = st
+            rt.expiries.insert(Expiry(due: e.time + (w.window ?? rt.retention), key: k))
         }
-        if let w = plan.window { st.prune(olderThan: e.time - w, layout: layout) }
+        if let len = w.window { st.prune(olderThan: e.time - len, layout: layout) }
         let entry = Entry(e, inputs: layout.inputs, env: env)
         st.entries.append(entry)
         st.run.add(entry, distinctInputs: layout.distinctInputs)
         st.lastTime = e.time
-        env.ruleIndex = ri
         layout.fill(env, st.run) { Array(st.entries) }
-        let holds = plan.condition(e, env) == true
+        let holds = w.condition(e, env) == true
         if holds && !st.lastCondition {
-            emit(rule, anchor: e, evidence: Array(st.entries), evidenceIncludesAnchor: true)
+            emit(rt.rule, anchor: e, evidence: Array(st.entries), evidenceIncludesAnchor: true)
         }
         st.lastCondition = holds
     }
 
-    func check(_ ri: Int, _ rule: CompiledRule, _ plan: PrecedencePlan, _ e: borrowing Event) {
-        guard case .precedence(let map, let layout) = states[ri] else { return }
-        var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
+    func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
+        let layout = p.layout
         var found: [Entry] = []
-        if let k = key(plan.triggerKey, e), let st = map[k] {
-            if let lb = plan.lookback {
+        if let k = key(p.triggerKey, e), let st = p.map[k] {
+            if let lb = p.lookback {
                 let limit = e.time - lb
                 while let f = st.entries.first, f.time < limit { st.entries.removeFirst() }
+                var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
                 for x in st.entries { run.add(x, distinctInputs: layout.distinctInputs) }
                 found = Array(st.entries.suffix(evidenceKeep))
+                layout.fill(env, run) { found }
             } else {
-                run = st.run
                 found = Array(st.recent)
+                layout.fill(env, st.run) { found }
             }
+        } else {
+            layout.fill(env, RunningAggregates(distinctSlots: layout.distinctInputs.count)) { [] }
         }
-        env.ruleIndex = ri
-        layout.fill(env, run) { found }
-        if plan.having(e, env) != true {
-            emit(rule, anchor: e, evidence: found, evidenceIncludesAnchor: false)
+        if p.having(e, env) != true {
+            emit(rt.rule, anchor: e, evidence: found, evidenceIncludesAnchor: false)
         }
     }
 
-    func open(_ ri: Int, _ plan: AbsencePlan, _ e: borrowing Event) {
-        env.ruleIndex = ri
-        guard let deadline = plan.deadline(e, env) else {
+    func open(_ ri: Int, _ a: AbsenceRuntime, _ e: borrowing Event) {
+        guard let deadline = a.deadline(e, env) else {
             stats.unscheduled += 1
             return
         }
-        let from = plan.from.flatMap { $0(e, env) }
-        let until = plan.until.flatMap { $0(e, env) }
-        if (plan.from != nil && from == nil) || (plan.until != nil && until == nil) {
+        let from = a.from.flatMap { $0(e, env) }
+        let until = a.until.flatMap { $0(e, env) }
+        if (a.from != nil && from == nil) || (a.until != nil && until == nil) {
             stats.unscheduled += 1
             return
         }
         seq += 1
-        pending.insert(PendingDeadline(deadline: deadline, seq: seq, rule: ri, event: copy e, key: key(plan.openKey, e), from: from, until: until))
+        pending.insert(PendingDeadline(deadline: deadline, seq: seq, rule: ri, event: copy e, key: key(a.openKey, e), from: from, until: until))
     }
 
     // MARK: feeders
 
     func feed(_ ri: Int, _ e: borrowing Event) {
-        switch ruleSet.rules[ri].kind {
-        case .precedence(let plan):
-            if let f = plan.requiredFilter {
-                env.ruleIndex = ri
+        let rt = runtimes[ri]
+        switch rt.kind {
+        case .precedence(let p):
+            if let f = p.requiredFilter {
                 guard f(e, env) == true else { return }
             }
-            guard let k = key(plan.requiredKey, e), case .precedence(var map, let layout) = states[ri] else { return }
-            states[ri] = .condition
-            defer { states[ri] = .precedence(map, layout) }
+            guard let k = key(p.requiredKey, e) else { return }
+            let layout = p.layout
             let st: PredecessorKeyState
-            if let s = map[k] { st = s } else {
+            if let s = p.map[k] { st = s } else {
                 st = PredecessorKeyState(distinctSlots: layout.distinctInputs.count)
-                map[k] = st
-                schedule(ri, k, e.time + (plan.lookback ?? ruleSet.rules[ri].retention))
+                p.map[k] = st
+                rt.expiries.insert(Expiry(due: e.time + (p.lookback ?? rt.retention), key: k))
             }
             let entry = Entry(e, inputs: layout.inputs, env: env)
-            if plan.lookback != nil || layout.needsScan {
+            if p.lookback != nil || layout.needsScan {
                 st.entries.append(entry)
             }
             st.run.add(entry, distinctInputs: layout.distinctInputs)
             st.recent.append(entry)
             if st.recent.count > evidenceKeep { st.recent.removeFirst() }
             st.lastTime = e.time
-        case .absence(let plan):
-            if let f = plan.expectedFilter {
-                env.ruleIndex = ri
+        case .absence(let a):
+            if let f = a.expectedFilter {
                 guard f(e, env) == true else { return }
             }
-            guard let k = key(plan.expectedKey, e), case .absence(var map, let layout) = states[ri] else { return }
-            states[ri] = .condition
-            defer { states[ri] = .absence(map, layout) }
+            guard let k = key(a.expectedKey, e) else { return }
             let h: ExpectedHistory
-            if let s = map[k] { h = s } else {
+            if let s = a.map[k] { h = s } else {
                 h = ExpectedHistory()
-                map[k] = h
-                schedule(ri, k, e.time + ruleSet.rules[ri].retention)
+                a.map[k] = h
+                rt.expiries.insert(Expiry(due: e.time + rt.retention, key: k))
             }
-            h.entries.append(Entry(e, inputs: layout.inputs, env: env))
+            h.entries.append(Entry(e, inputs: a.layout.inputs, env: env))
             h.lastTime = e.time
         default:
             break
@@ -295,11 +269,12 @@ public final class Engine {
     func fireDeadlines(_ due: (Instant) -> Bool) {
         while let top = pending.min, due(top.deadline) {
             let p = pending.removeMin()
-            let rule = ruleSet.rules[p.rule]
-            guard case .absence(let plan) = rule.kind, case .absence(let map, let layout) = states[p.rule] else { continue }
+            let rt = runtimes[p.rule]
+            guard case .absence(let a) = rt.kind else { continue }
+            let layout = a.layout
             var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
             var counted: [Entry] = []
-            if let k = p.key, let h = map[k] {
+            if let k = p.key, let h = a.map[k] {
                 for x in h.entries {
                     if let f = p.from, x.time < f { continue }
                     if let u = p.until, x.time >= u { continue }
@@ -307,11 +282,10 @@ public final class Engine {
                     counted.append(x)
                 }
             }
-            env.ruleIndex = p.rule
             env.deadline = p.deadline
             layout.fill(env, run) { counted }
-            if plan.enough(p.event, env) != true {
-                emit(rule, anchor: p.event, evidence: counted, evidenceIncludesAnchor: false)
+            if a.enough(p.event, env) != true {
+                emit(rt.rule, anchor: p.event, evidence: counted, evidenceIncludesAnchor: false)
             }
         }
     }
@@ -325,89 +299,71 @@ public final class Engine {
         static func < (a: Expiry, b: Expiry) -> Bool { a.due < b.due }
     }
 
-    /// Schedules a look at a new key.
-    @inline(__always)
-    func schedule(_ ri: Int, _ key: Fingerprint, _ due: Instant) {
-        expiries[ri].insert(Expiry(due: due, key: key))
-    }
-
     /// Drops state that can no longer matter, so memory stays bounded on an
     /// endless stream. Each key has one pending look in its rule's heap; a
     /// look either drops the key or reschedules it for when it next could.
     func expire(now: Instant) {
-        for ri in expiries.indices where !expiries[ri].isEmpty {
-            guard let top = expiries[ri].min, top.due < now else { continue }
-            let rule = ruleSet.rules[ri]
-            switch states[ri] {
+        for rt in runtimes {
+            guard let top = rt.expiries.min, top.due < now else { continue }
+            switch rt.kind {
             case .condition:
-                expiries[ri] = Heap()
-            case .window(var map, let layout):
-                states[ri] = .condition
-                guard case .window(let plan) = rule.kind else { break }
-                while let t = expiries[ri].min, t.due < now {
-                    let x = expiries[ri].removeMin()
-                    guard let st = map[x.key] else { continue }
-                    if let w = plan.window {
-                        st.prune(olderThan: now - w, layout: layout)
+                rt.expiries = Heap()
+            case .window(let w):
+                while let t = rt.expiries.min, t.due < now {
+                    let x = rt.expiries.removeMin()
+                    guard let st = w.map[x.key] else { continue }
+                    if let len = w.window {
+                        st.prune(olderThan: now - len, layout: w.layout)
                         if let f = st.entries.first {
-                            schedule(ri, x.key, f.time + w)
-                        } else if st.lastCondition && st.lastTime >= now - rule.retention {
+                            rt.expiries.insert(Expiry(due: f.time + len, key: x.key))
+                        } else if st.lastCondition && st.lastTime >= now - rt.retention {
                             // Over the line when it went quiet: remember that until the retention passes.
-                            schedule(ri, x.key, st.lastTime + rule.retention)
+                            rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
                         } else {
-                            map.removeValue(forKey: x.key)
+                            w.map.removeValue(forKey: x.key)
                         }
-                    } else if st.lastTime >= now - rule.retention {
-                        schedule(ri, x.key, st.lastTime + rule.retention)
+                    } else if st.lastTime >= now - rt.retention {
+                        rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
                     } else {
-                        map.removeValue(forKey: x.key)
+                        w.map.removeValue(forKey: x.key)
                     }
                 }
-                states[ri] = .window(map, layout)
-            case .precedence(var map, let layout):
-                states[ri] = .condition
-                guard case .precedence(let plan) = rule.kind else { break }
-                while let t = expiries[ri].min, t.due < now {
-                    let x = expiries[ri].removeMin()
-                    guard let st = map[x.key] else { continue }
-                    if let lb = plan.lookback {
+            case .precedence(let p):
+                while let t = rt.expiries.min, t.due < now {
+                    let x = rt.expiries.removeMin()
+                    guard let st = p.map[x.key] else { continue }
+                    if let lb = p.lookback {
                         while let f = st.entries.first, f.time < now - lb { st.entries.removeFirst() }
-                        if let f = st.entries.first { schedule(ri, x.key, f.time + lb) } else { map.removeValue(forKey: x.key) }
-                    } else if st.lastTime >= now - rule.retention {
-                        schedule(ri, x.key, st.lastTime + rule.retention)
+                        if let f = st.entries.first { rt.expiries.insert(Expiry(due: f.time + lb, key: x.key)) } else { p.map.removeValue(forKey: x.key) }
+                    } else if st.lastTime >= now - rt.retention {
+                        rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
                     } else {
-                        map.removeValue(forKey: x.key)
+                        p.map.removeValue(forKey: x.key)
                     }
                 }
-                states[ri] = .precedence(map, layout)
-            case .absence(var map, let layout):
-                states[ri] = .condition
-                while let t = expiries[ri].min, t.due < now {
-                    let x = expiries[ri].removeMin()
-                    guard let h = map[x.key] else { continue }
-                    while let f = h.entries.first, f.time < now - rule.retention { h.entries.removeFirst() }
-                    if let f = h.entries.first { schedule(ri, x.key, f.time + rule.retention) } else { map.removeValue(forKey: x.key) }
+            case .absence(let a):
+                while let t = rt.expiries.min, t.due < now {
+                    let x = rt.expiries.removeMin()
+                    guard let h = a.map[x.key] else { continue }
+                    while let f = h.entries.first, f.time < now - rt.retention { h.entries.removeFirst() }
+                    if let f = h.entries.first { rt.expiries.insert(Expiry(due: f.time + rt.retention, key: x.key)) } else { a.map.removeValue(forKey: x.key) }
                 }
-                states[ri] = .absence(map, layout)
             }
         }
     }
 
     /// After a restore: one look per live key.
     func rebuildExpiries() {
-        expiries = Array(repeating: Heap(), count: states.count)
-        for (ri, s) in states.enumerated() {
-            let rule = ruleSet.rules[ri]
-            switch s {
+        for rt in runtimes {
+            rt.expiries = Heap()
+            switch rt.kind {
             case .condition: break
-            case .window(let map, _):
-                guard case .window(let plan) = rule.kind else { break }
-                for (k, st) in map { schedule(ri, k, (plan.window.flatMap { w in st.entries.first.map { $0.time + w } }) ?? st.lastTime + rule.retention) }
-            case .precedence(let map, _):
-                guard case .precedence(let plan) = rule.kind else { break }
-                for (k, st) in map { schedule(ri, k, (plan.lookback.flatMap { lb in st.entries.first.map { $0.time + lb } }) ?? st.lastTime + rule.retention) }
-            case .absence(let map, _):
-                for (k, h) in map { schedule(ri, k, (h.entries.first?.time ?? h.lastTime) + rule.retention) }
+            case .window(let w):
+                for (k, st) in w.map { rt.expiries.insert(Expiry(due: (w.window.flatMap { len in st.entries.first.map { $0.time + len } }) ?? st.lastTime + rt.retention, key: k)) }
+            case .precedence(let p):
+                for (k, st) in p.map { rt.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in st.entries.first.map { $0.time + lb } }) ?? st.lastTime + rt.retention, key: k)) }
+            case .absence(let a):
+                for (k, h) in a.map { rt.expiries.insert(Expiry(due: (h.entries.first?.time ?? h.lastTime) + rt.retention, key: k)) }
             }
         }
     }

@@ -58,10 +58,100 @@ struct PendingDeadline: Comparable {
     }
 }
 
-/// All mutable state of one rule.
-enum RuleState {
-    case condition
-    case window([Fingerprint: WindowKeyState], AggregateLayout)
-    case precedence([Fingerprint: PredecessorKeyState], AggregateLayout)
-    case absence([Fingerprint: ExpectedHistory], AggregateLayout)
+/// One rule as the engine runs it: its compiled closures bound once, and
+/// its state. A class, so that the hot path never copies a rule or a plan.
+final class RuleRuntime {
+    let rule: CompiledRule
+    let filter: BoolFn?
+    let isCondition: Bool
+    let retention: Int64
+    let kind: Kind
+    /// When to look at which key again (see `Engine.expire`).
+    var expiries = Heap<Engine.Expiry>()
+
+    enum Kind {
+        case condition
+        case window(WindowRuntime)
+        case precedence(PrecedenceRuntime)
+        case absence(AbsenceRuntime)
+    }
+
+    init(_ rule: CompiledRule) {
+        self.rule = rule
+        filter = rule.triggerFilter
+        isCondition = rule.isCondition
+        retention = rule.retention
+        switch rule.kind {
+        case .condition: kind = .condition
+        case .window(let p): kind = .window(WindowRuntime(p))
+        case .precedence(let p): kind = .precedence(PrecedenceRuntime(p))
+        case .absence(let p): kind = .absence(AbsenceRuntime(p))
+        }
+    }
+
+    var liveKeys: Int {
+        switch kind {
+        case .condition: 0
+        case .window(let w): w.map.count
+        case .precedence(let p): p.map.count
+        case .absence(let a): a.map.count
+        }
+    }
+}
+
+final class WindowRuntime {
+    let key: [FpFn]
+    let window: Int64?
+    let condition: BoolFn
+    let layout: AggregateLayout
+    var map: [Fingerprint: WindowKeyState] = [:]
+
+    init(_ p: WindowPlan) {
+        key = p.key
+        window = p.window
+        condition = p.condition
+        layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+    }
+}
+
+final class PrecedenceRuntime {
+    let lookback: Int64?
+    let requiredFilter: BoolFn?
+    let triggerKey: [FpFn]
+    let requiredKey: [FpFn]
+    let having: BoolFn
+    let layout: AggregateLayout
+    var map: [Fingerprint: PredecessorKeyState] = [:]
+
+    init(_ p: PrecedencePlan) {
+        lookback = p.lookback
+        requiredFilter = p.requiredFilter
+        triggerKey = p.triggerKey
+        requiredKey = p.requiredKey
+        having = p.having
+        layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+    }
+}
+
+final class AbsenceRuntime {
+    let expectedFilter: BoolFn?
+    let openKey: [FpFn]
+    let expectedKey: [FpFn]
+    let from: IntFn?
+    let until: IntFn?
+    let enough: BoolFn
+    let deadline: IntFn
+    let layout: AggregateLayout
+    var map: [Fingerprint: ExpectedHistory] = [:]
+
+    init(_ p: AbsencePlan) {
+        expectedFilter = p.expectedFilter
+        openKey = p.openKey
+        expectedKey = p.expectedKey
+        from = p.from
+        until = p.until
+        enough = p.enough
+        deadline = p.deadline
+        layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+    }
 }

@@ -5,6 +5,11 @@ public struct Parser {
     var tokens: [Token]
     var p = 0
     public private(set) var diagnostics: [Diagnostic] = []
+    /// How deep the expression being parsed is nested so far.
+    var nesting = 0
+    /// Expressions nested deeper than this are refused (E0107): no person
+    /// writes them, and the checker and compiler recurse over the tree.
+    public static let maxNesting = 100
 
     /// Words that start a clause inside a rule.
     public static let clauseWords: Set<String> = [
@@ -367,11 +372,23 @@ public struct Parser {
 
     // MARK: expressions
 
+    /// Enters one more level of nesting (`levels` for a chain of operators
+    /// that builds a left-deep tree); false, with E0107, beyond the limit.
+    mutating func deeper(_ levels: Int = 1, at range: SourceRange) -> Bool {
+        nesting += levels
+        if nesting <= Parser.maxNesting { return true }
+        error("E0107", "expression nested more than \(Parser.maxNesting) levels deep; split it with a parameter or a simpler condition", range)
+        return false
+    }
+
     public mutating func parseExpr() -> Expr? { parseOr() }
 
     mutating func parseOr() -> Expr? {
+        let outer = nesting
+        defer { nesting = outer }
         guard var l = parseAnd() else { return nil }
         while isWord("or") {
+            guard deeper(at: tok.range) else { return nil }
             advance()
             guard let r = parseAnd() else { return nil }
             l = .binary("or", l, r, l.range.to(r.range))
@@ -380,8 +397,11 @@ public struct Parser {
     }
 
     mutating func parseAnd() -> Expr? {
+        let outer = nesting
+        defer { nesting = outer }
         guard var l = parseNot() else { return nil }
         while isWord("and") {
+            guard deeper(at: tok.range) else { return nil }
             advance()
             guard let r = parseNot() else { return nil }
             l = .binary("and", l, r, l.range.to(r.range))
@@ -392,6 +412,9 @@ public struct Parser {
     mutating func parseNot() -> Expr? {
         if isWord("not") {
             let r = tok.range
+            let outer = nesting
+            defer { nesting = outer }
+            guard deeper(at: r) else { return nil }
             advance()
             guard let e = parseNot() else { return nil }
             return .unary("not", e, r.to(e.range))
@@ -442,8 +465,11 @@ public struct Parser {
     }
 
     mutating func parseAdditive() -> Expr? {
+        let outer = nesting
+        defer { nesting = outer }
         guard var l = parseMultiplicative() else { return nil }
         while tok.kind == .plus || tok.kind == .minus {
+            guard deeper(at: tok.range) else { return nil }
             let op = tok.text
             advance()
             guard let r = parseMultiplicative() else { return nil }
@@ -453,8 +479,11 @@ public struct Parser {
     }
 
     mutating func parseMultiplicative() -> Expr? {
+        let outer = nesting
+        defer { nesting = outer }
         guard var l = parseUnary() else { return nil }
         while tok.kind == .star || tok.kind == .slash {
+            guard deeper(at: tok.range) else { return nil }
             let op = tok.text
             advance()
             guard let r = parseUnary() else { return nil }
@@ -466,6 +495,9 @@ public struct Parser {
     mutating func parseUnary() -> Expr? {
         if tok.kind == .minus {
             let r = tok.range
+            let outer = nesting
+            defer { nesting = outer }
+            guard deeper(at: r) else { return nil }
             advance()
             guard let e = parseUnary() else { return nil }
             return .unary("-", e, r.to(e.range))
@@ -512,6 +544,9 @@ public struct Parser {
             advance()
             return .string(t.value, t.range)
         case .lparen:
+            let outer = nesting
+            defer { nesting = outer }
+            guard deeper(at: t.range) else { return nil }
             advance()
             guard let e = parseExpr() else { return nil }
             guard tok.kind == .rparen else { error("E0101", "expected ')', found \(describe(tok))", tok.range); return nil }
@@ -524,6 +559,9 @@ public struct Parser {
             }
             advance()
             if tok.kind == .lparen && tok.range.start == t.range.end {
+                let outer = nesting
+                defer { nesting = outer }
+                guard deeper(at: tok.range) else { return nil }
                 advance()
                 var args: [Expr] = []
                 var distinct = false

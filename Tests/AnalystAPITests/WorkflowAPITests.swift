@@ -183,8 +183,8 @@ import Testing
     @Test func ruleVersionsTableIsReadWhenPresent() async throws {
         try await Fixtures.withServer { server, store in
             try await store.withConnection { c in
+                // migration 4's table (rule deploys)
                 try c.executeScript("""
-                    CREATE TABLE rule_versions (version int, created_at timestamptz DEFAULT now(), author text, message text, hash text, source text);
                     INSERT INTO rule_versions (version, author, message, hash, source) VALUES
                       (2, 'zhang', 'raise min_payments', 'abc123', 'rule split-payments
                       version 2

@@ -76,7 +76,8 @@ enum AlertJSON {
         x.field("action", h.action)
         x.field("alert_id", h.alertID)
         x.field("district", h.district)
-        x.raw("details", h.detailsJSON)
+        // re-encoded: jsonb's text form leaves < > & as they are
+        x.raw("details", JSONValue.parse(h.detailsJSON)?.jsonText ?? "{}")
         return x.json
     }
 

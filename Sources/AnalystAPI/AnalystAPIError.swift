@@ -50,6 +50,8 @@ public struct AnalystAPIError: Error, Sendable, Hashable, CustomStringConvertibl
     public var code: Code
     /// A short English message for the user (the UI translates known ones).
     public var message: String
+    /// For `tooManyAttempts`: seconds until a new attempt is accepted (`Retry-After`).
+    public var retryAfterSeconds: Int?
     /// Where the error was raised.
     public var file: String
     /// Where the error was raised.

@@ -22,7 +22,7 @@ extension AnalystServer {
         }
     }
 
-    func addAPIRoutes(_ router: Router<BasicRequestContext>) {
+    func addAPIRoutes(_ router: RouteRecorder) {
         router.get("/api/openapi.json") { _, _ in AnalystServer.json(OpenAPIDocument.json) }
 
         router.get("/api/me") { request, _ in
@@ -40,14 +40,13 @@ extension AnalystServer {
 
         router.get("/api/alerts") { request, _ in
             await self.api(request) { p, q, _ in
-                let filter = QueueFilter(q)
-                if !filter.problems.isEmpty { throw AnalystAPIError(.badRequest, "unknown filter values: " + filter.problems.joined(separator: "; ")) }
+                let filter = try AnalystServer.apiFilter(q)
                 let after: AlertCursor?
                 if let a = q["after"] {
                     guard let c = AlertCursor(a) else { throw AnalystAPIError(.badRequest, "after: not a cursor") }
                     after = c
                 } else { after = nil }
-                let limit = q["limit"].flatMap { Int($0) } ?? 50
+                let limit = try AnalystServer.integer(q, "limit") ?? 50
                 guard (1...500).contains(limit) else { throw AnalystAPIError(.badRequest, "limit: 1 to 500") }
                 try await self.auditSearchIfNeeded(filter, p)
                 let scope = p.scope, user = p.user.name
@@ -60,7 +59,7 @@ extension AnalystServer {
         }
         router.get("/api/alerts/counts") { request, _ in
             await self.api(request) { p, q, _ in
-                let filter = QueueFilter(q)
+                let filter = try AnalystServer.apiFilter(q)
                 let scope = p.scope, user = p.user.name
                 let counts = try await self.database.read { c in try c.statusCounts(scope: scope, user: user, filter: filter) }
                 var by = JSONWriter()
@@ -73,8 +72,8 @@ extension AnalystServer {
         }
         router.get("/api/alerts/poll") { request, _ in
             await self.api(request) { p, q, _ in
-                let filter = QueueFilter(q)
-                let afterID = q["after_id"].flatMap { Int64($0) } ?? 0
+                let filter = try AnalystServer.apiFilter(q)
+                let afterID = try AnalystServer.integer(q, "after_id").map { Int64($0) } ?? 0
                 let scope = p.scope, user = p.user.name
                 let (count, rows) = try await self.database.read { c in try c.newAlerts(scope: scope, user: user, filter: filter, afterID: afterID, limit: 100) }
                 var w = JSONWriter()
@@ -85,7 +84,7 @@ extension AnalystServer {
             }
         }
         router.get("/api/alerts/export.csv") { request, _ in
-            await self.api(request) { p, q, _ in try await self.csvExport(QueueFilter(q), p) }
+            await self.api(request) { p, q, _ in try await self.csvExport(try AnalystServer.apiFilter(q), p) }
         }
         router.post("/api/alerts/bulk") { request, _ in
             await self.api(request, post: true) { p, _, f in
@@ -144,7 +143,7 @@ extension AnalystServer {
 
         router.get("/api/overview") { request, _ in
             await self.api(request) { p, q, _ in
-                var filter = QueueFilter(q)
+                var filter = try AnalystServer.apiFilter(q)
                 filter.text = nil
                 let data = try await self.overviewData(filter, p)
                 var w = JSONWriter()
@@ -224,14 +223,32 @@ extension AnalystServer {
             await self.api(request) { p, q, _ in
                 guard p.user.role.readsAuditLog else { throw AnalystAPIError(.forbidden, "only leads and admins read the audit log") }
                 let scope = p.scope
-                let before = q["before"].flatMap { Int64($0) }
-                let limit = q["limit"].flatMap { Int($0) } ?? 100
+                let before = try AnalystServer.integer(q, "before").map { Int64($0) }
+                let limit = try AnalystServer.integer(q, "limit") ?? 100
+                guard (1...1000).contains(limit) else { throw AnalystAPIError(.badRequest, "limit: 1 to 1000") }
                 let entries = try await self.database.read { c in
                     try c.auditLog(scope: scope, actor: q["actor"], action: q["action"], limit: limit, beforeID: before)
                 }
                 return AnalystServer.json("{\"entries\":" + JSONWriter.array(entries.map(AlertJSON.audit)) + "}")
             }
         }
+    }
+
+    /// The queue filter of an API request; a value that does not parse is a 400
+    /// (never silently dropped, which would widen the result).
+    static func apiFilter(_ q: FormData) throws -> QueueFilter {
+        let filter = QueueFilter(q)
+        if !filter.problems.isEmpty { throw AnalystAPIError(.badRequest, "unknown filter values: " + filter.problems.joined(separator: "; ")) }
+        if let t = q["time"], QueueFilter.TimeField(rawValue: t) == nil { throw AnalystAPIError(.badRequest, "time: event or detected") }
+        if let s = q["sort"], QueueFilter.Sort(rawValue: s) == nil { throw AnalystAPIError(.badRequest, "sort: newest or oldest") }
+        return filter
+    }
+
+    /// An integer query parameter; a present value that is not one is a 400.
+    static func integer(_ q: FormData, _ name: String) throws -> Int? {
+        guard let v = q[name] else { return nil }
+        guard let n = Int(v) else { throw AnalystAPIError(.badRequest, "\(name): not an integer") }
+        return n
     }
 
     static func ruleStatsJSON(_ s: RuleStats) -> String {

@@ -10,6 +10,7 @@ extension AnalystServer {
     static let loginCookie = "qly_login"
     static let languageCookie = "qly_lang"
     static let maxBody = 1 << 20
+    static let retryAfterField = HTTPFields.Element.Name("Retry-After")!
 
     // MARK: responses
 
@@ -103,6 +104,18 @@ extension AnalystServer {
         }
         if let l = request.cookies[AnalystServer.languageCookie]?.value, let lang = Language(rawValue: l) { return (lang, []) }
         return (.zh, [])
+    }
+
+    /// The client's address for the login throttle: the configured proxy
+    /// header's last (proxy-appended) entry when ``AnalystServerConfig/clientAddressHeader``
+    /// is set, else the TCP peer. Clients cannot choose it unless the operator
+    /// trusts a header.
+    func clientAddress(_ request: Request, _ context: AnalystRequestContext) -> String {
+        if let name = config.clientAddressHeader, let value = AnalystServer.header(request, name),
+           let last = value.split(separator: ",").last.map({ String($0).trimmed }), !last.isEmpty {
+            return last
+        }
+        return context.peerAddress ?? "unknown"
     }
 
     // MARK: authentication

@@ -22,7 +22,7 @@ extension AnalystServer {
                 }
             }
             guard let p = principal else {
-                if post { throw AnalystAPIError(.csrf, "no session") }
+                if post { throw AnalystAPIError(.unauthenticated, "no session: log in again") }
                 return AnalystServer.redirect("/login?next=" + HTMLText.urlEncode(AnalystServer.pathAndQuery(request)), cookies: langCookies)
             }
             ctx.principal = p
@@ -41,7 +41,7 @@ extension AnalystServer {
         }
     }
 
-    func addWebRoutes(_ router: Router<BasicRequestContext>) {
+    func addWebRoutes(_ router: RouteRecorder) {
         router.get("/") { _, _ in AnalystServer.redirect("/queue") }
         router.get("/healthz") { _, _ in AnalystServer.json("{\"ok\":true}") }
 
@@ -55,7 +55,7 @@ extension AnalystServer {
             return AnalystServer.html(MiscPageView.login(ctx, loginCSRF: loginCSRF, error: nil, next: next), nonce: nonce,
                                       cookies: langCookies + [self.cookie(AnalystServer.loginCookie, loginCSRF, maxAge: 3600)])
         }
-        router.post("/login") { request, _ in
+        router.post("/login") { request, context in
             let (lang, _) = self.language(request)
             let t = Localizer(language: lang)
             let nonce = SecureRandom.token(16)
@@ -69,18 +69,31 @@ extension AnalystServer {
                 }
                 let next = AnalystServer.safeNext(f["next"])
                 let name = f["username"] ?? "", password = f.raw("password") ?? ""
+                func refused(_ status: Int, _ message: String, retryAfter: Int? = nil) -> Response {
+                    let fresh = SecureRandom.token()
+                    var r = AnalystServer.html(MiscPageView.login(ctx, loginCSRF: fresh, error: t(message), next: next),
+                                               status: status, nonce: nonce, cookies: [self.cookie(AnalystServer.loginCookie, fresh, maxAge: 3600)])
+                    if let retryAfter { r.headers[AnalystServer.retryAfterField] = String(max(1, retryAfter)) }
+                    return r
+                }
+                // Too many failures from this address (any user names): refuse before checking anything.
+                let address = self.clientAddress(request, context)
+                if let wait = await self.throttle.retryAfter(address) {
+                    return refused(429, "Too many failed logins; try again in 15 minutes.", retryAfter: wait)
+                }
                 let user: AnalystUser?
                 do {
                     user = try await self.users.verify(name: name, password: password, via: "web")
                 } catch let e as AnalystAPIError where e.code == .tooManyAttempts {
-                    let fresh = SecureRandom.token()
-                    return AnalystServer.html(MiscPageView.login(ctx, loginCSRF: fresh, error: t("Too many failed logins; try again in 15 minutes."), next: next),
-                                              status: 429, nonce: nonce, cookies: [self.cookie(AnalystServer.loginCookie, fresh, maxAge: 3600)])
+                    return refused(429, "Too many failed logins; try again in 15 minutes.", retryAfter: e.retryAfterSeconds)
                 }
                 guard let user else {
-                    let fresh = SecureRandom.token()
-                    return AnalystServer.html(MiscPageView.login(ctx, loginCSRF: fresh, error: t("Wrong user name or password."), next: next),
-                                              status: 401, nonce: nonce, cookies: [self.cookie(AnalystServer.loginCookie, fresh, maxAge: 3600)])
+                    await self.throttle.recordFailure(address)
+                    return refused(401, "Wrong user name or password.")
+                }
+                // Session fixation: whatever session the browser brought ends; the new one has a fresh id.
+                if let old = request.cookies[AnalystServer.sessionCookie]?.value, !old.isEmpty {
+                    try await self.users.endSession(token: old)
                 }
                 let (token, _) = try await self.users.createSession(for: user, via: "web")
                 return AnalystServer.redirect(next, cookies: [

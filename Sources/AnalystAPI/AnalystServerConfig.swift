@@ -23,11 +23,20 @@ public struct AnalystServerConfig: Sendable {
     public var sessionLifetimeMinutes: Int
     /// A session unused this long ends.
     public var sessionIdleMinutes: Int
+    /// Failed logins (any user names) accepted from one client address per
+    /// 15 minutes; then `429` with `Retry-After` until the oldest ages out.
+    /// (Per user name the limit is 10, counted in the audit log.)
+    public var loginFailuresPerAddress: Int
+    /// A request header holding the client's address, set by a trusted
+    /// reverse proxy (`X-Forwarded-For`, `X-Real-IP`); nil: the TCP peer.
+    /// Never set it without such a proxy: clients could choose their address.
+    public var clientAddressHeader: String?
 
     /// A configuration; every argument has a production default.
     public init(host: String = "127.0.0.1", port: Int = 8080, rulesDirectory: String? = nil, demoUser: String? = nil,
                 secureCookies: Bool = false, pollSeconds: Int = 10, revealMinutes: Int = 10, bcryptCost: UInt8 = 12,
-                connections: Int = 4, sessionLifetimeMinutes: Int = 12 * 60, sessionIdleMinutes: Int = 120) {
+                connections: Int = 4, sessionLifetimeMinutes: Int = 12 * 60, sessionIdleMinutes: Int = 120,
+                loginFailuresPerAddress: Int = 30, clientAddressHeader: String? = nil) {
         self.host = host
         self.port = port
         self.rulesDirectory = rulesDirectory
@@ -39,6 +48,8 @@ public struct AnalystServerConfig: Sendable {
         self.connections = max(1, connections)
         self.sessionLifetimeMinutes = sessionLifetimeMinutes
         self.sessionIdleMinutes = sessionIdleMinutes
+        self.loginFailuresPerAddress = max(1, loginFailuresPerAddress)
+        self.clientAddressHeader = clientAddressHeader.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// True for `127.0.0.0/8`, `::1` and `localhost`.

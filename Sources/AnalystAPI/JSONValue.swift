@@ -250,6 +250,7 @@ struct JSONWriter {
             case "<": out += "\\u003c"
             case ">": out += "\\u003e"
             case "&": out += "\\u0026"
+            case "\u{0}": out += "\u{FFFD}"  // jsonb and text cannot hold U+0000 (22P05)
             case "\u{2028}": out += "\\u2028"
             case "\u{2029}": out += "\\u2029"
             default:

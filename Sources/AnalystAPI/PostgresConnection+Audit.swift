@@ -76,6 +76,17 @@ extension PostgresConnection {
         return try execute(sql, params: q.params).rows.compactMap(PostgresConnection.auditEntry)
     }
 
+    /// Seconds until `user` may log in again when she has `limit` or more
+    /// failed logins in the last `minutes`; nil when she may now.
+    func loginLockout(user: String, limit: Int, minutes: Int) throws -> Int? {
+        let r = try execute("""
+            SELECT ceil(extract(epoch from (at + make_interval(mins => $2::int4) - clock_timestamp())))::int8 FROM audit_log
+            WHERE actor = $1 AND action = 'login_failed' AND at > now() - make_interval(mins => $2::int4)
+            ORDER BY at DESC OFFSET $3::int8 LIMIT 1
+            """, params: [user, String(minutes), String(limit - 1)]).scalar
+        return r.flatMap { Int($0) }.map { max(1, $0) }
+    }
+
     /// Failed logins of `user` in the last `minutes`.
     func recentFailedLogins(user: String, minutes: Int) throws -> Int {
         Int(try execute("""

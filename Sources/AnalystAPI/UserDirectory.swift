@@ -194,8 +194,11 @@ public struct UserDirectory: Sendable {
                                         params: [name]).rows.first, let u = UserDirectory.user(r) else { return nil }
             return (u, r[5])
         }
-        let failures = try await database.read { c in try c.recentFailedLogins(user: name, minutes: 15) }
-        if failures >= 10 { throw AnalystAPIError(.tooManyAttempts, "too many failed logins; try again in 15 minutes") }
+        if let wait = try await database.read({ c in try c.loginLockout(user: name, limit: 10, minutes: 15) }) {
+            var e = AnalystAPIError(.tooManyAttempts, "too many failed logins; try again in 15 minutes")
+            e.retryAfterSeconds = wait
+            throw e
+        }
         let stored = row?.1
         let ok = await UserDirectory.offPool { Bcrypt.verify(password, hash: stored ?? UserDirectory.decoyHash) }
         guard ok, let user = row?.0, !user.disabled, row?.1 != nil else {
@@ -254,6 +257,15 @@ public struct UserDirectory: Sendable {
         try await database.transaction { c in
             try c.execute("DELETE FROM sessions WHERE token_hash = decode($1, 'hex')", params: [hash])
             try c.appendAudit(AuditActor(p), action: "logout")
+        }
+    }
+
+    /// Ends the session of a cookie value, if it is one (at login: a browser
+    /// never keeps a session id it had before, so a planted one is useless).
+    func endSession(token: String) async throws {
+        guard token.utf8.count == 43 else { return }
+        try await database.transaction { c in
+            try c.execute("DELETE FROM sessions WHERE token_hash = sha256(convert_to($1, 'UTF8'))", params: [token])
         }
     }
 

@@ -12,6 +12,63 @@ public enum ConnInfo {
         return redactedKeywords(s)
     }
 
+    /// The passwords a connection string holds (as written and, for URIs,
+    /// percent-decoded), longest first; empty when it has none.
+    public static func secrets(_ conninfo: String) -> [String] {
+        let s = conninfo.trimmingSpaces()
+        var found: [String] = []
+        if s.hasPrefix("postgresql://") || s.hasPrefix("postgres://") {
+            let text = s.dropFirst(s.hasPrefix("postgresql://") ? 13 : 11)
+            let authorityEnd = text.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? text.endIndex
+            let authority = text[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                found.append(String(authority[authority.index(after: colon)..<at]))
+            }
+            if let q = text.firstIndex(of: "?") {
+                for p in text[text.index(after: q)...].split(separator: "&") {
+                    let kv = p.split(separator: "=", maxSplits: 1)
+                    if kv.count == 2, kv[0].lowercased() == "password" { found.append(String(kv[1])) }
+                }
+            }
+            found += found.compactMap { $0.removingPercentEncodingLossy() }
+        } else {
+            let chars = Array(s)
+            var i = 0
+            while i < chars.count {
+                while i < chars.count, chars[i] == " " || chars[i] == "\t" || chars[i] == "\n" { i += 1 }
+                var key = ""
+                while i < chars.count, chars[i] != "=", chars[i] != " " { key.append(chars[i]); i += 1 }
+                while i < chars.count, chars[i] == " " { i += 1 }
+                guard i < chars.count, chars[i] == "=" else { continue }
+                i += 1
+                while i < chars.count, chars[i] == " " { i += 1 }
+                var value = ""
+                if i < chars.count, chars[i] == "'" {
+                    i += 1
+                    while i < chars.count {
+                        let c = chars[i]
+                        i += 1
+                        if c == "\\", i < chars.count { value.append(chars[i]); i += 1; continue }
+                        if c == "'" { break }
+                        value.append(c)
+                    }
+                } else {
+                    while i < chars.count, chars[i] != " ", chars[i] != "\t", chars[i] != "\n" { value.append(chars[i]); i += 1 }
+                }
+                if key.lowercased() == "password" { found.append(value) }
+            }
+        }
+        return Array(Set(found.filter { !$0.isEmpty })).sorted { $0.count > $1.count }
+    }
+
+    /// `message` with every password of `conninfo` replaced by `***` (libpq
+    /// quotes parts of a malformed connection string in its errors).
+    public static func scrubbed(_ message: String, conninfo: String) -> String {
+        var out = message
+        for secret in secrets(conninfo) { out = out.replacing(secret, with: "***") }
+        return out
+    }
+
     static func redactedURI(_ s: String) -> String {
         let schemeLength = s.hasPrefix("postgresql://") ? 13 : 11
         let scheme = s.prefix(schemeLength)
@@ -80,6 +137,22 @@ public enum ConnInfo {
 }
 
 extension String {
+    /// Percent-decoded; nil when nothing was encoded or it does not decode.
+    func removingPercentEncodingLossy() -> String? {
+        guard contains("%") else { return nil }
+        var bytes: [UInt8] = []
+        let u = Array(utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "%"), i + 2 < u.count, let h = UInt8(String(decoding: u[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                bytes.append(h); i += 3
+            } else {
+                bytes.append(u[i]); i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     func trimmingSpaces() -> String {
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }

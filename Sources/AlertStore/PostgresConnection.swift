@@ -34,7 +34,8 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(.connectionFailed, message: "out of memory creating a connection", file: file, line: line)
         }
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = PostgresConnection.lastMessage(conn)
+            // libpq may quote a malformed connection string, password included.
+            let message = ConnInfo.scrubbed(PostgresConnection.lastMessage(conn), conninfo: conninfo)
             PQfinish(conn)
             throw PostgresError(.connectionFailed, sqlState: "08001", message: message, file: file, line: line)
         }

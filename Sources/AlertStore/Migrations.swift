@@ -12,7 +12,8 @@
 ///
 /// Taken: 1 alerts and dead letters, 2 ingest offsets and engine
 /// checkpoints (streaming), 3 users, sessions and the audit log (analysts'
-/// queue), 4 rule versions (rule deploys). Take the next number for yours.
+/// queue), 4 rule versions (rule deploys), 5 database roles (security).
+/// Take the next number for yours.
 /// The table layout is described in `docs/alert-schema.md`; update it too.
 public enum Migrations {
     /// Every migration; append new ones at the end.
@@ -194,6 +195,73 @@ public enum Migrations {
             $$;
             CREATE TRIGGER rule_versions_notify AFTER INSERT ON rule_versions
                 FOR EACH ROW EXECUTE FUNCTION qianliyan_rule_versions_notify();
+            """),
+        Migration(version: 5, name: "database_roles", sql: """
+            -- Roles of least privilege (NOLOGIN: the operator grants them to login users,
+            -- e.g. GRANT qianliyan_web TO queue_login). Roles are cluster-wide: a role that
+            -- exists already (another database of the cluster, an earlier run) is kept.
+            -- Without CREATEROLE the roles are left to the operator; once they exist,
+            -- SELECT qianliyan_grant_roles() (as the owner of the tables) grants them.
+            DO $roles$
+            DECLARE r text;
+            BEGIN
+                FOREACH r IN ARRAY ARRAY['qianliyan_worker', 'qianliyan_web', 'qianliyan_rules'] LOOP
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+                        BEGIN
+                            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                        EXCEPTION
+                            WHEN duplicate_object OR unique_violation THEN NULL;
+                            WHEN insufficient_privilege THEN
+                                RAISE NOTICE 'role % not created (no CREATEROLE): create it NOLOGIN, then SELECT qianliyan_grant_roles()', r;
+                        END;
+                    END IF;
+                END LOOP;
+            END
+            $roles$;
+
+            CREATE OR REPLACE FUNCTION qianliyan_grant_roles() RETURNS void LANGUAGE plpgsql AS $grants$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qianliyan_worker') THEN
+                    -- ingest: writes alerts and dead letters (through TEMP staging tables), its
+                    -- checkpoints and offsets; reads deployed rules. No workflow, users or audit.
+                    EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO qianliyan_worker', current_database());
+                    EXECUTE format('GRANT USAGE ON SCHEMA %I TO qianliyan_worker', current_schema());
+                    GRANT SELECT, INSERT ON alerts, dead_letters TO qianliyan_worker;
+                    GRANT USAGE ON SEQUENCE alerts_id_seq, dead_letters_id_seq TO qianliyan_worker;
+                    GRANT SELECT, INSERT, UPDATE ON ingest_checkpoints, ingest_offsets TO qianliyan_worker;
+                    GRANT SELECT ON rule_versions, schema_migrations TO qianliyan_worker;
+                END IF;
+                IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qianliyan_web') THEN
+                    -- the analysts' queue: reads alerts, changes only their workflow columns,
+                    -- appends comments and audit rows, keeps sessions. Never deletes alerts.
+                    EXECUTE format('GRANT CONNECT ON DATABASE %I TO qianliyan_web', current_database());
+                    EXECUTE format('GRANT USAGE ON SCHEMA %I TO qianliyan_web', current_schema());
+                    GRANT SELECT ON alerts TO qianliyan_web;
+                    GRANT UPDATE (status, assignee, disposition, disposition_reason, updated_at) ON alerts TO qianliyan_web;
+                    GRANT SELECT, INSERT ON audit_log, alert_comments TO qianliyan_web;
+                    GRANT USAGE ON SEQUENCE audit_log_id_seq, alert_comments_id_seq TO qianliyan_web;
+                    GRANT SELECT ON users, rule_versions, schema_migrations TO qianliyan_web;
+                    GRANT SELECT, INSERT, UPDATE, DELETE ON sessions TO qianliyan_web;
+                    GRANT SELECT ON api_tokens TO qianliyan_web;
+                    GRANT UPDATE (last_used_at) ON api_tokens TO qianliyan_web;
+                END IF;
+                IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'qianliyan_rules') THEN
+                    -- rule deploys: append rule versions (UPDATE only for the SHARE ROW EXCLUSIVE
+                    -- lock of a deploy; the append-only trigger refuses real updates), read the
+                    -- dispositions backtests compare with. No alert text, no personal data.
+                    EXECUTE format('GRANT CONNECT ON DATABASE %I TO qianliyan_rules', current_database());
+                    EXECUTE format('GRANT USAGE ON SCHEMA %I TO qianliyan_rules', current_schema());
+                    GRANT SELECT, INSERT, UPDATE ON rule_versions TO qianliyan_rules;
+                    GRANT SELECT ON schema_migrations TO qianliyan_rules;
+                    GRANT SELECT (rule_id, anchor_event_id, disposition) ON alerts TO qianliyan_rules;
+                END IF;
+            END
+            $grants$;
+            SELECT qianliyan_grant_roles();
+
+            -- comments were append-only for UPDATE and DELETE; TRUNCATE too now.
+            CREATE TRIGGER alert_comments_no_truncate BEFORE TRUNCATE ON alert_comments
+                FOR EACH STATEMENT EXECUTE FUNCTION qianliyan_append_only();
             """),
     ]
 }

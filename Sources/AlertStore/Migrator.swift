@@ -22,7 +22,17 @@ public struct Migrator: Sendable {
     /// returns the versions applied now (empty when up to date).
     @discardableResult
     public func migrate(_ connection: PostgresConnection, logger: Logger? = nil) throws -> [Int] {
-        try connection.transaction { c in
+        // Up to date: read only, so that roles without DDL rights (qianliyan_worker,
+        // qianliyan_web of migration 5) can start; pending migrations need the owner.
+        let recorded = Set(try appliedVersions(connection))
+        if !recorded.isEmpty, migrations.allSatisfy({ recorded.contains($0.version) }) {
+            if let newest = recorded.max(), let known = migrations.last?.version, newest > known {
+                logger?.warning("database schema is newer than this build", metadata: [
+                    "db.schema_version": "\(newest)", "db.known_version": "\(known)"])
+            }
+            return []
+        }
+        return try connection.transaction { c in
             try c.execute("SELECT pg_advisory_xact_lock($1::int8)", params: [String(Migrator.lockKey)])
             try c.executeScript("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -593,16 +593,19 @@ final class RuleLowering {
                 if !literal.isEmpty { parts.append(.text(literal)); literal = "" }
                 let inner = String(chars[(i + 1)..<close])
                 let offset = contentStart + String(chars[0..<(i + 1)]).utf8.count
-                let sub = SourceFile(path: file.path, text: String(repeating: " ", count: offset) + inner)
+                // The placeholder alone (not padded to its offset in the file: that made
+                // compiling quadratic in the file's size); ranges are shifted back below.
+                let sub = SourceFile(path: file.path, text: inner)
+                let shift = { (r: SourceRange) in SourceRange(r.start + offset, r.end + offset) }
                 let (exprOpt, pd) = parsePlaceholder(sub)
-                for d in pd { ec.diagnostics.append(Diagnostic(d.code, d.severity, d.message, in: file, at: d.range, notes: d.notes)) }
+                for d in pd { ec.diagnostics.append(Diagnostic(d.code, d.severity, d.message, in: file, at: shift(d.range), notes: d.notes)) }
                 if let expr = exprOpt {
                     let sub2 = ExpressionCompiler(file: sub)
                     // Share aggregates and parameters with the rule.
                     if let c = sub2.compile(expr, s, hint: nil) {
                         parts.append(.value(display(c, expr)))
                     }
-                    for d in sub2.diagnostics { ec.diagnostics.append(Diagnostic(d.code, d.severity, d.message, in: file, at: d.range, notes: d.notes)) }
+                    for d in sub2.diagnostics { ec.diagnostics.append(Diagnostic(d.code, d.severity, d.message, in: file, at: shift(d.range), notes: d.notes)) }
                 }
                 i = close + 1
                 continue

@@ -155,6 +155,33 @@ extension Browser {
     /// payload: a 400 or the literal ("safe") interpretation, never a 5xx,
     /// never more than the user's district, and the database intact.
     @Test func filtersAreParametersNotSQL() async throws {
+        // every statement the server runs is logged, so that the payloads can be looked for in SQL text
+        let pg = try await TestPostgres.shared.server()
+        let logFile = pg.embedded.directory + "/postgres.log"
+        let logStart = (try? FileManager.default.attributesOfItem(atPath: logFile)[.size] as? Int) ?? 0
+        try await InjectionTests.logEveryStatement(true)
+        do {
+            try await checkFilters(logFile: logFile, logStart: logStart)
+            try await InjectionTests.logEveryStatement(false)
+        } catch {
+            try? await InjectionTests.logEveryStatement(false)
+            throw error
+        }
+    }
+
+    /// Turns `log_statement = 'all'` on or off for the test cluster.
+    static func logEveryStatement(_ on: Bool) async throws {
+        try await TestPostgres.withDatabase { url in
+            let admin = PostgresAlertStore(url: url, logger: TestPostgres.logger)
+            try await admin.withConnection { c in
+                _ = try c.executeScript(on ? "ALTER SYSTEM SET log_statement = 'all'" : "ALTER SYSTEM RESET log_statement")
+                _ = try c.execute("SELECT pg_reload_conf()")
+            }
+            await admin.close()
+        }
+    }
+
+    func checkFilters(logFile: String, logStart: Int) async throws {
         try await Fixtures.withServer { server, store in
             // the oracle: what a literal, case-insensitive text search must find
             let texts = try await store.withConnection { c in
@@ -236,6 +263,30 @@ extension Browser {
                  try c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").scalar)
             }
             #expect(alerts == "40" && users == "5")
+            // no payload ever became SQL text: they all travelled as parameters
+            let handle = try #require(FileHandle(forReadingAtPath: logFile))
+            try handle.seek(toOffset: UInt64(logStart))
+            let log = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+            try handle.close()
+            var statements: [String] = [], current: String? = nil, sawParameters = false
+            for line in log.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.contains(" LOG: ") || line.contains(" DETAIL: ") || line.contains(" ERROR: ") || line.contains(" STATEMENT: ")
+                    || line.contains(" HINT: ") || line.contains(" WARNING: ") || line.contains(" NOTICE: ") {
+                    if let c = current { statements.append(c) }
+                    current = nil
+                    if line.contains("DETAIL:  parameters:") { sawParameters = true }
+                    if line.contains("LOG:  execute ") || line.contains("LOG:  statement: ") || line.contains("STATEMENT: ") { current = String(line) }
+                } else if current != nil {
+                    current! += "\n" + line
+                }
+            }
+            if let c = current { statements.append(c) }
+            #expect(sawParameters && statements.count > 100, "statements were logged (\(statements.count))")
+            for marker in ["DROP TABLE alerts; --", "UNION SELECT password_hash", "OR '1'='1", "DELETE FROM alerts; --", "330521' OR 1=1"] {
+                let hits = statements.filter { $0.contains(marker) }
+                #expect(hits.isEmpty, "a payload is SQL text: \(hits.prefix(2))")
+            }
+
             #expect(Int(tables ?? "0") ?? 0 >= 10)
             let changed = try await store.withConnection { c in try c.execute("SELECT count(*) FROM alerts WHERE status <> 'new'").scalar }
             #expect(changed == "0")

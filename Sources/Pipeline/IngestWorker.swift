@@ -158,7 +158,13 @@ public final class IngestWorker: @unchecked Sendable {
             }
             if let idle = config.drainWhenIdle ?? (drainFlag.isSet ? 0 : nil), isDrained(idle) {
                 logger.info("caught up and idle: draining")
-                for s in allShards { s.drain(); collect(s) }
+                for s in allShards { s.drain() }
+                // End of input as a replay sees it: each shard's deadlines fire through the newest
+                // event time of all of them, not only of its own partitions (a deadline between the
+                // two would fire in the replay and never here).
+                let newest = allShards.map(\.engine.lastEventTime).max() ?? .min
+                if newest != .min { for s in allShards { s.engine.finish(lastEventTime: newest) } }
+                for s in allShards { collect(s) }
                 checkpoint(allShards)
                 break
             }

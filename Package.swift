@@ -2,6 +2,11 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+/// The hot path (decoder, compiled expressions, engine state, replay): in
+/// release builds, no dynamic exclusivity checks — they were 18 % of the
+/// engine's instructions under callgrind (docs/performance.md). Debug builds
+/// and the tests keep them.
+let hot: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "qianliyan",
@@ -18,11 +23,11 @@ let package = Package(
     ],
     targets: [
         // MARK: pure core (no IO)
-        .target(name: "EventModel", swiftSettings: strict),
+        .target(name: "EventModel", swiftSettings: hot),
         .target(name: "RuleLanguage", swiftSettings: strict),
-        .target(name: "RuleCompiler", dependencies: ["RuleLanguage", "EventModel"], swiftSettings: strict),
+        .target(name: "RuleCompiler", dependencies: ["RuleLanguage", "EventModel"], swiftSettings: hot),
         .target(name: "DetectionRuntime", dependencies: ["RuleCompiler", "EventModel",
-            .product(name: "Collections", package: "swift-collections")], swiftSettings: strict),
+            .product(name: "Collections", package: "swift-collections")], swiftSettings: hot),
         .target(name: "DetectionTesting", dependencies: ["DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel"], swiftSettings: strict),
         .target(name: "LedgerGenerator", dependencies: ["EventModel"], swiftSettings: strict),
 
@@ -37,7 +42,7 @@ let package = Package(
         .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka", "CZlib",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "AlertStore", "KafkaIngest",
-            .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+            .product(name: "Logging", package: "swift-log")], swiftSettings: hot),
         .target(name: "AnalystAPI", dependencies: ["AlertStore", "EventModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

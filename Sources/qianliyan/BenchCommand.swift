@@ -5,6 +5,9 @@ import KafkaIngest
 import Logging
 import EventModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Pipeline
 import RuleCompiler
 import RuleLanguage
@@ -30,6 +33,14 @@ struct BenchCommand: AsyncParsableCommand {
             return true
         }
         return (data, ranges)
+    }
+
+    /// Resident memory of this process, in bytes (/proc/self/statm); 0 where it cannot be read.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     static func json(_ pairs: [(String, String)]) -> String {
@@ -73,6 +84,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Reference folder.") var reference: String?
         @Option(help: "Village-pinned copies of every rule (each with its own threshold) to add; 99 gives 1,400 rules.")
         var variants: Int = 0
+        @Option(help: "Evaluate only the first N events (in event-time order) of the ledger.")
+        var limit: Int?
 
         func run() async throws {
             let (data, ranges) = try BenchCommand.lines(ledger)
@@ -85,6 +98,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             events.sort { $0.precedes($1) }
+            if let limit, limit < events.count { events.removeLast(events.count - max(0, limit)) }
             let villages = Array(Set(events.map(\.village))).sorted()
             let files = rules.flatMap { RuleLoader.ruleFiles(at: $0) }
             var (sources, _) = RuleLoader.read(files)
@@ -95,6 +109,7 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             let tables = try ReferenceLoader.load(directory: reference)
+            let heapBefore = BenchCommand.residentBytes()
             let engine = Engine(ruleSet: rs, tables: tables)
             let t0 = DispatchTime.now().uptimeNanoseconds
             var alerts = 0
@@ -102,15 +117,25 @@ struct BenchCommand: AsyncParsableCommand {
                 engine.process(e)
                 if engine.alerts.count > 4096 { alerts += engine.alerts.count; engine.alerts.removeAll(keepingCapacity: true) }
             }
+            let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            // The engine's state at the end of the ledger, before the final deadlines fire:
+            // resident memory grown beyond what the decoded events and tables already took.
+            alerts += engine.alerts.count
+            engine.alerts = []
+            let stateBytes = BenchCommand.residentBytes() - heapBefore
+            let keys = engine.liveKeys().values.reduce(0, +)
+            let entries = engine.retainedEntries(), deadlines = engine.pendingDeadlines
+            let snapshotBytes = engine.snapshot().count
             engine.finish(lastEventTime: events.last?.time ?? 0)
             alerts += engine.alerts.count
-            let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            let keys = engine.liveKeys().values.reduce(0, +)
             print(BenchCommand.json([("rules", "\(rs.rules.count)"), ("events", "\(events.count)"), ("alerts", "\(alerts)"),
                                      ("seconds", String(format: "%.4f", secs)),
                                      ("events_per_second", String(format: "%.0f", Double(events.count) / secs)),
-                                     ("live_keys", "\(keys)"), ("retained_entries", "\(engine.retainedEntries())"),
-                                     ("pending_deadlines", "\(engine.pendingDeadlines)")]))
+                                     ("live_keys", "\(keys)"), ("retained_entries", "\(entries)"),
+                                     ("pending_deadlines", "\(deadlines)"), ("state_heap_bytes", "\(stateBytes)"),
+                                     ("state_bytes_per_live_key", String(format: "%.0f", Double(stateBytes) / Double(max(1, keys)))),
+                                     ("state_bytes_per_retained_item", String(format: "%.0f", Double(stateBytes) / Double(max(1, entries + deadlines)))),
+                                     ("snapshot_bytes", "\(snapshotBytes)")]))
         }
     }
 

@@ -42,6 +42,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Database connections of the server.")
     var connections = 4
 
+    @Option(name: .customLong("client-address-header"), help: ArgumentHelp(
+        "Header holding the client's address, set by your reverse proxy (e.g. X-Real-IP); login throttling counts per address. Only behind such a proxy: clients could otherwise choose their address.",
+        valueName: "name"))
+    var clientAddressHeader: String?
+
+    @Option(name: .customLong("login-failures-per-address"), help: "Failed logins accepted from one client address per 15 minutes before 429.")
+    var loginFailuresPerAddress = 30
+
     func validate() throws {
         guard let (host, _) = AnalystServerConfig.parseListen(listen) else {
             throw ValidationError("--listen takes host:port, e.g. 127.0.0.1:8080")
@@ -51,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for d in demoDistrict where !AnalystUser.isValidDistrict(d) { throw ValidationError("a district code has 6 digits: '\(d)'") }
         if !(1...64).contains(connections) { throw ValidationError("--connections: 1 to 64") }
+        if loginFailuresPerAddress < 1 { throw ValidationError("--login-failures-per-address: at least 1") }
     }
 
     func run() async throws {
@@ -59,7 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
         var rulesDir = rules
         if rulesDir == nil, FileManager.default.fileExists(atPath: "Rules") { rulesDir = "Rules" }
         let config = AnalystServerConfig(host: host, port: port, rulesDirectory: rulesDir, demoUser: demoUser,
-                                         secureCookies: secureCookies, connections: connections)
+                                         secureCookies: secureCookies, connections: connections,
+                                         loginFailuresPerAddress: loginFailuresPerAddress, clientAddressHeader: clientAddressHeader)
         var logger = Logger(label: "qianliyan.serve")
         logger.logLevel = .info
         let server = AnalystServer(databaseURL: url, config: config, logger: logger)

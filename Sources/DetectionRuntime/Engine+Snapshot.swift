@@ -9,6 +9,9 @@ import RuleCompiler
 /// restore into a different rule set keeps the state of every rule whose
 /// signature (kind, filter, key, window, correlation) is unchanged and starts
 /// the others fresh.
+///
+/// A history shared by several rules (equal feed signatures) is written once,
+/// with the first rule; the others' records name that rule (tags 4 and 5).
 extension Engine {
     static let magic: UInt64 = 0x514C_5953_4E41_5031 // "QLYSNAP1"
 
@@ -20,6 +23,7 @@ extension Engine {
         w.u64(seq)
         w.i64(nextSweep)
         w.int(runtimes.count)
+        var written: [ObjectIdentifier: String] = [:]
         for rt in runtimes {
             w.string(rt.rule.name)
             w.string(rt.rule.stateSignature)
@@ -35,7 +39,14 @@ extension Engine {
                     w.i64(st.lastTime)
                     Engine.write(st.entries, &w)
                 }
-            case .precedence(let p):
+            case .precedence(let rp):
+                let p = rp.store
+                if let first = written[ObjectIdentifier(p)] {
+                    w.u8(4)
+                    w.string(first)
+                    continue
+                }
+                written[ObjectIdentifier(p)] = rt.rule.name
                 w.u8(2)
                 w.int(p.map.count)
                 for (k, st) in p.map {
@@ -51,7 +62,14 @@ extension Engine {
                         for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
                     }
                 }
-            case .absence(let a):
+            case .absence(let ra):
+                let a = ra.store
+                if let first = written[ObjectIdentifier(a)] {
+                    w.u8(5)
+                    w.string(first)
+                    continue
+                }
+                written[ObjectIdentifier(a)] = rt.rule.name
                 w.u8(3)
                 w.int(a.map.count)
                 for (k, h) in a.map {
@@ -90,6 +108,20 @@ extension Engine {
         var bySignature: [String: Int] = [:]
         for rule in ruleSet.rules { bySignature[rule.name + "\u{1}" + rule.stateSignature] = rule.index }
         var dropped: [String] = []
+        // Histories as read, by the rule whose record held them, and which store each went to.
+        var predecessors: [String: [Fingerprint: PredecessorKeyState]] = [:]
+        var expected: [String: [Fingerprint: ExpectedHistory]] = [:]
+        var restored: Set<ObjectIdentifier> = []
+        var handedOut: Set<String> = []
+        func assign(_ map: [Fingerprint: PredecessorKeyState], from record: String, to p: PrecedenceRuntime) {
+            guard restored.insert(ObjectIdentifier(p.store)).inserted else { return }
+            guard map.allSatisfy({ $0.value.run.distinct.count == p.layout.distinctInputs.count }) else { return }
+            p.store.map = handedOut.insert(record).inserted ? map : map.mapValues { $0.copy() }
+        }
+        func assign(_ map: [Fingerprint: ExpectedHistory], from record: String, to a: AbsenceRuntime) {
+            guard restored.insert(ObjectIdentifier(a.store)).inserted else { return }
+            a.store.map = handedOut.insert(record).inserted ? map : map.mapValues { $0.copy() }
+        }
         let count = try r.int()
         for _ in 0..<count {
             let name = try r.string()
@@ -116,8 +148,7 @@ extension Engine {
                     }
                 }
             case 2:
-                var pre: PrecedenceRuntime? = nil
-                if let rt, case .precedence(let p) = rt.kind { pre = p; p.map = [:] }
+                var map: [Fingerprint: PredecessorKeyState] = [:]
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
                     let st = PredecessorKeyState(distinctSlots: 0)
@@ -134,18 +165,29 @@ extension Engine {
                         distinct.append(d)
                     }
                     st.run.distinct = distinct
-                    if let pre, distinct.count == pre.layout.distinctInputs.count { pre.map[k] = st }
+                    map[k] = st
                 }
+                predecessors[name] = map
+                if let rt, case .precedence(let p) = rt.kind { assign(map, from: name, to: p) }
             case 3:
-                var abs: AbsenceRuntime? = nil
-                if let rt, case .absence(let a) = rt.kind { abs = a; a.map = [:] }
+                var map: [Fingerprint: ExpectedHistory] = [:]
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
                     let h = ExpectedHistory()
                     h.lastTime = try r.i64()
                     h.entries = try Engine.readEntries(&r)
-                    abs?.map[k] = h
+                    map[k] = h
                 }
+                expected[name] = map
+                if let rt, case .absence(let a) = rt.kind { assign(map, from: name, to: a) }
+            case 4:
+                let first = try r.string()
+                guard let map = predecessors[first] else { throw BinaryReader.Truncated() }
+                if let rt, case .precedence(let p) = rt.kind { assign(map, from: first, to: p) }
+            case 5:
+                let first = try r.string()
+                guard let map = expected[first] else { throw BinaryReader.Truncated() }
+                if let rt, case .absence(let a) = rt.kind { assign(map, from: first, to: a) }
             default:
                 throw BinaryReader.Truncated()
             }

@@ -17,6 +17,8 @@ public final class Engine {
     public private(set) var stats = EngineStats()
 
     var runtimes: [RuleRuntime]
+    /// Histories of required/expected events, one per feed signature.
+    let stores: FeedStores
     var pending = Heap<PendingDeadline>()
     var seq: UInt64 = 0
     var lastTime: Instant = .min
@@ -31,7 +33,11 @@ public final class Engine {
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
         self.ruleSet = ruleSet
         self.env = EvalEnv(tables: tables, params: ruleSet.params)
-        runtimes = ruleSet.rules.map(RuleRuntime.init)
+        var stores = FeedStores()
+        var runtimes: [RuleRuntime] = []
+        for r in ruleSet.rules { runtimes.append(RuleRuntime(r, stores: &stores)) }
+        self.runtimes = runtimes
+        self.stores = stores
     }
 
     /// Replaces the reference tables (a refresh while running).
@@ -72,7 +78,7 @@ public final class Engine {
         if !ruleSet.pinnedTriggers[t].isEmpty, let pinned = ruleSet.pinnedTriggers[t][e.village.value] {
             for ri in pinned { trigger(ri, e) }
         }
-        for ri in ruleSet.feeders[t] { feed(ri, e) }
+        for store in stores.byType[t] { feed(store, e) }
         return .processed
     }
 
@@ -100,15 +106,20 @@ public final class Engine {
     public func retainedEntries() -> Int {
         var n = 0
         for rt in runtimes {
-            switch rt.kind {
-            case .condition: break
-            case .window(let w): for v in w.map.values { n += v.entries.count }
-            case .precedence(let p): for v in p.map.values { n += v.entries.count + v.recent.count }
-            case .absence(let a): for v in a.map.values { n += v.entries.count }
+            if case .window(let w) = rt.kind { for v in w.map.values { n += v.entries.count } }
+        }
+        for store in stores.all {
+            switch store {
+            case .predecessors(let p): for v in p.map.values { n += v.entries.count + v.recent.count }
+            case .expected(let a): for v in a.map.values { n += v.entries.count }
             }
         }
         return n
     }
+
+    /// Histories of required/expected events the ordered rules keep: one per
+    /// feed signature, so per-village variants of a rule share one.
+    public var historyCount: Int { stores.all.count }
 
     /// Opened absence rules waiting for their deadline.
     public var pendingDeadlines: Int { pending.count }
@@ -186,7 +197,7 @@ public final class Engine {
     func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
         let layout = p.layout
         var found: [Entry] = []
-        if let k = key(p.triggerKey, e), let st = p.map[k] {
+        if let k = key(p.triggerKey, e), let st = p.store.map[k] {
             if let lb = p.lookback {
                 let limit = e.time - lb
                 while let f = st.entries.first, f.time < limit { st.entries.removeFirst() }
@@ -223,10 +234,10 @@ public final class Engine {
 
     // MARK: feeders
 
-    func feed(_ ri: Int, _ e: borrowing Event) {
-        let rt = runtimes[ri]
-        switch rt.kind {
-        case .precedence(let p):
+    /// Adds a required/expected event to the history that keeps it (once, however many rules share it).
+    func feed(_ store: FeedStore, _ e: borrowing Event) {
+        switch store {
+        case .predecessors(let p):
             if let f = p.requiredFilter {
                 guard f(e, env) == true else { return }
             }
@@ -236,7 +247,7 @@ public final class Engine {
             if let s = p.map[k] { st = s } else {
                 st = PredecessorKeyState(distinctSlots: layout.distinctInputs.count)
                 p.map[k] = st
-                rt.expiries.insert(Expiry(due: e.time + (p.lookback ?? rt.retention), key: k))
+                p.expiries.insert(Expiry(due: e.time + (p.lookback ?? p.retention), key: k))
             }
             let entry = Entry(e, inputs: layout.inputs, env: env)
             if p.lookback != nil || layout.needsScan {
@@ -246,7 +257,7 @@ public final class Engine {
             st.recent.append(entry)
             if st.recent.count > evidenceKeep { st.recent.removeFirst() }
             st.lastTime = e.time
-        case .absence(let a):
+        case .expected(let a):
             if let f = a.expectedFilter {
                 guard f(e, env) == true else { return }
             }
@@ -255,12 +266,10 @@ public final class Engine {
             if let s = a.map[k] { h = s } else {
                 h = ExpectedHistory()
                 a.map[k] = h
-                rt.expiries.insert(Expiry(due: e.time + rt.retention, key: k))
+                a.expiries.insert(Expiry(due: e.time + a.retention, key: k))
             }
             h.entries.append(Entry(e, inputs: a.layout.inputs, env: env))
             h.lastTime = e.time
-        default:
-            break
         }
     }
 
@@ -274,7 +283,7 @@ public final class Engine {
             let layout = a.layout
             var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
             var counted: [Entry] = []
-            if let k = p.key, let h = a.map[k] {
+            if let k = p.key, let h = a.store.map[k] {
                 for x in h.entries {
                     if let f = p.from, x.time < f { continue }
                     if let u = p.until, x.time >= u { continue }
@@ -305,48 +314,51 @@ public final class Engine {
     func expire(now: Instant) {
         for rt in runtimes {
             guard let top = rt.expiries.min, top.due < now else { continue }
-            switch rt.kind {
-            case .condition:
+            guard case .window(let w) = rt.kind else {
                 rt.expiries = Heap()
-            case .window(let w):
-                while let t = rt.expiries.min, t.due < now {
-                    let x = rt.expiries.removeMin()
-                    guard let st = w.map[x.key] else { continue }
-                    if let len = w.window {
-                        st.prune(olderThan: now - len, layout: w.layout)
-                        if let f = st.entries.first {
-                            rt.expiries.insert(Expiry(due: f.time + len, key: x.key))
-                        } else if st.lastCondition && st.lastTime >= now - rt.retention {
-                            // Over the line when it went quiet: remember that until the retention passes.
-                            rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
-                        } else {
-                            w.map.removeValue(forKey: x.key)
-                        }
-                    } else if st.lastTime >= now - rt.retention {
+                continue
+            }
+            while let t = rt.expiries.min, t.due < now {
+                let x = rt.expiries.removeMin()
+                guard let st = w.map[x.key] else { continue }
+                if let len = w.window {
+                    st.prune(olderThan: now - len, layout: w.layout)
+                    if let f = st.entries.first {
+                        rt.expiries.insert(Expiry(due: f.time + len, key: x.key))
+                    } else if st.lastCondition && st.lastTime >= now - rt.retention {
+                        // Over the line when it went quiet: remember that until the retention passes.
                         rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
                     } else {
                         w.map.removeValue(forKey: x.key)
                     }
+                } else if st.lastTime >= now - rt.retention {
+                    rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
+                } else {
+                    w.map.removeValue(forKey: x.key)
                 }
-            case .precedence(let p):
-                while let t = rt.expiries.min, t.due < now {
-                    let x = rt.expiries.removeMin()
+            }
+        }
+        for store in stores.all {
+            switch store {
+            case .predecessors(let p):
+                while let t = p.expiries.min, t.due < now {
+                    let x = p.expiries.removeMin()
                     guard let st = p.map[x.key] else { continue }
                     if let lb = p.lookback {
                         while let f = st.entries.first, f.time < now - lb { st.entries.removeFirst() }
-                        if let f = st.entries.first { rt.expiries.insert(Expiry(due: f.time + lb, key: x.key)) } else { p.map.removeValue(forKey: x.key) }
-                    } else if st.lastTime >= now - rt.retention {
-                        rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
+                        if let f = st.entries.first { p.expiries.insert(Expiry(due: f.time + lb, key: x.key)) } else { p.map.removeValue(forKey: x.key) }
+                    } else if st.lastTime >= now - p.retention {
+                        p.expiries.insert(Expiry(due: st.lastTime + p.retention, key: x.key))
                     } else {
                         p.map.removeValue(forKey: x.key)
                     }
                 }
-            case .absence(let a):
-                while let t = rt.expiries.min, t.due < now {
-                    let x = rt.expiries.removeMin()
+            case .expected(let a):
+                while let t = a.expiries.min, t.due < now {
+                    let x = a.expiries.removeMin()
                     guard let h = a.map[x.key] else { continue }
-                    while let f = h.entries.first, f.time < now - rt.retention { h.entries.removeFirst() }
-                    if let f = h.entries.first { rt.expiries.insert(Expiry(due: f.time + rt.retention, key: x.key)) } else { a.map.removeValue(forKey: x.key) }
+                    while let f = h.entries.first, f.time < now - a.retention { h.entries.removeFirst() }
+                    if let f = h.entries.first { a.expiries.insert(Expiry(due: f.time + a.retention, key: x.key)) } else { a.map.removeValue(forKey: x.key) }
                 }
             }
         }
@@ -356,14 +368,18 @@ public final class Engine {
     func rebuildExpiries() {
         for rt in runtimes {
             rt.expiries = Heap()
-            switch rt.kind {
-            case .condition: break
-            case .window(let w):
+            if case .window(let w) = rt.kind {
                 for (k, st) in w.map { rt.expiries.insert(Expiry(due: (w.window.flatMap { len in st.entries.first.map { $0.time + len } }) ?? st.lastTime + rt.retention, key: k)) }
-            case .precedence(let p):
-                for (k, st) in p.map { rt.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in st.entries.first.map { $0.time + lb } }) ?? st.lastTime + rt.retention, key: k)) }
-            case .absence(let a):
-                for (k, h) in a.map { rt.expiries.insert(Expiry(due: (h.entries.first?.time ?? h.lastTime) + rt.retention, key: k)) }
+            }
+        }
+        for store in stores.all {
+            switch store {
+            case .predecessors(let p):
+                p.expiries = Heap()
+                for (k, st) in p.map { p.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in st.entries.first.map { $0.time + lb } }) ?? st.lastTime + p.retention, key: k)) }
+            case .expected(let a):
+                a.expiries = Heap()
+                for (k, h) in a.map { a.expiries.insert(Expiry(due: (h.entries.first?.time ?? h.lastTime) + a.retention, key: k)) }
             }
         }
     }

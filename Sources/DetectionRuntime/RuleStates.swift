@@ -32,12 +32,28 @@ final class PredecessorKeyState {
     var lastTime: Instant = .min
 
     init(distinctSlots: Int) { run = RunningAggregates(distinctSlots: distinctSlots) }
+
+    func copy() -> PredecessorKeyState {
+        let c = PredecessorKeyState(distinctSlots: 0)
+        c.entries = entries
+        c.run = run
+        c.recent = recent
+        c.lastTime = lastTime
+        return c
+    }
 }
 
 /// Per-key history of an absence rule's expected events.
 final class ExpectedHistory {
     var entries: Deque<Entry> = []
     var lastTime: Instant = .min
+
+    func copy() -> ExpectedHistory {
+        let c = ExpectedHistory()
+        c.entries = entries
+        c.lastTime = lastTime
+        return c
+    }
 }
 
 /// An opened absence rule waiting for its deadline.
@@ -66,7 +82,8 @@ final class RuleRuntime {
     let isCondition: Bool
     let retention: Int64
     let kind: Kind
-    /// When to look at which key again (see `Engine.expire`).
+    /// When to look at which key of a window rule again (see `Engine.expire`;
+    /// histories of ordered rules have theirs in their store).
     var expiries = Heap<Engine.Expiry>()
 
     enum Kind {
@@ -76,7 +93,7 @@ final class RuleRuntime {
         case absence(AbsenceRuntime)
     }
 
-    init(_ rule: CompiledRule) {
+    init(_ rule: CompiledRule, stores: inout FeedStores) {
         self.rule = rule
         filter = rule.triggerFilter
         isCondition = rule.isCondition
@@ -84,17 +101,18 @@ final class RuleRuntime {
         switch rule.kind {
         case .condition: kind = .condition
         case .window(let p): kind = .window(WindowRuntime(p))
-        case .precedence(let p): kind = .precedence(PrecedenceRuntime(p))
-        case .absence(let p): kind = .absence(AbsenceRuntime(p))
+        case .precedence(let p): kind = .precedence(PrecedenceRuntime(p, store: stores.store(for: p, rule: rule)))
+        case .absence(let p): kind = .absence(AbsenceRuntime(p, store: stores.store(for: p, rule: rule)))
         }
     }
 
+    /// Keys of its own state; a shared history counts under its first rule only.
     var liveKeys: Int {
         switch kind {
         case .condition: 0
         case .window(let w): w.map.count
-        case .precedence(let p): p.map.count
-        case .absence(let a): a.map.count
+        case .precedence(let p): p.store.owner == rule.index ? p.store.map.count : 0
+        case .absence(let a): a.store.owner == rule.index ? a.store.map.count : 0
         }
     }
 }
@@ -114,44 +132,116 @@ final class WindowRuntime {
     }
 }
 
-final class PrecedenceRuntime {
+/// The history of required events of precedence rules with one feed
+/// signature: the per-village variants of a rule share one, fed once per event.
+final class PredecessorStore {
+    let signature: String
+    /// The first rule using it (metrics count its keys under that rule).
+    let owner: Int
     let lookback: Int64?
+    let retention: Int64
     let requiredFilter: BoolFn?
-    let triggerKey: [FpFn]
     let requiredKey: [FpFn]
-    let having: BoolFn
     let layout: AggregateLayout
     var map: [Fingerprint: PredecessorKeyState] = [:]
+    var expiries = Heap<Engine.Expiry>()
 
-    init(_ p: PrecedencePlan) {
+    init(_ p: PrecedencePlan, owner: Int, retention: Int64) {
+        signature = p.feedSignature
+        self.owner = owner
+        self.retention = retention
         lookback = p.lookback
         requiredFilter = p.requiredFilter
-        triggerKey = p.triggerKey
         requiredKey = p.requiredKey
-        having = p.having
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
     }
 }
 
-final class AbsenceRuntime {
+/// The history of expected events of absence rules with one feed signature.
+final class ExpectedStore {
+    let signature: String
+    let owner: Int
+    let retention: Int64
     let expectedFilter: BoolFn?
-    let openKey: [FpFn]
     let expectedKey: [FpFn]
+    let layout: AggregateLayout
+    var map: [Fingerprint: ExpectedHistory] = [:]
+    var expiries = Heap<Engine.Expiry>()
+
+    init(_ p: AbsencePlan, owner: Int, retention: Int64) {
+        signature = p.feedSignature
+        self.owner = owner
+        self.retention = retention
+        expectedFilter = p.expectedFilter
+        expectedKey = p.expectedKey
+        layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+    }
+}
+
+/// A store an event type feeds.
+enum FeedStore {
+    case predecessors(PredecessorStore)
+    case expected(ExpectedStore)
+}
+
+/// Builds the stores of a rule set, one per feed signature.
+struct FeedStores {
+    private(set) var all: [FeedStore] = []
+    private var predecessors: [String: PredecessorStore] = [:]
+    private var expected: [String: ExpectedStore] = [:]
+    /// byType[event type] = the stores that type feeds.
+    private(set) var byType = Array(repeating: [FeedStore](), count: EventType.allCases.count)
+
+    mutating func store(for p: PrecedencePlan, rule: CompiledRule) -> PredecessorStore {
+        let sig = p.feedSignature.isEmpty ? "rule:" + rule.name : p.feedSignature
+        if let s = predecessors[sig] { return s }
+        let s = PredecessorStore(p, owner: rule.index, retention: rule.retention)
+        predecessors[sig] = s
+        all.append(.predecessors(s))
+        byType[Int(p.requiredType.rawValue)].append(.predecessors(s))
+        return s
+    }
+
+    mutating func store(for p: AbsencePlan, rule: CompiledRule) -> ExpectedStore {
+        let sig = p.feedSignature.isEmpty ? "rule:" + rule.name : p.feedSignature
+        if let s = expected[sig] { return s }
+        let s = ExpectedStore(p, owner: rule.index, retention: rule.retention)
+        expected[sig] = s
+        all.append(.expected(s))
+        byType[Int(p.expectedType.rawValue)].append(.expected(s))
+        return s
+    }
+}
+
+final class PrecedenceRuntime {
+    let store: PredecessorStore
+    let triggerKey: [FpFn]
+    let having: BoolFn
+    var lookback: Int64? { store.lookback }
+    var layout: AggregateLayout { store.layout }
+
+    init(_ p: PrecedencePlan, store: PredecessorStore) {
+        self.store = store
+        triggerKey = p.triggerKey
+        having = p.having
+    }
+}
+
+final class AbsenceRuntime {
+    let store: ExpectedStore
+    let openKey: [FpFn]
     let from: IntFn?
     let until: IntFn?
     let enough: BoolFn
     let deadline: IntFn
-    let layout: AggregateLayout
-    var map: [Fingerprint: ExpectedHistory] = [:]
+    var layout: AggregateLayout { store.layout }
 
-    init(_ p: AbsencePlan) {
-        expectedFilter = p.expectedFilter
+    init(_ p: AbsencePlan, store: ExpectedStore) {
+        self.store = store
         openKey = p.openKey
-        expectedKey = p.expectedKey
         from = p.from
         until = p.until
         enough = p.enough
         deadline = p.deadline
-        layout = AggregateLayout(p.aggregates, inputs: p.inputs)
     }
 }

@@ -80,6 +80,8 @@ public struct PrecedencePlan: Sendable {
     public var inputs: [Compiled]
     /// Whether enough predecessors were found; the rule fires when this does not hold.
     public var having: BoolFn
+    /// Rules with the same feed signature keep one history of required events (see `RuleLowering.feedSignature`).
+    public var feedSignature = ""
 }
 
 /// Absence with a deadline (RULES.md kind 4).
@@ -95,6 +97,8 @@ public struct AbsencePlan: Sendable {
     public var inputs: [Compiled]
     public var enough: BoolFn
     public var deadline: IntFn
+    /// Rules with the same feed signature keep one history of expected events.
+    public var feedSignature = ""
 }
 
 /// One figure an alert carries.

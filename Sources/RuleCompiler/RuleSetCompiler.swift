@@ -156,6 +156,8 @@ final class RuleLowering {
         var allowDeadline = false
         var retention = RuleSetCompiler.defaultRetention
         if let (d, _) = r.retain { retention = d.micros }
+        // Parameters read on the required/expected side (they make the stored history the rule's own).
+        let feedUsed = UsedNames()
 
         if isWindow {
             guard let keys = r.groupBy, let win = r.window, let cond = r.fireWhen else {
@@ -196,7 +198,7 @@ final class RuleLowering {
             rs.selfAliases = req.event.alias.map { [$0] } ?? []
             rs.params = params
             rs.ruleIndex = ruleIndex
-            rs.usedParams = used
+            rs.usedParams = feedUsed
             if let a = trigger.alias { rs.foreignAliases[a] = "conditions after 'require … before' read only the \(rtype.name) event; correlate the two with 'matching'" }
             let rfilter = req.event.filter.flatMap { ec.compileBool($0, rs) }
             let (tk, rk, disp) = matching(req.matching, trigger: base, other: rs)
@@ -229,7 +231,7 @@ final class RuleLowering {
             xs.selfAliases = exp.event.alias.map { [$0] } ?? []
             xs.params = params
             xs.ruleIndex = ruleIndex
-            xs.usedParams = used
+            xs.usedParams = feedUsed
             if let a = trigger.alias { xs.foreignAliases[a] = "conditions after 'expect' read only the \(xtype.name) event; correlate the two with 'matching'" }
             let xfilter = exp.event.filter.flatMap { ec.compileBool($0, xs) }
             let (ok, xk, disp) = matching(exp.matching, trigger: base, other: xs)
@@ -299,6 +301,21 @@ final class RuleLowering {
             }
         }
 
+        used.names.formUnion(feedUsed.names)
+        switch kind {
+        case .precedence(var p):
+            if let req = r.require {
+                p.feedSignature = feedSignature("require", req.event, req.matching, aggSpecs, lookback: p.lookback, retention: retention, readsParameters: !feedUsed.names.isEmpty)
+            }
+            kind = .precedence(p)
+        case .absence(var p):
+            if let exp = r.expect {
+                p.feedSignature = feedSignature("expect", exp.event, exp.matching, aggSpecs, lookback: nil, retention: retention, readsParameters: !feedUsed.names.isEmpty)
+            }
+            kind = .absence(p)
+        default: break
+        }
+
         // Figures: aggregates, parameters read, and the rule's own durations.
         var figures: [FigureSpec] = []
         for (i, a) in aggSpecs.enumerated() {
@@ -350,6 +367,21 @@ final class RuleLowering {
                             triggerFilter: filter, pinnedVillages: pinned, retention: retention, summaryZH: zh, summaryEN: en,
                             keyDisplay: keyDisplay, figures: figures, parameterNames: names,
                             stateSignature: RuleLowering.signature(file.slice(r.range)), villageLocal: villageLocal())
+    }
+
+    /// What the history of required/expected events depends on: their type and
+    /// filter, the correlation, the aggregated values, lookback and retention.
+    /// Rules with equal signatures (per-village variants of one rule) keep one
+    /// shared history. When that side reads a parameter (values are per rule),
+    /// the rule's name makes the signature its own.
+    func feedSignature(_ word: String, _ ev: EventClause, _ matching: [MatchSyntax], _ specs: [AggregateSpec],
+                       lookback: Int64?, retention: Int64, readsParameters: Bool) -> String {
+        var parts = [word, ev.typeName, ev.alias ?? "-", ev.filter.map { RuleLowering.signature(file.slice($0.range)) } ?? "-"]
+        parts += matching.map { RuleLowering.signature(file.slice($0.range)) }
+        parts += specs.map { "\($0.kind.rawValue):\($0.inputSlot ?? -1):\($0.text)" }
+        parts += [lookback.map(String.init) ?? "-", String(retention)]
+        if readsParameters { parts.append("rule:" + r.name) }
+        return parts.joined(separator: "\u{1}")
     }
 
     /// Whether the rule's key or correlation pins the village.

@@ -102,7 +102,7 @@ struct BenchCommand: AsyncParsableCommand {
             let villages = Array(Set(events.map(\.village))).sorted()
             let files = rules.flatMap { RuleLoader.ruleFiles(at: $0) }
             var (sources, _) = RuleLoader.read(files)
-            if variants > 0 { sources.append(BenchCommand.variantFile(sources, count: variants, villages: villages)) }
+            if variants > 0 { sources.append(RuleVariants.pinnedCopies(of: sources, count: variants, villages: villages)) }
             let out = RuleSetCompiler.compile(sources)
             guard let rs = out.ruleSet else {
                 printDiagnostics(out.diagnostics, sources: out.sources, format: .text)
@@ -131,7 +131,7 @@ struct BenchCommand: AsyncParsableCommand {
             print(BenchCommand.json([("rules", "\(rs.rules.count)"), ("events", "\(events.count)"), ("alerts", "\(alerts)"),
                                      ("seconds", String(format: "%.4f", secs)),
                                      ("events_per_second", String(format: "%.0f", Double(events.count) / secs)),
-                                     ("live_keys", "\(keys)"), ("retained_entries", "\(entries)"),
+                                     ("live_keys", "\(keys)"), ("retained_entries", "\(entries)"), ("histories", "\(engine.historyCount)"),
                                      ("pending_deadlines", "\(deadlines)"), ("state_heap_bytes", "\(stateBytes)"),
                                      ("state_bytes_per_live_key", String(format: "%.0f", Double(stateBytes) / Double(max(1, keys)))),
                                      ("state_bytes_per_retained_item", String(format: "%.0f", Double(stateBytes) / Double(max(1, entries + deadlines)))),
@@ -271,33 +271,5 @@ struct BenchCommand: AsyncParsableCommand {
             ]))
             withExtendedLifetime(cluster) {}
         }
-    }
-
-    /// `count` copies of every rule of the pack, each pinned to one village
-    /// (`village = "…"`) with a name of its own — the per-village variants of issue 7.
-    static func variantFile(_ sources: [SourceFile], count: Int, villages: [VillageCode]) -> SourceFile {
-        var text = ""
-        for src in sources {
-            let (syntax, _) = Parser.parse(src)
-            for r in syntax.rules {
-                let body = src.slice(r.range)
-                for i in 0..<count {
-                    let v = villages.isEmpty ? "330521101202" : villages[i % villages.count].description
-                    var copy = body.replacingOccurrences(of: "rule \(r.name)", with: "rule \(r.name)-v\(i)")
-                    // Pin the copy to one village: a `where` right after `on TYPE [as ALIAS]` (it is and-ed with the rule's own).
-                    if let t = r.trigger {
-                        var at = t.typeRange.end - r.range.start
-                        let tail = String(decoding: Array(body.utf8)[at...], as: UTF8.self)
-                        if let a = t.alias, let found = tail.range(of: " as \(a)") { at += tail.utf8.distance(from: tail.startIndex, to: found.upperBound) }
-                        var bytes = Array(copy.utf8)
-                        let shift = copy.utf8.count - body.utf8.count
-                        bytes.insert(contentsOf: Array(" where village = \"\(v)\"".utf8), at: at + shift)
-                        copy = String(decoding: bytes, as: UTF8.self)
-                    }
-                    text += copy + "\n\n"
-                }
-            }
-        }
-        return SourceFile(path: "<variants>", text: text)
     }
 }

@@ -196,24 +196,29 @@ public final class Engine {
 
     func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
         let layout = p.layout
-        var found: [Entry] = []
-        if let k = key(p.triggerKey, e), let st = p.store.map[k] {
-            if let lb = p.lookback {
-                let limit = e.time - lb
-                while let f = st.entries.first, f.time < limit { st.entries.removeFirst() }
-                var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
-                for x in st.entries { run.add(x, distinctInputs: layout.distinctInputs) }
-                found = Array(st.entries.suffix(evidenceKeep))
-                layout.fill(env, run) { found }
-            } else {
-                found = Array(st.recent)
-                layout.fill(env, st.run) { found }
+        var state: PredecessorKeyState? = nil
+        if let k = key(p.triggerKey, e) { state = p.store.map[k] }
+        guard let st = state else {
+            layout.fill(env, RunningAggregates(distinctSlots: layout.distinctInputs.count)) { [] }
+            if p.having(e, env) != true { emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false) }
+            return
+        }
+        // min/max scan every predecessor kept (all within the lookback, or all
+        // within the retention when the rule needs them); evidence is the latest few.
+        if let lb = p.lookback {
+            let limit = e.time - lb
+            while let f = st.entries.first, f.time < limit { st.entries.removeFirst() }
+            var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
+            for x in st.entries { run.add(x, distinctInputs: layout.distinctInputs) }
+            layout.fill(env, run) { Array(st.entries) }
+            if p.having(e, env) != true {
+                emit(rt.rule, anchor: e, evidence: Array(st.entries.suffix(evidenceKeep)), evidenceIncludesAnchor: false)
             }
         } else {
-            layout.fill(env, RunningAggregates(distinctSlots: layout.distinctInputs.count)) { [] }
-        }
-        if p.having(e, env) != true {
-            emit(rt.rule, anchor: e, evidence: found, evidenceIncludesAnchor: false)
+            layout.fill(env, st.run) { Array(st.entries) }
+            if p.having(e, env) != true {
+                emit(rt.rule, anchor: e, evidence: Array(st.recent), evidenceIncludesAnchor: false)
+            }
         }
     }
 

@@ -153,4 +153,33 @@ import Testing
         #expect(engine.alerts.map(\.anchorEventID) == ["a", "b", "d"])
         #expect(engine.alerts.first?.summaryZH == "¥600.00 ≥ ¥500.00")
     }
+
+    /// min/max over predecessors read every predecessor kept, not only the
+    /// few kept for evidence (a bug until 2026-11-27: the scan read the last 8).
+    @Test(arguments: [false, true])
+    func maxOverPredecessorsSeesTheFirstOfMany(_ lookback: Bool) throws {
+        let rule = """
+        rule big-approval
+          version 1
+          severity high
+          on procurement.contract
+          require \(lookback ? "within 90 days " : "")before procurement.approval
+            matching village, procurement_id
+            having max(approved_amount) >= amount
+          summary "{max(approved_amount)}"
+        end
+        """
+        let engine = Engine(ruleSet: Self.ruleSet(rule), tables: ReferenceTables())
+        func approval(_ i: Int, _ amount: Int) -> Event {
+            Self.event(#"{"event_id":"a\#(i)","type":"procurement.approval","occurred_at":"2023-03-\#(10 + i)T10:00:00+08:00","village":"330521101202","procurement_id":"CG-1","approver_id":"C1","approved_amount":\#(amount)}"#)
+        }
+        engine.process(approval(0, 50_000))
+        for i in 1...11 { engine.process(approval(i, 100)) }
+        engine.process(Self.event(#"{"event_id":"c1","type":"procurement.contract","occurred_at":"2023-04-01T10:00:00+08:00","village":"330521101202","procurement_id":"CG-1","vendor_id":"VEN1","amount":20000,"signed_by":"C1"}"#))
+        #expect(engine.alerts.isEmpty, "the first approval (50,000) covers the contract: \(engine.alerts.map(\.summaryZH))")
+        engine.process(Self.event(#"{"event_id":"c2","type":"procurement.contract","occurred_at":"2023-04-02T10:00:00+08:00","village":"330521101202","procurement_id":"CG-1","vendor_id":"VEN1","amount":60000,"signed_by":"C1"}"#))
+        let a = try #require(engine.alerts.first)
+        #expect(a.anchorEventID == "c2" && a.summaryZH == "¥50,000.00")
+        #expect(a.evidenceEventIDs.count == 9, "evidence: the latest 8 approvals and the contract")
+    }
 }

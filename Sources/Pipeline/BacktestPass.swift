@@ -105,40 +105,18 @@ public final class BacktestPass: @unchecked Sendable {
         thread.start()
 
         var fan = makeFanout()
-        var buffer = ReorderBuffer()
-        var lastTime: Instant = .min
-        var lastID = ""
-        var disordered = false
         let progress = self.progress
-        func evaluate(_ e: Event) {
-            lastTime = e.time
-            lastID = e.id
+        let inOrder = Replay.releaseInOrder(queue, reorderWindow: reorderWindow, maxBuffered: maxBuffered) { e in
             fan.evaluate(e)
             if fan.processed & 0xFFFF == 0, let p = progress {
                 p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: fan.processed,
                                  alerts: fan.engines.reduce(0) { $0 + $1.alerts.count }))
             }
         }
-        outer: while let batch = queue.take() {
-            for e in batch {
-                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
-                    disordered = true
-                    break outer
-                }
-                buffer.insert(e)
-            }
-            buffer.release(before: buffer.maxTime - reorderWindow, evaluate)
-            while buffer.count > maxBuffered, let e = buffer.releaseOne() { evaluate(e) }
-        }
-        if disordered {
-            queue.close()
-            while queue.take() != nil {}
-        }
         done.wait()
         let r = box.get()!
         if let err = r.error { throw err }
-        if disordered { return nil }
-        buffer.drain(evaluate)
+        if !inOrder { return nil }
         fan.finish()
         var summary = r.summary
         summary.mode = "single pass"

@@ -183,44 +183,53 @@ public final class Replay: @unchecked Sendable {
         reader.start()
 
         let engine = Engine(ruleSet: ruleSet, tables: tables)
-        var buffer = ReorderBuffer()
-        var lastTime: Instant = .min
-        var lastID = ""
-        var disordered = false
         var processed = 0
-        func evaluate(_ e: Event) {
-            lastTime = e.time
-            lastID = e.id
+        let inOrder = Replay.releaseInOrder(queue, reorderWindow: reorderWindow, maxBuffered: maxBuffered) { e in
             engine.process(e)
             processed += 1
             if processed & 0xFFFF == 0, let p = progress {
                 p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: processed, alerts: engine.alerts.count))
             }
         }
-        outer: while let batch = queue.take() {
-            for e in batch {
-                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
-                    disordered = true
-                    break outer
-                }
-                buffer.insert(e)
-            }
-            buffer.release(before: buffer.maxTime - reorderWindow, evaluate)
-            while buffer.count > maxBuffered, let e = buffer.releaseOne() { evaluate(e) }
-        }
-        if disordered {
-            queue.close()
-            while queue.take() != nil {}
-        }
         done.wait()
         let r = result.get()!
         if let err = r.error { throw err }
-        if disordered { return nil }
-        buffer.drain(evaluate)
+        if !inOrder { return nil }
         if processed > 0 { engine.finish(lastEventTime: engine.lastEventTime) }
         var read = r
         read.summary.mode = "single pass"
         return (read, engine.alerts)
+    }
+
+    /// Takes batches of decoded events and hands them to `evaluate` in the
+    /// total order, through a reorder buffer of `reorderWindow` (at most
+    /// `maxBuffered` events held). Returns false, with the rest of the queue
+    /// drained unread, as soon as an event comes later than the buffer allows:
+    /// the caller then sorts the ledger instead.
+    static func releaseInOrder(_ queue: BlockingQueue<[Event]>, reorderWindow: Int64, maxBuffered: Int,
+                               _ evaluate: (Event) -> Void) -> Bool {
+        var buffer = ReorderBuffer()
+        var lastTime: Instant = .min
+        var lastID = ""
+        func release(_ e: Event) {
+            lastTime = e.time
+            lastID = e.id
+            evaluate(e)
+        }
+        while let batch = queue.take() {
+            for e in batch {
+                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
+                    queue.close()
+                    while queue.take() != nil {}
+                    return false
+                }
+                buffer.insert(e)
+            }
+            buffer.release(before: buffer.maxTime - reorderWindow, release)
+            while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
+        }
+        buffer.drain(release)
+        return true
     }
 
     // MARK: sorted pass

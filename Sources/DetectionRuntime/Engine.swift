@@ -162,10 +162,10 @@ public final class Engine {
     }
 
     @inline(__always)
-    func key(_ fns: [FpFn], _ e: borrowing Event) -> Fingerprint? {
+    func key(_ fns: [KeyPart], _ e: borrowing Event) -> Fingerprint? {
         var k = Fingerprint(hi: 0x5EED, lo: UInt64(fns.count))
         for f in fns {
-            guard let c = f(e, env) else { return nil }
+            guard let c = f.fn(e, env) else { return nil }
             k = k.combined(with: c)
         }
         return k

@@ -118,7 +118,7 @@ final class RuleRuntime {
 }
 
 final class WindowRuntime {
-    let key: [FpFn]
+    let key: [KeyPart]
     let window: Int64?
     let condition: BoolFn
     let layout: AggregateLayout
@@ -141,7 +141,7 @@ final class PredecessorStore {
     let lookback: Int64?
     let retention: Int64
     let requiredFilter: BoolFn?
-    let requiredKey: [FpFn]
+    let requiredKey: [KeyPart]
     let layout: AggregateLayout
     var map: [Fingerprint: PredecessorKeyState] = [:]
     var expiries = Heap<Engine.Expiry>()
@@ -163,7 +163,7 @@ final class ExpectedStore {
     let owner: Int
     let retention: Int64
     let expectedFilter: BoolFn?
-    let expectedKey: [FpFn]
+    let expectedKey: [KeyPart]
     let layout: AggregateLayout
     var map: [Fingerprint: ExpectedHistory] = [:]
     var expiries = Heap<Engine.Expiry>()
@@ -215,7 +215,7 @@ struct FeedStores {
 
 final class PrecedenceRuntime {
     let store: PredecessorStore
-    let triggerKey: [FpFn]
+    let triggerKey: [KeyPart]
     let having: BoolFn
     var lookback: Int64? { store.lookback }
     var layout: AggregateLayout { store.layout }
@@ -229,7 +229,7 @@ final class PrecedenceRuntime {
 
 final class AbsenceRuntime {
     let store: ExpectedStore
-    let openKey: [FpFn]
+    let openKey: [KeyPart]
     let from: IntFn?
     let until: IntFn?
     let enough: BoolFn

@@ -44,7 +44,7 @@ public struct Event: Sendable {
     @inlinable
     public subscript(field: Field) -> FieldValue {
         guard let s = type.slot(of: field) else { return .absent }
-        return fields[s]
+        return fields.span[s]
     }
 
     /// True when `self` comes before `other` in the total order of RULES.md:

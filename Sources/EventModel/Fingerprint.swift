@@ -25,8 +25,13 @@ public struct Fingerprint: Hashable, Sendable, Comparable, Codable {
     /// in for SipHash (10 % of the engine's instructions when it ran through
     /// `Hasher`). Equal fingerprints give equal values, as Hashable requires.
     @inlinable
-    public func _rawHashValue(seed: Int) -> Int {
-        var x = lo ^ UInt64(bitPattern: Int64(seed))
+    public func _rawHashValue(seed: Int) -> Int { Fingerprint.tableHash(lo, seed: seed) }
+
+    /// One multiply-xorshift round of a 64-bit key with a table's seed: the
+    /// hash of hot dictionary keys (fingerprints, village codes).
+    @inlinable @inline(__always)
+    public static func tableHash(_ v: UInt64, seed: Int) -> Int {
+        var x = v ^ UInt64(bitPattern: Int64(seed))
         x = (x ^ (x &>> 33)) &* 0xFF51_AFD7_ED55_8CCD
         x ^= x &>> 33
         return Int(truncatingIfNeeded: x)

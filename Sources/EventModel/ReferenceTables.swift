@@ -66,6 +66,8 @@ public struct ReferenceTables: Sendable {
     struct LinkKey: Hashable, Sendable {
         var village: UInt64
         var person: Fingerprint
+        func hash(into hasher: inout Hasher) { hasher.combine(village); hasher.combine(person.lo) }
+        func _rawHashValue(seed: Int) -> Int { Fingerprint.tableHash(person.lo ^ (village &* 0x9E37_79B9_7F4A_7C15), seed: seed) }
     }
 
     public init() {}

@@ -6,6 +6,10 @@ public struct VillageCode: Hashable, Sendable, Comparable, Codable, CustomString
 
     @inlinable public init(value: UInt64) { self.value = value }
 
+    @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(value) }
+    /// Codes are dense small integers: mixed once instead of SipHash (see `Fingerprint`).
+    @inlinable public func _rawHashValue(seed: Int) -> Int { Fingerprint.tableHash(value &* 0x9E37_79B9_7F4A_7C15, seed: seed) }
+
     /// Parses exactly 12 ASCII digits.
     public init?(_ s: String) {
         let u = Array(s.utf8)

@@ -61,7 +61,7 @@ public struct CompiledRule: Sendable {
 
 /// Window aggregate (RULES.md kind 2).
 public struct WindowPlan: Sendable {
-    public var key: [FpFn]
+    public var key: [KeyPart]
     /// nil: unbounded (all earlier events of the key).
     public var window: Int64?
     public var aggregates: [AggregateSpec]
@@ -74,8 +74,8 @@ public struct PrecedencePlan: Sendable {
     public var lookback: Int64?
     public var requiredType: EventType
     public var requiredFilter: BoolFn?
-    public var triggerKey: [FpFn]
-    public var requiredKey: [FpFn]
+    public var triggerKey: [KeyPart]
+    public var requiredKey: [KeyPart]
     public var aggregates: [AggregateSpec]
     public var inputs: [Compiled]
     /// Whether enough predecessors were found; the rule fires when this does not hold.
@@ -88,8 +88,8 @@ public struct PrecedencePlan: Sendable {
 public struct AbsencePlan: Sendable {
     public var expectedType: EventType
     public var expectedFilter: BoolFn?
-    public var openKey: [FpFn]
-    public var expectedKey: [FpFn]
+    public var openKey: [KeyPart]
+    public var expectedKey: [KeyPart]
     /// Expected events count when their occurred_at is in [from, until).
     public var from: IntFn?
     public var until: IntFn?

@@ -22,6 +22,17 @@ public final class EvalEnv {
         self.params = params
     }
 
+    /// The value of parameter `p` of rule `r` for a village, read in place
+    /// (compiled closures call this: taking `params` or `tables` out of the
+    /// environment as values would retain their storage on every call).
+    @inline(__always)
+    public func parameter(rule r: Int, param p: Int, village: VillageCode) -> Num {
+        if let v = params.overrideValue(rule: r, param: p, village: village) { return v }
+        if p == 0 { return NumScale.fromFen(tables.approvalLimit(village)) }
+        if p == 1 { return NumScale.fromFen(tables.decisionLimit(village)) }
+        return params.defaultValue(rule: r, param: p)
+    }
+
     /// Text of a field of an event, read from its raw JSON.
     public func text(_ event: borrowing Event, _ name: String) -> String? {
         if let c = rawCache[event.id] { return c.text(name) }
@@ -107,13 +118,14 @@ public struct ParameterResolver: Sendable {
 
     /// The value of parameter `p` of rule `r` for a village.
     public func value(rule r: Int, param p: Int, village: VillageCode, tables ref: ReferenceTables) -> Num {
-        if overridden[r][p] {
-            if let v = tables[r][p]!.village[village.value] { return v }
-            if let v = tables[r][p]!.township[village.township] { return v }
-            if let v = tables[r][p]!.district[village.district] { return v }
-            if let v = tables[r][p]!.everywhere { return v }
-        }
-        return builtinOrDefault(r, p, village, ref)
+        overrideValue(rule: r, param: p, village: village) ?? builtinOrDefault(r, p, village, ref)
+    }
+
+    /// The most specific override of parameter `p` of rule `r` for a village, if any.
+    @inline(__always)
+    func overrideValue(rule r: Int, param p: Int, village: VillageCode) -> Num? {
+        guard overridden[r][p], let t = tables[r][p] else { return nil }
+        return t.village[village.value] ?? t.township[village.township] ?? t.district[village.district] ?? t.everywhere
     }
 
     func builtinOrDefault(_ r: Int, _ p: Int, _ village: VillageCode, _ ref: ReferenceTables) -> Num {

@@ -137,17 +137,17 @@ final class ExpressionCompiler {
             return negated ? .bool { ev, env in !present(ev, env) } : .bool { ev, env in present(ev, env) }
         case .inList(let x, let items, let negated, let r):
             guard let c = compile(x, s, hint: nil) else { return nil }
-            var tests: [BoolFn] = []
+            var tests: [ListTest] = []
             for item in items {
                 guard let ic = compile(item, s, hint: c.type) else { return nil }
                 guard let t = equality(c, ic, r, itemRange: item.range) else { return nil }
-                tests.append(t)
+                tests.append(ListTest(t))
             }
             let all = tests
             return .bool { ev, env in
                 var sawNil = false
                 for t in all {
-                    switch t(ev, env) {
+                    switch t.fn(ev, env) {
                     case .some(true): return !negated
                     case .none: sawNil = true
                     default: break
@@ -193,7 +193,7 @@ final class ExpressionCompiler {
         if let p = s.params[n] {
             s.usedParams?.names.insert(n)
             let ri = s.ruleIndex, pi = p.index
-            return .num({ e, env in env.params.value(rule: ri, param: pi, village: e.village, tables: env.tables) }, p.type)
+            return .num({ e, env in env.parameter(rule: ri, param: pi, village: e.village) }, p.type)
         }
         if s.selfAliases.contains(n) {
             error("E0203", "'\(n)' names an event; write '\(n).field' to read one of its fields", r)
@@ -235,39 +235,39 @@ final class ExpressionCompiler {
         switch f.kind {
         case .string:
             return .text({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .string ? v.fingerprint : nil
             }, .string)
         case .money:
             return .num({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .money ? NumScale.fromFen(v.a) : nil
             }, .money)
         case .number:
             return .num({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .number ? NumScale.fromMicros(v.a) : nil
             }, .number)
         case .date:
             return .int({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .date ? v.a : nil
             }, .date)
         case .month:
             return .int({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .month ? v.a : nil
             }, .month)
         case .enumeration:
             let allowed = t.fields[slot].allowed
             let fps = allowed.map { Fingerprint($0) }
             return .text({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .enumeration ? fps[Int(v.a)] : nil
             }, .enumeration(allowed))
         case .stringList:
             return .text({ e, _ in
-                let v = e.fields[slot]
+                let v = e.fields.span[slot]
                 return v.tag == .stringList ? Fingerprint(hi: UInt64(v.a), lo: v.b) : nil
             }, .stringList)
         }

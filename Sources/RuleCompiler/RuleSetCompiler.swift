@@ -168,11 +168,11 @@ final class RuleLowering {
             let reg = AggregateRegistry(memberScope: base)
             var s = base
             s.aggregates = reg
-            var keyFns: [FpFn] = []
+            var keyFns: [KeyPart] = []
             for k in keys {
                 guard let c = ec.compile(k, base, hint: nil) else { continue }
                 if case .bool = c { error("E0203", "group by needs values, not conditions", k.range); continue }
-                keyFns.append(c.keyFn)
+                keyFns.append(KeyPart(c.keyFn))
                 keyDisplay.append((file.slice(k.range), display(c, k)))
             }
             let condition = ec.compileBool(cond, s)
@@ -352,7 +352,7 @@ final class RuleLowering {
             let pi = params[n]!.index
             let money = params[n]!.type == .money
             figures.append(FigureSpec(name: n, value: { e, env in
-                let v = env.params.value(rule: ruleIndex, param: pi, village: e.village, tables: env.tables)
+                let v = env.parameter(rule: ruleIndex, param: pi, village: e.village)
                 return money ? .money(fen: NumScale.toFen(v)) : .number(micros: NumScale.toMicros(v))
             }))
         }
@@ -418,8 +418,8 @@ final class RuleLowering {
     // MARK: matching
 
     /// Splits `matching` items into trigger-side and other-side key functions.
-    func matching(_ items: [MatchSyntax], trigger: Scope, other: Scope) -> ([FpFn], [FpFn], [(String, DisplayFn)]) {
-        var tk: [FpFn] = [], ok: [FpFn] = [], disp: [(String, DisplayFn)] = []
+    func matching(_ items: [MatchSyntax], trigger: Scope, other: Scope) -> ([KeyPart], [KeyPart], [(String, DisplayFn)]) {
+        var tk: [KeyPart] = [], ok: [KeyPart] = [], disp: [(String, DisplayFn)] = []
         let triggerAliases = trigger.selfAliases
         for m in items {
             let l: Expr, rgt: Expr
@@ -449,8 +449,8 @@ final class RuleLowering {
                 error("E0203", "cannot match \(ct.type) with \(co.type)", m.range)
                 continue
             }
-            tk.append(ct.keyFn)
-            ok.append(co.keyFn)
+            tk.append(KeyPart(ct.keyFn))
+            ok.append(KeyPart(co.keyFn))
             disp.append((file.slice(stripAlias(l).range), display(ct, stripAliasIf(l, triggerAliases))))
         }
         return (tk, ok, disp)

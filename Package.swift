@@ -57,12 +57,15 @@ let package = Package(
         ], swiftSettings: strict),
 
         // MARK: tests
+        // What several test targets share (a throwaway PostgreSQL server); not a product.
+        .target(name: "TestSupport", dependencies: ["AlertStore",
+            .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel"], swiftSettings: strict),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "RuleCompiler", "EventModel"], swiftSettings: strict),
         .testTarget(name: "DetectionRuntimeTests", dependencies: ["DetectionRuntime", "DetectionTesting", "RuleCompiler", "RuleLanguage", "EventModel"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler"], swiftSettings: strict),
-        .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel",
+        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strict),
     ]
 )

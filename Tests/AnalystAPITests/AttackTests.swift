@@ -4,6 +4,7 @@ import EventModel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 extension Browser {

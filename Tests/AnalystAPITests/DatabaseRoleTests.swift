@@ -4,6 +4,7 @@ import EventModel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 /// Migration 5: `qianliyan_worker`, `qianliyan_web` and `qianliyan_rules`.

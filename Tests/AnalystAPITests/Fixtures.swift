@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 
 /// Alerts, users and an HTTP client with cookies for the API tests.
 enum Fixtures {

@@ -124,13 +124,19 @@ struct ChaosLedger: Sendable {
 
 /// An embedded PostgreSQL cluster the scenario can stop (`pg_ctl -m immediate`,
 /// a crash), start again on the same socket, or starve of disk.
+///
+/// Not `durable` by default (fsync and synchronous_commit off: faster). Then a
+/// crash may lose commits PostgreSQL had already acknowledged (their WAL was
+/// still in its buffers), which no client can make up for; a scenario that
+/// crashes the server and needs every acknowledged commit kept asks for
+/// `durable`.
 struct ChaosPostgres: Sendable {
     let embedded: EmbeddedPostgres
     let directory: String
 
-    init(directory: String) {
+    init(directory: String, durable: Bool = false) {
         self.directory = directory
-        embedded = EmbeddedPostgres(directory: directory, options: .init(durable: false, listenOnTCP: false, database: "chaos"))
+        embedded = EmbeddedPostgres(directory: directory, options: .init(durable: durable, listenOnTCP: false, database: "chaos"))
     }
 
     /// Starts (creating on first use) and returns the URL of database `chaos`.
@@ -154,8 +160,25 @@ struct ChaosPostgres: Sendable {
 
     /// Stops the server like a crash (`immediate`: no shutdown checkpoint, clients cut off).
     func crash() throws {
+        _ = try pgCtl(["-D", directory + "/data", "-m", "immediate", "-w", "-t", "60", "-s", "stop"])
+    }
+
+    /// Runs `pg_ctl start` by hand, bypassing `EmbeddedPostgres` (which gives up
+    /// before the server runs when the directory is read-only), with the server
+    /// log in `log` (outside the cluster's directory, which may be read-only).
+    /// Returns pg_ctl's exit status and output, and the server log: what the
+    /// server itself says.
+    func startByHand(log: String) throws -> (status: Int32, output: String, serverLog: String) {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        if geteuid() == 0, let pw = getpwnam(embedded.options.osUser) { chown(log, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        let (status, output) = try pgCtl(["-D", directory + "/data", "-l", log, "-w", "-t", "30", "-s", "start"])
+        return (status, output, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs `pg_ctl` (as the cluster's OS user when root); returns its exit status and output.
+    @discardableResult
+    func pgCtl(_ args: [String]) throws -> (Int32, String) {
         let bin = embedded.options.binDirectory + "/pg_ctl"
-        let args = ["-D", directory + "/data", "-m", "immediate", "-w", "-t", "60", "-s", "stop"]
         let p = Process()
         if geteuid() == 0 {
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
@@ -164,10 +187,16 @@ struct ChaosPostgres: Sendable {
             p.executableURL = URL(fileURLWithPath: bin)
             p.arguments = args
         }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment["LC_ALL"] = "C"
+        p.environment = environment
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
         try p.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
     func stop() async { try? await embedded.stop() }

@@ -46,8 +46,9 @@ import Glibc
     }
 
     /// Runs `body` with a fresh setup, torn down afterwards whatever happens.
-    static func withSetup(_ name: String, brokers: Int = 1, pgDirectory: String? = nil, _ body: (Setup) async throws -> Void) async throws {
-        let s = try await setup(name, brokers: brokers, pgDirectory: pgDirectory)
+    static func withSetup(_ name: String, brokers: Int = 1, pgDirectory: String? = nil, durable: Bool = false,
+                          _ body: (Setup) async throws -> Void) async throws {
+        let s = try await setup(name, brokers: brokers, pgDirectory: pgDirectory, durable: durable)
         do {
             try await body(s)
         } catch {
@@ -57,10 +58,11 @@ import Glibc
         await s.finish()
     }
 
-    static func setup(_ name: String, brokers: Int = 1, pgDirectory: String? = nil, seed: UInt64 = Chaos.seed) async throws -> Setup {
+    /// `durable`: PostgreSQL with fsync and synchronous_commit on (see ``ChaosPostgres``).
+    static func setup(_ name: String, brokers: Int = 1, pgDirectory: String? = nil, durable: Bool = false, seed: UInt64 = Chaos.seed) async throws -> Setup {
         let ledger = Chaos.full ? try ChaosLedger.make(villages: 12, days: 60, seed: seed) : try ChaosLedger.make(villages: 6, days: 30, seed: seed)
         let dir = try Chaos.temporaryDirectory(name)
-        let pg = ChaosPostgres(directory: pgDirectory ?? dir + "/pg")
+        let pg = ChaosPostgres(directory: pgDirectory ?? dir + "/pg", durable: durable)
         try await pg.start()
         let url = try pg.createDatabase("chaos")
         let expectedURL = try pg.createDatabase("expected")
@@ -89,6 +91,8 @@ import Glibc
     }
 
     static func sleep(_ seconds: Double) async throws { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     static func retries(_ w: ChaosWorker) -> Int {
         let text = w.worker.metrics.prometheusText()
@@ -268,14 +272,27 @@ import Glibc
 
     // MARK: disk
 
-    /// The data directory of the embedded PostgreSQL on a tmpfs of its own:
-    /// filled up (disk full) or remounted read-only mid-stream. The worker
-    /// reports a clear error, keeps its output pending, and after the fault
-    /// clears (and PostgreSQL, if it stopped, is started again) it converges;
-    /// amcheck finds the indexes sound.
+    /// The data directory of the embedded PostgreSQL on a tmpfs of its own,
+    /// a quarter into the stream:
+    ///
+    /// - disk full: the tmpfs filled to the last byte while PostgreSQL runs,
+    ///   then freed;
+    /// - read-only: the kernel refuses `mount -o remount,ro` (EBUSY) while
+    ///   PostgreSQL holds files of the tmpfs open for writing, so PostgreSQL is
+    ///   stopped first, as by a crash (`pg_ctl stop -m immediate`: what a server
+    ///   whose disk turns read-only under it comes to at its next WAL write),
+    ///   the tmpfs remounted read-only, and PostgreSQL started on it — the
+    ///   embedded starter and the server itself must refuse with a clear error;
+    ///   then the tmpfs is made writable again and PostgreSQL started (what a
+    ///   supervisor does). This cluster runs durable: with synchronous_commit
+    ///   off, a crash loses commits the server had acknowledged (seen here: an
+    ///   alert lost), which no client can make up for.
+    ///
+    /// The worker reports the fault, keeps its output pending, and after the
+    /// fault clears (and PostgreSQL, if it stopped, is started again) it
+    /// converges; amcheck finds the indexes sound.
     @Test(arguments: ["disk full", "read-only"])
     func diskFaultsUnderPostgres(_ kind: String) async throws {
-        if kind == "read-only" && !Chaos.full { return }
         let started = ContinuousClock.now
         let scenario = kind == "disk full" ? "disk full under PostgreSQL" : "read-only PostgreSQL data directory"
         guard geteuid() == 0 else {
@@ -288,50 +305,127 @@ import Glibc
             return
         }
         defer { _ = Self.shell("umount", "-l", mount); try? FileManager.default.removeItem(atPath: mount) }
-        try await Self.withSetup(kind == "disk full" ? "diskfull" : "readonly", pgDirectory: mount + "/pg") { s in
+        // Read-only crashes the server: durable, so that it keeps every commit it acknowledged (on a tmpfs fsync costs nothing).
+        try await Self.withSetup(kind == "disk full" ? "diskfull" : "readonly", pgDirectory: mount + "/pg", durable: kind == "read-only") { s in
             let hold = Chaos.full ? 15.0 : 6.0
             let w = try ChaosWorker(cluster: s.cluster, url: s.url, group: "chaos-disk", ledger: s.ledger, lateness: s.lateness, drain: 3)
             w.start()
             let feed = ChaosFeed(cluster: s.cluster, files: [s.ledger.path], rate: Double(s.ledger.lines) / (hold + 12),
                                  shuffle: s.shuffle, seed: Chaos.seed)
             try await feed.waitUntil(0.25, of: s.ledger.lines)
-            let filler = mount + "/filler"
-            // The kernel refuses `remount,ro` (EBUSY) while PostgreSQL holds files open for
-            // writing: then no fault was injected, and the row says so.
-            var injected = true
+            let retriesBefore = Self.retries(w)
+            var faults: [String]
             if kind == "disk full" {
+                let filler = mount + "/filler"
                 Self.fill(filler)
+                try await Self.sleep(hold)
+                try? FileManager.default.removeItem(atPath: filler)
+                // The fault clears; a stopped server is started again (what a supervisor does).
+                let serverDied: Bool
+                if case .running = s.pg.embedded.status(), (try? PostgresConnection(try s.pg.url("chaos")))?.isConnected == true {
+                    serverDied = false
+                } else {
+                    serverDied = true
+                    try await s.pg.start()
+                }
+                faults = ["tmpfs filled at 25 % for \(Int(hold)) s", serverDied ? "PostgreSQL stopped and was restarted" : "PostgreSQL stayed up"]
             } else {
-                injected = Self.shell("mount", "-o", "remount,ro", mount) == 0
-                if !injected { print("chaos: \(scenario): mount -o remount,ro refused (files open for writing); no fault injected") }
-            }
-            try await Self.sleep(hold)
-            // The fault clears; a stopped server is started again (what a supervisor does).
-            if kind == "disk full" { try? FileManager.default.removeItem(atPath: filler) } else if injected { #expect(Self.shell("mount", "-o", "remount,rw", mount) == 0) }
-            let serverDied: Bool
-            if case .running = s.pg.embedded.status(), (try? PostgresConnection(try s.pg.url("chaos")))?.isConnected == true {
-                serverDied = false
-            } else {
-                serverDied = true
-                try await s.pg.start()
+                faults = try await Self.readOnlyOutage(s, mount: mount, hold: hold)
             }
             let published = try await feed.finish()
             try await w.wait(timeout: .seconds(240))
             #expect(published.failed == 0)
             let errors = w.log.all.filter { $0.0 >= .warning }.map(\.1)
             let clear = errors.filter { $0.contains("No space left on device") || $0.contains("Read-only file system") || $0.contains("53100") || $0.contains("PostgreSQL unavailable") }
-            if injected { #expect(!clear.isEmpty, "the worker reported the fault: \(errors.prefix(5))") }
+            #expect(!clear.isEmpty, "the worker reported the fault: \(errors.prefix(5))")
+            if kind == "read-only" {
+                #expect(Self.retries(w) > retriesBefore, "the worker retried while PostgreSQL was down")
+                #expect(w.log.contains(.warning) { $0.contains("PostgreSQL unavailable") })
+            }
             // No corruption: B-tree indexes check out, the checkpoints decode (a worker resumes from them).
             let amcheck = try Self.amcheck(s.url)
             #expect(amcheck.isEmpty, "\(amcheck)")
             var outcome = ChaosOutcome(scenario: scenario, events: published.published)
-            let sample = clear.first.map { String($0.prefix(140)) } ?? "none"
-            outcome.faults = [kind == "disk full" ? "tmpfs filled at 25 % for \(Int(hold)) s"
-                                : injected ? "tmpfs remounted read-only at 25 % for \(Int(hold)) s" : "NOT INJECTED: remount,ro refused (EBUSY) while PostgreSQL writes",
-                              serverDied ? "PostgreSQL stopped and was restarted" : "PostgreSQL stayed up",
-                              "worker said: “\(sample.replacingOccurrences(of: "|", with: "/"))”", "amcheck clean"]
+            if kind == "read-only" { faults.append("\(Self.retries(w) - retriesBefore) worker retries with backoff") }
+            // Read-only: what the worker said last, while the server could not start (the first is the crash's cut-off connection).
+            let said = kind == "read-only" ? clear.last { $0.contains("PostgreSQL unavailable") } ?? clear.first : clear.first
+            let sample = said.map { Self.oneLine($0.replacingOccurrences(of: mount, with: "<tmpfs>"), kind == "read-only" ? 200 : 140) } ?? "none"
+            outcome.faults = faults.map { $0.replacingOccurrences(of: "|", with: "/") }
+                + ["worker said: “\(sample.replacingOccurrences(of: "|", with: "/"))”", "amcheck clean"]
             try Self.conclude(&outcome, s, started: started)
         }
+    }
+
+    /// The read-only fault (see ``diskFaultsUnderPostgres(_:)``): PostgreSQL
+    /// stopped, the tmpfs at `mount` remounted read-only for `hold` seconds, a
+    /// start of PostgreSQL tried on it (must fail: the embedded starter's error
+    /// and the server's own are recorded), then the tmpfs made writable again
+    /// and PostgreSQL started. Returns the report's fault texts.
+    static func readOnlyOutage(_ s: Setup, mount: String, hold: Double) async throws -> [String] {
+        try s.pg.crash()
+        guard case .stopped = s.pg.embedded.status() else {
+            throw ChaosFailure("PostgreSQL still running after pg_ctl stop -m immediate: \(s.pg.embedded.status()); log: \(s.pg.logTail())")
+        }
+        // No writer is left on the tmpfs: the kernel allows remount,ro (a few tries, should a file still be closing).
+        var remounted = false
+        for _ in 0..<20 {
+            if Self.shell("mount", "-o", "remount,ro", mount) == 0 { remounted = true; break }
+            try await Self.sleep(0.25)
+        }
+        guard remounted else {
+            try await s.pg.start()
+            throw ChaosFailure("mount -o remount,ro \(mount) refused even with PostgreSQL stopped")
+        }
+        let readOnlySince = ContinuousClock.now
+        func short(_ text: String) -> String { oneLine(text.replacingOccurrences(of: mount, with: "<tmpfs>"), 160) }
+        var starterSaid = "none", serverSaid = "none"
+        do {
+            // Truly read-only: not even root may create a file there.
+            let fd = open(s.pg.directory + "/probe", O_CREAT | O_WRONLY, 0o600)
+            let probeErrno = errno
+            if fd >= 0 { close(fd); unlink(s.pg.directory + "/probe") }
+            #expect(fd < 0 && probeErrno == EROFS, "creating a file on the read-only tmpfs: fd \(fd), errno \(probeErrno)")
+
+            // The embedded starter (what `qianliyan` and the tests run) refuses, saying why.
+            do {
+                try await s.pg.start()
+                Issue.record("the embedded PostgreSQL started on a read-only directory")
+                try s.pg.crash()
+            } catch {
+                starterSaid = (error as? PostgresError)?.message ?? "\(error)"
+            }
+            #expect(starterSaid.contains("Read-only file system"), "embedded start on the read-only directory: \(starterSaid)")
+
+            // The server itself, started by hand with its log elsewhere, refuses too.
+            let byHand = try s.pg.startByHand(log: s.dir + "/readonly-start.log")
+            if byHand.status == 0 {
+                Issue.record("pg_ctl start succeeded on a read-only directory")
+                try s.pg.crash()
+            }
+            let fatal = byHand.serverLog.split(whereSeparator: \.isNewline).first { $0.contains("FATAL") || $0.contains("PANIC") }
+            serverSaid = fatal.map { String($0[($0.range(of: "FATAL") ?? $0.range(of: "PANIC")!).lowerBound...]) }
+                ?? "pg_ctl exit \(byHand.status): \(byHand.output)"
+            #expect(byHand.status != 0)
+            #expect(serverSaid.contains("Read-only file system"), "pg_ctl start on the read-only directory: \(byHand.output) \(byHand.serverLog)")
+
+            try await Self.sleep(max(0, hold - Self.seconds(ContinuousClock.now - readOnlySince)))
+        } catch {
+            _ = Self.shell("mount", "-o", "remount,rw", mount)
+            throw error
+        }
+        // The fault clears: writable again, PostgreSQL started (what a supervisor does).
+        #expect(Self.shell("mount", "-o", "remount,rw", mount) == 0)
+        let readOnlyFor = Self.seconds(ContinuousClock.now - readOnlySince)
+        try await s.pg.start()
+        print("chaos: read-only: embedded start said: \(starterSaid)\nchaos: read-only: server said: \(serverSaid)")
+        return ["PostgreSQL stopped (pg_ctl -m immediate), tmpfs remounted read-only at 25 % for \(Int(readOnlyFor.rounded())) s",
+                "start refused: “\(short(starterSaid))”", "server said: “\(short(serverSaid))”",
+                "tmpfs remounted read-write, PostgreSQL restarted"]
+    }
+
+    /// `text` on one line (a table cell), runs of white space as one space, at most `limit` characters.
+    static func oneLine(_ text: String, _ limit: Int) -> String {
+        String(text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").prefix(limit))
     }
 
     static func fill(_ path: String) {

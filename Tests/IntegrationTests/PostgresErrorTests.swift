@@ -1,4 +1,5 @@
 import AlertStore
+import TestSupport
 import Testing
 
 @Suite("Postgres errors")

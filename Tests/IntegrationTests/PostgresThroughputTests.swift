@@ -1,6 +1,7 @@
 import AlertStore
 import EventModel
 import Foundation
+import TestSupport
 import Testing
 
 /// The COPY path at volume. `QIANLIYAN_PG_BENCH_ROWS=100000` (in a release

@@ -1,5 +1,6 @@
 import AlertStore
 import EventModel
+import TestSupport
 import Testing
 
 @Suite("Postgres alert writes")

@@ -4,6 +4,7 @@ import Foundation
 import LedgerGenerator
 import Pipeline
 import RuleCompiler
+import TestSupport
 import Testing
 
 /// Issue "Nightly replay", done-when: generate → replay into a real

@@ -5,6 +5,7 @@ import KafkaIngest
 import Logging
 import Pipeline
 import RuleCompiler
+import TestSupport
 import Testing
 
 /// Issue "The rule author's loop", done-when: deploying a new version to a

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Pipeline
 import RuleCompiler
+import TestSupport
 import Testing
 
 /// Issue "The rule author's loop", deploy part: versions stored immutably

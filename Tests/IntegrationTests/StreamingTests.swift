@@ -5,6 +5,7 @@ import KafkaIngest
 import Logging
 import Pipeline
 import RuleCompiler
+import TestSupport
 import Testing
 
 /// Issue "Streaming ingest", done-when: against the embedded Kafka (librdkafka's

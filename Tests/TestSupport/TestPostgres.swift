@@ -14,23 +14,26 @@ import Logging
 ///
 /// A watchdog stops the server and deletes its directory once the test
 /// process has exited, however it exits.
-actor TestPostgres {
-    static let shared = TestPostgres()
+///
+/// Shared by the test targets that need PostgreSQL (`IntegrationTests`,
+/// `AnalystAPITests`): they run in one test process, and so on one server.
+public actor TestPostgres {
+    public static let shared = TestPostgres()
 
-    struct Server: Sendable {
-        let embedded: EmbeddedPostgres
+    public struct Server: Sendable {
+        public let embedded: EmbeddedPostgres
         /// URL of the `postgres` maintenance database.
-        let adminURL: String
-        let port: Int
+        public let adminURL: String
+        public let port: Int
 
-        func url(database: String) -> String { embedded.url(port: port, database: database) }
+        public func url(database: String) -> String { embedded.url(port: port, database: database) }
     }
 
     private var starting: Task<Server, any Error>?
     private var admin: PostgresAlertStore?
 
     /// The shared server, started once.
-    func server() async throws -> Server {
+    public func server() async throws -> Server {
         if let starting { return try await starting.value }
         let task = Task { try await TestPostgres.startServer() }
         starting = task
@@ -56,19 +59,19 @@ actor TestPostgres {
     }
 
     /// Creates an empty database and returns its URL.
-    func createDatabase() async throws -> (name: String, url: String) {
+    public func createDatabase() async throws -> (name: String, url: String) {
         let name = "t_" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         try await adminStore().withConnection { c in _ = try c.executeScript("CREATE DATABASE \(name)") }
         return (name, try await server().url(database: name))
     }
 
     /// Drops a database, disconnecting whoever still uses it.
-    func dropDatabase(_ name: String) async throws {
+    public func dropDatabase(_ name: String) async throws {
         try await adminStore().withConnection { c in _ = try c.executeScript("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
     }
 
     /// Runs `body` with the URL of a fresh, empty database, dropped afterwards.
-    static func withDatabase<T>(_ body: (_ url: String) async throws -> T) async throws -> T {
+    public static func withDatabase<T>(_ body: (_ url: String) async throws -> T) async throws -> T {
         let (name, url) = try await shared.createDatabase()
         do {
             let result = try await body(url)
@@ -81,7 +84,7 @@ actor TestPostgres {
     }
 
     /// Runs `body` with a migrated store on a fresh database.
-    static func withStore<T>(_ body: (_ store: PostgresAlertStore, _ url: String) async throws -> T) async throws -> T {
+    public static func withStore<T>(_ body: (_ store: PostgresAlertStore, _ url: String) async throws -> T) async throws -> T {
         try await withDatabase { url in
             let store = PostgresAlertStore(url: url, logger: logger)
             try await store.migrate()
@@ -96,7 +99,7 @@ actor TestPostgres {
         }
     }
 
-    static let logger: Logger = {
+    public static let logger: Logger = {
         var logger = Logger(label: "test.postgres", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .error
         return logger

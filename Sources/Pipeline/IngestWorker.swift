@@ -129,6 +129,7 @@ public final class IngestWorker: @unchecked Sendable {
         localConsumer = consumer
         defer { consumer.close(); localConsumer = nil }
         var lastCheckpoint = Date()
+        var checkpointEvery = config.checkpointInterval
         var lastFlush = Date()
         var lastElection = Date.distantPast
         logger.info("worker started", metadata: ["kafka.group": "\(config.group)", "kafka.brokers": "\(config.brokers)"])
@@ -150,9 +151,13 @@ public final class IngestWorker: @unchecked Sendable {
                 flushOutputs()
                 lastFlush = Date()
             }
-            if Date().timeIntervalSince(lastCheckpoint) >= config.checkpointInterval {
+            if Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
+                let start = Date()
                 checkpoint(allShards)
                 lastCheckpoint = Date()
+                // A checkpoint writes the whole state, so its cost grows with the state: keep
+                // checkpoints to at most a fifth of the worker's time (the interval is a minimum).
+                checkpointEvery = max(config.checkpointInterval, lastCheckpoint.timeIntervalSince(start) * Self.checkpointStretch)
                 // Consumer lag from the brokers' last reported high watermarks.
                 for (tp, lag) in consumer.lag() { metrics.setLag("\(tp.topic)/\(tp.partition)", lag, highWatermark: 0) }
             }
@@ -175,6 +180,9 @@ public final class IngestWorker: @unchecked Sendable {
         conn?.close()
         logger.info("worker stopped", metadata: ["events": "\(metrics.snapshot().events)"])
     }
+
+    /// The interval between checkpoints is at least this many times the last one's duration.
+    static let checkpointStretch = 4.0
 
     var allShards: [StreamShard] { Array(shards.values) + (globalShard.map { [$0] } ?? []) }
 

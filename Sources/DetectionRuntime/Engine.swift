@@ -75,7 +75,7 @@ public final class Engine {
         stats.events += 1
         let t = Int(e.type.rawValue)
         for ri in ruleSet.triggers[t] { trigger(ri, e) }
-        if !ruleSet.pinnedTriggers[t].isEmpty, let pinned = ruleSet.pinnedTriggers[t][e.village.value] {
+        if !ruleSet.pinnedTriggers[t].isEmpty, let pinned = ruleSet.pinnedTriggers[t][e.village] {
             for ri in pinned { trigger(ri, e) }
         }
         for store in stores.byType[t] { feed(store, e) }
@@ -130,7 +130,7 @@ public final class Engine {
     public func evaluateConditions(_ e: Event) {
         let t = Int(e.type.rawValue)
         for ri in ruleSet.triggers[t] where runtimes[ri].isCondition { conditionRule(runtimes[ri], e) }
-        if let pinned = ruleSet.pinnedTriggers[t][e.village.value] {
+        if let pinned = ruleSet.pinnedTriggers[t][e.village] {
             for ri in pinned where runtimes[ri].isCondition { conditionRule(runtimes[ri], e) }
         }
     }

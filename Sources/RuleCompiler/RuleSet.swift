@@ -8,7 +8,7 @@ public struct CompiledRuleSet: Sendable {
     /// triggers[type] = rules whose `on` is that type and that pin no village.
     public let triggers: [[Int]]
     /// pinnedTriggers[type][village] = rules pinned to that village.
-    public let pinnedTriggers: [[UInt64: [Int]]]
+    public let pinnedTriggers: [[VillageCode: [Int]]]
     /// feeders[type] = precedence/absence rules whose required/expected event is that type.
     public let feeders: [[Int]]
 
@@ -16,11 +16,11 @@ public struct CompiledRuleSet: Sendable {
         self.rules = rules
         self.params = params
         var t = Array(repeating: [Int](), count: EventType.allCases.count)
-        var pt = Array(repeating: [UInt64: [Int]](), count: EventType.allCases.count)
+        var pt = Array(repeating: [VillageCode: [Int]](), count: EventType.allCases.count)
         var f = Array(repeating: [Int](), count: EventType.allCases.count)
         for r in rules {
             if let villages = r.pinnedVillages {
-                for v in villages { pt[Int(r.triggerType.rawValue)][v, default: []].append(r.index) }
+                for v in villages { pt[Int(r.triggerType.rawValue)][VillageCode(value: v), default: []].append(r.index) }
             } else {
                 t[Int(r.triggerType.rawValue)].append(r.index)
             }

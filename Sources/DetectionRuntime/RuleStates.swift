@@ -135,7 +135,6 @@ final class WindowRuntime {
 /// The history of required events of precedence rules with one feed
 /// signature: the per-village variants of a rule share one, fed once per event.
 final class PredecessorStore {
-    let signature: String
     /// The first rule using it (metrics count its keys under that rule).
     let owner: Int
     let lookback: Int64?
@@ -147,7 +146,6 @@ final class PredecessorStore {
     var expiries = Heap<Engine.Expiry>()
 
     init(_ p: PrecedencePlan, owner: Int, retention: Int64) {
-        signature = p.feedSignature
         self.owner = owner
         self.retention = retention
         lookback = p.lookback
@@ -159,7 +157,6 @@ final class PredecessorStore {
 
 /// The history of expected events of absence rules with one feed signature.
 final class ExpectedStore {
-    let signature: String
     let owner: Int
     let retention: Int64
     let expectedFilter: BoolFn?
@@ -169,7 +166,6 @@ final class ExpectedStore {
     var expiries = Heap<Engine.Expiry>()
 
     init(_ p: AbsencePlan, owner: Int, retention: Int64) {
-        signature = p.feedSignature
         self.owner = owner
         self.retention = retention
         expectedFilter = p.expectedFilter

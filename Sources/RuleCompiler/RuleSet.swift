@@ -1,7 +1,8 @@
 import EventModel
 
 /// A compiled, immutable set of rules with its dispatch index: for each
-/// event type, which rules it triggers and which rules' state it feeds.
+/// event type, which rules it triggers (the engine indexes the histories
+/// that event types feed, shared between rules: `FeedStores`).
 public struct CompiledRuleSet: Sendable {
     public let rules: [CompiledRule]
     public var params: ParameterResolver
@@ -9,30 +10,21 @@ public struct CompiledRuleSet: Sendable {
     public let triggers: [[Int]]
     /// pinnedTriggers[type][village] = rules pinned to that village.
     public let pinnedTriggers: [[VillageCode: [Int]]]
-    /// feeders[type] = precedence/absence rules whose required/expected event is that type.
-    public let feeders: [[Int]]
 
     public init(rules: [CompiledRule], params: ParameterResolver) {
         self.rules = rules
         self.params = params
         var t = Array(repeating: [Int](), count: EventType.allCases.count)
         var pt = Array(repeating: [VillageCode: [Int]](), count: EventType.allCases.count)
-        var f = Array(repeating: [Int](), count: EventType.allCases.count)
         for r in rules {
             if let villages = r.pinnedVillages {
                 for v in villages { pt[Int(r.triggerType.rawValue)][VillageCode(value: v), default: []].append(r.index) }
             } else {
                 t[Int(r.triggerType.rawValue)].append(r.index)
             }
-            switch r.kind {
-            case .precedence(let p): f[Int(p.requiredType.rawValue)].append(r.index)
-            case .absence(let a): f[Int(a.expectedType.rawValue)].append(r.index)
-            default: break
-            }
         }
         triggers = t
         pinnedTriggers = pt
-        feeders = f
     }
 
     public func rule(named n: String) -> CompiledRule? { rules.first { $0.name == n } }

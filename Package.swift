@@ -58,10 +58,11 @@ let package = Package(
 
         // MARK: tests
         // What several test targets share (a throwaway PostgreSQL server); not a product.
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport", swiftSettings: strict),
         .target(name: "TestSupport", dependencies: ["AlertStore",
             .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "EventModelTests", dependencies: ["EventModel"], swiftSettings: strict),
-        .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "RuleCompiler", "EventModel"], swiftSettings: strict),
+        .testTarget(name: "EventModelTests", dependencies: ["EventModel", "FuzzSupport"], swiftSettings: strict),
+        .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "RuleCompiler", "EventModel", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "DetectionRuntimeTests", dependencies: ["DetectionRuntime", "DetectionTesting", "RuleCompiler", "RuleLanguage", "EventModel"], swiftSettings: strict),
         .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler", "TestSupport"], swiftSettings: strict),

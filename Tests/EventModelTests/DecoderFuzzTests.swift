@@ -1,5 +1,6 @@
 import EventModel
 import Foundation
+import FuzzSupport
 import Testing
 
 #if canImport(Glibc)
@@ -148,7 +149,7 @@ import Glibc
     }
 
     @Test func randomMutationsAlwaysGiveAnEventOrAReason() {
-        var rng = FuzzRandom(seed: Self.seed)
+        var rng = SeededRandom(seed: Self.seed)
         var reused = Event.placeholder
         var verdicts: [Verdict: Int] = [:]
         let seeds = Self.seeds
@@ -338,7 +339,7 @@ import Glibc
 
     /// Pseudo-random bytes (a 64 KiB block, repeated): cheap to build in a debug build.
     static func garbage(count: Int) -> [UInt8] {
-        var rng = FuzzRandom(seed: 0x6A7B)
+        var rng = SeededRandom(seed: 0x6A7B)
         let block = (0..<(1 << 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -351,21 +352,6 @@ import Glibc
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024
     }
-}
-
-/// A small deterministic generator (SplitMix64), so that a failing iteration can be re-run.
-struct FuzzRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
 }
 
 /// Byte-level and JSON-aware mutations in the spirit of libFuzzer's.
@@ -386,7 +372,7 @@ enum Mutator {
         "{\"nested\":{\"deeper\":[1,2,{\"x\":null}]}}", String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
     ]
 
-    static func mutate(_ b: inout [UInt8], seeds: [[UInt8]], _ rng: inout FuzzRandom) {
+    static func mutate(_ b: inout [UInt8], seeds: [[UInt8]], _ rng: inout SeededRandom) {
         switch rng.below(11) {
         case 0 where !b.isEmpty: // flip a bit
             b[rng.below(b.count)] ^= UInt8(1) << UInt8(rng.below(8))
@@ -445,7 +431,7 @@ enum Mutator {
         return max(j, i + 1 <= b.count ? i + 1 : i)
     }
 
-    static func replaceValue(_ b: inout [UInt8], with v: [UInt8], _ rng: inout FuzzRandom) {
+    static func replaceValue(_ b: inout [UInt8], with v: [UInt8], _ rng: inout SeededRandom) {
         let starts = valueStarts(b)
         guard !starts.isEmpty else { b.insert(contentsOf: v, at: rng.below(b.count + 1)); return }
         let s = starts[rng.below(starts.count)]
@@ -453,7 +439,7 @@ enum Mutator {
         b.replaceSubrange(s..<max(s, e), with: v)
     }
 
-    static func memberEdit(_ b: inout [UInt8], _ rng: inout FuzzRandom) {
+    static func memberEdit(_ b: inout [UInt8], _ rng: inout SeededRandom) {
         let starts = valueStarts(b)
         guard !starts.isEmpty else { return }
         let s = starts[rng.below(starts.count)]

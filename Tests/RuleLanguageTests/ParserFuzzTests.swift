@@ -1,6 +1,7 @@
 import Foundation
 import RuleCompiler
 import RuleLanguage
+import FuzzSupport
 import Testing
 
 /// Issue 8, "bad input, tried for real": seeded random mutations of the
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func randomMutationsGiveARuleSetOrDiagnostics() {
-        var rng = RuleFuzzRandom(seed: Self.seed)
+        var rng = SeededRandom(seed: Self.seed)
         var verdicts: [Verdict: Int] = [:]
         let seeds = Self.seeds
         guard !seeds.isEmpty else { Issue.record("no corpus"); return }
@@ -157,21 +158,6 @@ import Testing
     }
 }
 
-/// SplitMix64, so that a failing iteration can be re-run from its seed.
-struct RuleFuzzRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-}
-
 /// Line-, word- and byte-level mutations of rule text.
 enum RuleMutator {
     static let words: [String] = [
@@ -186,7 +172,7 @@ enum RuleMutator {
         "22:00", "06:00:30", "7 days", "1.5", "0", "-1", "99999999999999999999999", "1e9", "#", "//", "\\", "\t", "\r\n", "中文",
     ]
 
-    static func mutate(_ text: inout String, seeds: [String], _ rng: inout RuleFuzzRandom) {
+    static func mutate(_ text: inout String, seeds: [String], _ rng: inout SeededRandom) {
         var lines = text.components(separatedBy: "\n")
         switch rng.below(10) {
         case 0 where lines.count > 1: // delete a line

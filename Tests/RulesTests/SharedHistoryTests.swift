@@ -72,26 +72,7 @@ import Testing
         let events = try SnapshotTests.orderedEvents()
         let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
         let (rs, _) = Self.packWithVariants(events)
-        let whole = Engine(ruleSet: rs, tables: tables)
-        for e in events { whole.process(e) }
-        whole.finish(lastEventTime: events.last!.time)
-
-        var alerts: [AlertIdentity] = []
-        var engine = Engine(ruleSet: rs, tables: tables)
-        let step = events.count / (cuts + 1)
-        for (i, e) in events.enumerated() {
-            if i > 0 && i % step == 0 {
-                let snap = engine.snapshot()
-                alerts += engine.alerts.map(\.identity)
-                engine = Engine(ruleSet: rs, tables: tables)
-                #expect(try engine.restore(snap).isEmpty)
-            }
-            engine.process(e)
-        }
-        engine.finish(lastEventTime: events.last!.time)
-        alerts += engine.alerts.map(\.identity)
-        #expect(alerts.count == Set(alerts).count)
-        #expect(Set(alerts) == Set(whole.alerts.map(\.identity)))
+        _ = SnapshotTests.expectResumedRunEqualsWholeRun(rs, tables, events, cuts: cuts)
     }
 
     /// Restoring into a rule set where the first rule of a shared history

@@ -26,7 +26,13 @@ import Testing
     func resumingFromASnapshotGivesTheSameAlerts(_ cuts: Int) throws {
         let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
         let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
-        let events = try Self.orderedEvents()
+        let alerts = Self.expectResumedRunEqualsWholeRun(rs, tables, try Self.orderedEvents(), cuts: cuts)
+        #expect(alerts.count == 143)
+    }
+
+    /// Runs the events once whole and once cut `cuts` times (snapshot, fresh engine,
+    /// restore); expects the same alerts, none twice. Returns the alerts.
+    static func expectResumedRunEqualsWholeRun(_ rs: CompiledRuleSet, _ tables: ReferenceTables, _ events: [Event], cuts: Int) -> Set<AlertIdentity> {
         let whole = Engine(ruleSet: rs, tables: tables)
         for e in events { whole.process(e) }
         whole.finish(lastEventTime: events.last!.time)
@@ -39,7 +45,7 @@ import Testing
                 let snap = engine.snapshot()
                 alerts += engine.alerts.map(\.identity)
                 engine = Engine(ruleSet: rs, tables: tables)
-                #expect(try engine.restore(snap).isEmpty)
+                #expect((try? engine.restore(snap))?.isEmpty == true)
             }
             engine.process(e)
         }
@@ -47,7 +53,7 @@ import Testing
         alerts += engine.alerts.map(\.identity)
         #expect(alerts.count == Set(alerts).count)
         #expect(Set(alerts) == Set(whole.alerts.map(\.identity)))
-        #expect(Set(alerts).count == 143)
+        return Set(alerts)
     }
 
     @Test func aChangedRuleStartsFreshAndTheOthersKeepTheirState() throws {

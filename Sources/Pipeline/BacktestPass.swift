@@ -28,6 +28,8 @@ public final class BacktestPass: @unchecked Sendable {
     public var spillDirectory: String? = nil
     /// Skip the single pass and sort the ledger first.
     public var alwaysSort = false
+    /// Threads that evaluate (each rule set's engine runs on one of them).
+    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
 
     public init(ruleSets: [CompiledRuleSet], tables: ReferenceTables) {
@@ -64,57 +66,27 @@ public final class BacktestPass: @unchecked Sendable {
         return r
     }
 
-    /// Offers ordered events to every engine.
-    struct Fanout {
-        let engines: [Engine]
-        var first: Instant?
-        var last: Instant = .min
-        var processed = 0
-
-        mutating func evaluate(_ e: Event) {
-            if first == nil { first = e.time }
-            last = e.time
-            for engine in engines { engine.process(e) }
-            processed += 1
-        }
-
-        func finish() {
-            guard processed > 0 else { return }
-            for engine in engines { engine.finish(lastEventTime: last) }
-        }
-    }
-
-    func makeFanout() -> Fanout {
-        Fanout(engines: ruleSets.map { Engine(ruleSet: $0, tables: tables) })
+    /// Offers ordered events to every engine, the engines dealt over `threads` lanes.
+    func makeFanout() -> EngineLanes {
+        EngineLanes(engines: ruleSets.map { Engine(ruleSet: $0, tables: tables) }, threads: threads)
     }
 
     // MARK: single pass
 
     func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> Result? {
-        let replay = reader()
-        let queue = BlockingQueue<[Event]>(capacity: 64)
-        let box = BacktestReadBox()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            let r = replay.read(ledgers, totalBytes) { queue.put($0) }
-            box.set(r)
-            queue.close()
-            done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-
-        var fan = makeFanout()
-        let progress = self.progress
-        let inOrder = Replay.releaseInOrder(queue, reorderWindow: reorderWindow, maxBuffered: maxBuffered) { e in
-            fan.evaluate(e)
-            if fan.processed & 0xFFFF == 0, let p = progress {
+        let reader = OrderedReader(reader(), ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
+        let fan = makeFanout()
+        var reported = 0
+        while let batch = reader.queue.take() {
+            fan.evaluate(batch: batch)
+            if fan.processed - reported >= 0x10000, let p = progress {
+                reported = fan.processed
                 p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: fan.processed,
-                                 alerts: fan.engines.reduce(0) { $0 + $1.alerts.count }))
+                                 alerts: fan.alertCount))
             }
         }
-        done.wait()
-        let r = box.get()!
+        let (r, inOrder) = reader.wait()
+        if r.error != nil || !inOrder { fan.abandon() }
         if let err = r.error { throw err }
         if !inOrder { return nil }
         fan.finish()
@@ -140,8 +112,13 @@ public final class BacktestPass: @unchecked Sendable {
             }
         }
         if let e = r.error ?? sortError { throw e }
-        var fan = makeFanout()
-        try sorter.drain { fan.evaluate($0) }
+        let fan = makeFanout()
+        do {
+            try sorter.drain { fan.evaluate($0) }
+        } catch {
+            fan.abandon()
+            throw error
+        }
         fan.finish()
         var summary = r.summary
         summary.spilledRuns = sorter.spilledRuns
@@ -149,13 +126,4 @@ public final class BacktestPass: @unchecked Sendable {
         return Result(alerts: fan.engines.map(\.alerts), summary: summary, firstEventTime: fan.first,
                       lastEventTime: fan.processed > 0 ? fan.last : nil)
     }
-}
-
-/// Hands the reader thread's result to the evaluating thread.
-final class BacktestReadBox: @unchecked Sendable {
-    // `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value: Replay.ReadResult?
-    func set(_ r: Replay.ReadResult) { lock.lock(); value = r; lock.unlock() }
-    func get() -> Replay.ReadResult? { lock.lock(); defer { lock.unlock() }; return value }
 }

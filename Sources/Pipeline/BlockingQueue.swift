@@ -3,8 +3,9 @@ import Foundation
 /// A bounded queue between two threads: `put` waits while it is full,
 /// `take` waits while it is empty; `close` ends it.
 final class BlockingQueue<T>: @unchecked Sendable {
-    // Every access to `items` and `closed` holds `cond`'s lock.
-    private var items: [T] = []
+    // Every access to `items` and `closed` holds `cond`'s lock. A taken
+    // item's slot is emptied at once: the queue never keeps what it handed out.
+    private var items: [T?] = []
     private var head = 0
     private var closed = false
     private let capacity: Int
@@ -30,9 +31,9 @@ final class BlockingQueue<T>: @unchecked Sendable {
         defer { cond.unlock() }
         while items.count == head && !closed { cond.wait() }
         if items.count == head { return nil }
-        let x = items[head]
+        let x = items[head].take()!
         head += 1
-        if head > 1024 && head * 2 > items.count {
+        if head >= 64 && head * 2 > items.count {
             items.removeFirst(head)
             head = 0
         }

@@ -35,6 +35,8 @@ public struct ReplaySummary: Sendable {
     /// window, "sorted" when the whole ledger had to be sorted first.
     public var mode = "single pass"
     public var spilledRuns = 0
+    /// How many parts the rules were split into, each evaluated on a thread of its own.
+    public var ruleParts = 1
     public var alerts: Int { alertsByRule.values.reduce(0, +) }
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
 }
@@ -75,6 +77,11 @@ public final class Replay: @unchecked Sendable {
     public var spillDirectory: String? = nil
     /// Skip the single pass and sort the ledger first.
     public var alwaysSort = false
+    /// Threads that evaluate rules (the reader has one more): the rules are
+    /// split into this many parts of about equal cost. 1 runs one engine.
+    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// How many ordered events are counted, by type, before the rules are split (see `PartitionedEvaluation`).
+    public var splitSample = PartitionedEvaluation.defaultSample
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
 
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
@@ -167,69 +174,29 @@ public final class Replay: @unchecked Sendable {
 
     // MARK: single pass
 
-    /// Decoding on a reader thread, ordering and evaluation here. nil when the
-    /// ledger's disorder exceeded the reorder window.
+    /// Decoding and ordering on a reader thread, evaluation here (and on the
+    /// evaluation's lanes). nil when the ledger's disorder exceeded the reorder window.
     func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert])? {
-        let queue = BlockingQueue<[Event]>(capacity: 64)
-        let result = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        let reader = Thread { [self] in
-            let r = self.read(ledgers, totalBytes) { queue.put($0) }
-            result.set(r)
-            queue.close()
-            done.signal()
-        }
-        reader.stackSize = 8 << 20
-        reader.start()
-
-        let engine = Engine(ruleSet: ruleSet, tables: tables)
-        var processed = 0
-        let inOrder = Replay.releaseInOrder(queue, reorderWindow: reorderWindow, maxBuffered: maxBuffered) { e in
-            engine.process(e)
-            processed += 1
-            if processed & 0xFFFF == 0, let p = progress {
-                p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: processed, alerts: engine.alerts.count))
+        let reader = OrderedReader(self, ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
+        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample)
+        var reported = 0
+        while let batch = reader.queue.take() {
+            evaluation.evaluate(batch: batch)
+            if evaluation.processed - reported >= 0x10000, let p = progress {
+                reported = evaluation.processed
+                p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: evaluation.processed,
+                                 alerts: evaluation.alertCount))
             }
         }
-        done.wait()
-        let r = result.get()!
+        let (r, inOrder) = reader.wait()
+        if r.error != nil || !inOrder { evaluation.abandon() }
         if let err = r.error { throw err }
         if !inOrder { return nil }
-        if processed > 0 { engine.finish(lastEventTime: engine.lastEventTime) }
+        let alerts = evaluation.finish()
         var read = r
         read.summary.mode = "single pass"
-        return (read, engine.alerts)
-    }
-
-    /// Takes batches of decoded events and hands them to `evaluate` in the
-    /// total order, through a reorder buffer of `reorderWindow` (at most
-    /// `maxBuffered` events held). Returns false, with the rest of the queue
-    /// drained unread, as soon as an event comes later than the buffer allows:
-    /// the caller then sorts the ledger instead.
-    static func releaseInOrder(_ queue: BlockingQueue<[Event]>, reorderWindow: Int64, maxBuffered: Int,
-                               _ evaluate: (Event) -> Void) -> Bool {
-        var buffer = ReorderBuffer()
-        var lastTime: Instant = .min
-        var lastID = ""
-        func release(_ e: Event) {
-            lastTime = e.time
-            lastID = e.id
-            evaluate(e)
-        }
-        while let batch = queue.take() {
-            for e in batch {
-                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
-                    queue.close()
-                    while queue.take() != nil {}
-                    return false
-                }
-                buffer.insert(e)
-            }
-            buffer.release(before: buffer.maxTime - reorderWindow, release)
-            while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
-        }
-        buffer.drain(release)
-        return true
+        read.summary.ruleParts = evaluation.parts
+        return (read, alerts)
     }
 
     // MARK: sorted pass
@@ -247,28 +214,23 @@ public final class Replay: @unchecked Sendable {
             }
         }
         if let e = r.error ?? sortError { throw e }
-        let engine = Engine(ruleSet: ruleSet, tables: tables)
-        var processed = 0
-        try sorter.drain { e in
-            engine.process(e)
-            processed += 1
-            if processed & 0xFFFF == 0, let p = progress {
-                p(ReplayProgress(phase: "evaluating (sorted)", bytesRead: totalBytes, bytesTotal: totalBytes, lines: r.summary.lines,
-                                 events: processed, alerts: engine.alerts.count))
+        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample)
+        do {
+            try sorter.drain { e in
+                evaluation.evaluate(e)
+                if evaluation.processed & 0xFFFF == 0, let p = progress {
+                    p(ReplayProgress(phase: "evaluating (sorted)", bytesRead: totalBytes, bytesTotal: totalBytes, lines: r.summary.lines,
+                                     events: evaluation.processed, alerts: evaluation.alertCount))
+                }
             }
+        } catch {
+            evaluation.abandon()
+            throw error
         }
-        if processed > 0 { engine.finish(lastEventTime: engine.lastEventTime) }
+        let alerts = evaluation.finish()
         r.summary.spilledRuns = sorter.spilledRuns
         r.summary.mode = "sorted"
-        return (r, engine.alerts)
+        r.summary.ruleParts = evaluation.parts
+        return (r, alerts)
     }
-}
-
-/// Hands the reader thread's result to the engine thread.
-private final class ResultBox: @unchecked Sendable {
-    // `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value: Replay.ReadResult?
-    func set(_ r: Replay.ReadResult) { lock.lock(); value = r; lock.unlock() }
-    func get() -> Replay.ReadResult? { lock.lock(); defer { lock.unlock() }; return value }
 }

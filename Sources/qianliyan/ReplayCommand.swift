@@ -39,6 +39,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How far back in event time a ledger may be out of order and still be replayed in one pass (hours).", valueName: "hours"))
     var reorderHours: Int = 48
 
+    @Option(help: ArgumentHelp("Threads that evaluate rules (default: one per core). The rules are split into parts of about equal cost, one engine per part, each on its own thread; the alerts are the same for any number.", valueName: "n"))
+    var threads: Int?
+
     @Flag(help: "No progress bar and no summary table.")
     var quiet = false
 
@@ -50,6 +53,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !ledgers.isEmpty else { throw ValidationError("give at least one ledger file") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         for l in ledgers where !FileManager.default.fileExists(atPath: l) {
             throw ValidationError("no such ledger file: \(l)")
         }
@@ -66,6 +70,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let store: PostgresAlertStore? = dryRun ? nil : try await db.store(announce: !quiet)
         let replay = Replay(ruleSet: rs, tables: tables)
         replay.reorderWindow = Int64(reorderHours) * TimeUnit.hour
+        if let threads { replay.threads = threads }
         let bar = (quiet || json) ? nil : ProgressBar()
         replay.progress = bar.map { b in { @Sendable p in b.update(p) } }
         let sink = MemorySink()
@@ -117,6 +122,7 @@ enum SummaryText {
         for (rule, n) in s.alertsByRule.sorted(by: { $0.key < $1.key }) { row("  " + rule, "\(n)") }
         if let w = written { row("new rows written", "\(w.alertsInserted) alerts, \(w.deadLettersInserted) dead letters") }
         row("order", s.mode + (s.spilledRuns > 0 ? " (\(s.spilledRuns) runs spilled to disk)" : ""))
+        row("rule evaluation", s.ruleParts == 1 ? "1 thread" : "\(s.ruleParts) threads (rules split into \(s.ruleParts) parts)")
         row("wall time", String(format: "%.2f s", s.seconds))
         row("throughput", String(format: "%.0f events/s", s.eventsPerSecond))
         return out
@@ -128,7 +134,7 @@ enum SummaryText {
         var out = "{\"files\":\(s.files),\"lines\":\(s.lines),\"events\":\(s.events),\"duplicates\":\(s.duplicates),"
         out += "\"dead_letters\":\(s.deadLetters),\"dead_letters_by_kind\":{\(kinds)},\"alerts\":\(s.alerts),\"alerts_by_rule\":{\(rules)},"
         if let w = written { out += "\"alerts_inserted\":\(w.alertsInserted),\"dead_letters_inserted\":\(w.deadLettersInserted)," }
-        out += "\"mode\":\(jsonQuote(s.mode)),\"seconds\":\(String(format: "%.3f", s.seconds)),\"events_per_second\":\(Int(s.eventsPerSecond))}"
+        out += "\"mode\":\(jsonQuote(s.mode)),\"rule_parts\":\(s.ruleParts),\"seconds\":\(String(format: "%.3f", s.seconds)),\"events_per_second\":\(Int(s.eventsPerSecond))}"
         return out
     }
 }

@@ -95,6 +95,20 @@ import Testing
         }
     }
 
+    @Test func enginesOnThreadsGiveEachRuleSetItsOwnAlerts() throws {
+        let base = try Self.bundle().compile().ruleSet!
+        let cand = try Self.candidate().compile().ruleSet!
+        var results: [[[Alert]]] = []
+        for threads in [1, 2, 3] {
+            let pass = BacktestPass(ruleSets: [base, cand, base], tables: try Self.tables())
+            pass.threads = threads
+            results.append(try pass.run(ledgers: [Self.ledger]).alerts)
+        }
+        #expect(results[0][0] == results[0][2])
+        #expect(results[0][0] != results[0][1])
+        #expect(results[1] == results[0] && results[2] == results[0])
+    }
+
     @Test func dispositionsCountConfirmedAlertsLostAndFalsePositivesDropped() throws {
         let base = try Self.bundle().compile().ruleSet!
         let cand = try Self.candidate().compile().ruleSet!

@@ -99,4 +99,42 @@ import Testing
         #expect(split.figures.contains { $0.name == "approval_limit" })
         #expect(split.key.hasPrefix("village=\(split.village.description), payee_id="))
     }
+
+    @Test(arguments: [2, 3, 5])
+    func rulesSplitOverThreadsGiveTheSameAlertsAsOneEngine(threads: Int) throws {
+        // Alerts come out in one order (anchor time, anchor id, rule) whatever the split,
+        // so the whole alerts — evidence, figures, summaries — must be equal, not just their ids.
+        let (one, s1) = try Self.replay("events.jsonl.gz") { $0.threads = 1 }
+        #expect(s1.ruleParts == 1)
+        for sample in [1, 500, PartitionedEvaluation.defaultSample] {
+            let (many, s) = try Self.replay("events.jsonl.gz") { $0.threads = threads; $0.splitSample = sample }
+            #expect(s.ruleParts == threads, "sample \(sample)")
+            #expect(many.alerts == one.alerts, "sample \(sample)")
+        }
+        let (sorted, s2) = try Self.replay("events.jsonl.gz") { $0.threads = threads; $0.splitSample = 700; $0.alwaysSort = true }
+        #expect(s2.mode == "sorted" && s2.ruleParts == threads)
+        #expect(sorted.alerts == one.alerts)
+    }
+
+    @Test func aSinglePassGivenUpAfterTheLanesStartedStillGivesTheExpectedAlerts() throws {
+        // The ledger in order, except that its very first event comes last: the single
+        // pass runs (with the rules split over threads) until the last line, then gives up.
+        let reader = try LedgerReader(path: RepoPaths.conformance + "/events.jsonl.gz")
+        var lines: [[UInt8]] = []
+        try reader.forEachLine { l, _ in lines.append(Array(l)); return true }
+        let decoder = EventDecoder()
+        var events: [(Event, [UInt8])] = []
+        for l in lines { if case .event(let e) = decoder.decode(l) { events.append((e, l)) } }
+        events.sort { $0.0.precedes($1.0) }
+        let reordered = events.dropFirst().map(\.1) + [events[0].1]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qly-late-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("late-first.jsonl")
+        try Data(reordered.flatMap { $0 + [10] }).write(to: path)
+        let (sink, summary) = try Self.replay(path.path) { $0.threads = 2; $0.splitSample = 100 }
+        #expect(summary.mode == "sorted")
+        #expect(summary.ruleParts == 2)
+        #expect(Set(sink.alerts.map(\.identity)) == (try Self.expectedAlerts()))
+    }
 }

@@ -1,0 +1,130 @@
+import DetectionRuntime
+import EventModel
+import Foundation
+
+/// Engines evaluated side by side on several threads.
+///
+/// Ordered events are collected into batches; every lane gets every batch
+/// and offers its events, in order, to its own engines. Lane 0 runs on the
+/// caller's thread, the others on threads of their own. An engine is only
+/// ever touched by its lane's thread, and by the caller once `finish()` or
+/// `abandon()` has joined the lanes — so each engine sees exactly the event
+/// sequence it would see alone, and gives exactly the same alerts.
+final class EngineLanes {
+    /// Every engine, in the order given.
+    let engines: [Engine]
+    private let local: [Engine]
+    private let workers: [LaneWorker]
+    private var batch: [Event] = []
+    private let batchSize = 1024
+    private(set) var first: Instant?
+    private(set) var last: Instant = .min
+    private(set) var processed = 0
+
+    /// Engines are dealt round-robin over at most `threads` lanes.
+    init(engines: [Engine], threads: Int) {
+        self.engines = engines
+        let n = max(1, min(threads, engines.count))
+        var lanes = Array(repeating: [Engine](), count: n)
+        for (i, e) in engines.enumerated() { lanes[i % n].append(e) }
+        local = lanes[0]
+        workers = lanes.dropFirst().map { LaneWorker(engines: $0) }
+        for w in workers { w.start() }
+        batch.reserveCapacity(batchSize)
+    }
+
+    var laneCount: Int { workers.count + 1 }
+
+    /// Offers the next event of the total order to every engine.
+    func evaluate(_ e: Event) {
+        if first == nil { first = e.time }
+        last = e.time
+        processed += 1
+        if workers.isEmpty {
+            for engine in local { engine.process(e) }
+            return
+        }
+        batch.append(e)
+        if batch.count == batchSize { dispatch() }
+    }
+
+    /// Offers the next events of the total order, in order: the lanes share the batch without copying it.
+    func evaluate(batch b: [Event]) {
+        guard let head = b.first else { return }
+        if first == nil { first = head.time }
+        last = b[b.count - 1].time
+        processed += b.count
+        if workers.isEmpty {
+            for e in b { for engine in local { engine.process(e) } }
+            return
+        }
+        dispatch()
+        for w in workers { w.queue.put(b) }
+        for e in b { for engine in local { engine.process(e) } }
+    }
+
+    private func dispatch() {
+        guard !batch.isEmpty else { return }
+        let b = batch
+        batch = []
+        batch.reserveCapacity(batchSize)
+        for w in workers { w.queue.put(b) }
+        for e in b { for engine in local { engine.process(e) } }
+    }
+
+    /// Alerts so far (the other lanes' as of their last finished batch).
+    var alertCount: Int {
+        local.reduce(0) { $0 + $1.alerts.count } + workers.reduce(0) { $0 + $1.alertCount }
+    }
+
+    /// Evaluates what is batched, joins the lanes and brings every engine's
+    /// watermark to the last event's time (end of a replay).
+    func finish() {
+        dispatch()
+        join()
+        guard processed > 0 else { return }
+        for engine in engines { engine.finish(lastEventTime: last) }
+    }
+
+    /// Stops the lanes without evaluating what is batched (the pass is given up).
+    func abandon() {
+        batch.removeAll()
+        join()
+    }
+
+    private func join() {
+        for w in workers { w.queue.close() }
+        for w in workers { w.done.wait() }
+    }
+}
+
+/// One lane on a thread of its own.
+private final class LaneWorker: @unchecked Sendable {
+    // `engines` are touched only by this lane's thread until `done` is
+    // signalled; `published` only under `lock`.
+    let engines: [Engine]
+    let queue = BlockingQueue<[Event]>(capacity: 16)
+    let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var published = 0
+
+    init(engines: [Engine]) { self.engines = engines }
+
+    func start() {
+        let t = Thread { [self] in
+            while let b = queue.take() {
+                for e in b { for engine in engines { engine.process(e) } }
+                let n = engines.reduce(0) { $0 + $1.alerts.count }
+                lock.lock(); published = n; lock.unlock()
+            }
+            done.signal()
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    var alertCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return published
+    }
+}

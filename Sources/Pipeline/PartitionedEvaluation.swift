@@ -1,0 +1,94 @@
+import DetectionRuntime
+import EventModel
+import Foundation
+import RuleCompiler
+
+/// One rule set evaluated on several threads: the rules are split into
+/// parts of about equal expected cost (`CompiledRuleSet.partitioned`), one
+/// engine per part, each on a lane of its own (`EngineLanes`).
+///
+/// Which rules cost most depends on the ledger's mix of event types, so the
+/// first `sampleSize` ordered events are held back and counted before the
+/// rules are split; then they and everything after them are evaluated. With
+/// one thread there is no sample and no split: one engine, as before.
+/// Alerts come out in one order whatever the split: by anchor time, anchor
+/// event id, rule id.
+public final class PartitionedEvaluation {
+    let ruleSet: CompiledRuleSet
+    let tables: ReferenceTables
+    let threads: Int
+    public static let defaultSample = 65_536
+    let sampleSize: Int
+    private var sample: [Event] = []
+    private var lanes: EngineLanes?
+
+    init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample) {
+        self.ruleSet = ruleSet
+        sampleSize = max(1, sample)
+        self.tables = tables
+        self.threads = max(1, threads)
+        if self.threads == 1 { lanes = EngineLanes(engines: [Engine(ruleSet: ruleSet, tables: tables)], threads: 1) }
+    }
+
+    /// Offers the next event of the total order.
+    func evaluate(_ e: Event) {
+        if let lanes {
+            lanes.evaluate(e)
+            return
+        }
+        sample.append(e)
+        if sample.count == sampleSize { split() }
+    }
+
+    /// Offers the next events of the total order.
+    func evaluate(batch: [Event]) {
+        if let lanes {
+            lanes.evaluate(batch: batch)
+            return
+        }
+        sample.append(contentsOf: batch)
+        if sample.count >= sampleSize { split() }
+    }
+
+    /// Events offered so far.
+    var processed: Int { (lanes?.processed ?? 0) + sample.count }
+
+    /// Alerts so far (approximate while lanes run).
+    var alertCount: Int { lanes?.alertCount ?? 0 }
+
+    /// How many engines the rules were split into (after the first events).
+    var parts: Int { lanes?.engines.count ?? 0 }
+
+    private func split() {
+        var counts = Array(repeating: 0, count: EventType.allCases.count)
+        var villages = Set<UInt64>()
+        for e in sample {
+            counts[Int(e.type.rawValue)] += 1
+            villages.insert(e.village.value)
+        }
+        let total = Double(max(sample.count, 1))
+        let share = counts.map { Double($0) / total }
+        let parts = ruleSet.partitioned(into: threads, typeShare: sample.isEmpty ? nil : share, villages: villages.count)
+        let l = EngineLanes(engines: parts.map { Engine(ruleSet: $0, tables: tables) }, threads: threads)
+        l.evaluate(batch: sample)
+        sample = []
+        lanes = l
+    }
+
+    /// Evaluates the rest, ends every engine at the last event's time and
+    /// returns all alerts.
+    func finish() -> [Alert] {
+        if lanes == nil { split() }
+        let l = lanes!
+        l.finish()
+        return l.engines.flatMap(\.alerts).sorted {
+            ($0.anchorTime, $0.anchorEventID, $0.ruleID) < ($1.anchorTime, $1.anchorEventID, $1.ruleID)
+        }
+    }
+
+    /// Gives the pass up (the lanes are stopped).
+    func abandon() {
+        lanes?.abandon()
+        sample = []
+    }
+}

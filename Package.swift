@@ -35,6 +35,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
         // MARK: adapters
         .target(name: "AlertStore", dependencies: ["EventModel", "CLibPQ",
@@ -51,7 +52,7 @@ let package = Package(
         // MARK: the one CLI
         .executableTarget(name: "qianliyan", dependencies: [
             "EventModel", "RuleLanguage", "RuleCompiler", "DetectionRuntime", "DetectionTesting", "LedgerGenerator", "CZlib",
-            "Pipeline", "AlertStore", "KafkaIngest", "AnalystAPI",
+            "Pipeline", "AlertStore", "KafkaIngest", "AnalystAPI", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

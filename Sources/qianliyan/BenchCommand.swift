@@ -43,8 +43,9 @@ struct BenchCommand: AsyncParsableCommand {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    static func json(_ pairs: [(String, String)]) -> String {
-        "{" + pairs.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    static func json(_ fields: [(String, String)]) -> String {
+        let pairs = fields + [("allocator", "\"" + Allocator.name + "\"")]
+        return "{" + pairs.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
     struct Decoder: AsyncParsableCommand {

@@ -37,7 +37,7 @@ extension Engine {
                     w.fingerprint(k)
                     w.bool(st.lastCondition)
                     w.i64(st.lastTime)
-                    Engine.write(st.entries, &w)
+                    writeEntries(st.entries, &w)
                 }
             case .precedence(let rp):
                 let p = rp.store
@@ -52,8 +52,8 @@ extension Engine {
                 for (k, st) in p.map {
                     w.fingerprint(k)
                     w.i64(st.lastTime)
-                    Engine.write(st.entries, &w)
-                    Engine.write(st.recent, &w)
+                    writeEntries(st.entries, &w)
+                    writeEntries(st.recent, &w)
                     w.int(st.run.count)
                     for j in 0..<4 { w.i128(st.run.sums[j]); w.int(st.run.presentCounts[j]) }
                     w.int(p.layout.distinctInputs.count)
@@ -75,7 +75,7 @@ extension Engine {
                 for (k, h) in a.map {
                     w.fingerprint(k)
                     w.i64(h.lastTime)
-                    Engine.write(h.entries, &w)
+                    writeEntries(h.entries, &w)
                 }
             }
         }
@@ -210,12 +210,13 @@ extension Engine {
         return Array(Set(dropped)).sorted()
     }
 
-    static func write(_ entries: Deque<Entry>, _ w: inout BinaryWriter) {
+    func writeEntries(_ entries: Deque<Entry>, _ w: inout BinaryWriter) {
         w.int(entries.count)
         for e in entries {
+            let (id, raw) = evidence(e)
             w.i64(e.time)
-            w.string(e.id)
-            w.blob(e.raw)
+            w.string(id)
+            w.blob(raw)
             w.u8(e.present)
             for j in 0..<4 where e.has(j) { w.i128(e.vals[j]); w.fingerprint(e.keys[j]) }
         }

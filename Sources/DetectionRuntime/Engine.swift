@@ -29,6 +29,11 @@ public final class Engine {
     /// Condition rules are evaluated by `evaluateConditions` as events arrive
     /// (their outcome does not depend on order), not by `process`.
     public var eagerConditions = false
+    /// Where remembered events keep their id and raw JSON; nil keeps them in
+    /// the entries. Set before the first event.
+    public var evidenceStore: EvidenceStore?
+    /// The current event's reference in `evidenceStore` once stored (it is stored once, however many histories keep it).
+    var currentRef: UInt64 = 0
 
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
         self.ruleSet = ruleSet
@@ -72,6 +77,7 @@ public final class Engine {
         }
         lastTime = e.time
         lastID = e.id
+        currentRef = 0
         stats.events += 1
         let t = Int(e.type.rawValue)
         for ri in ruleSet.triggers[t] { trigger(ri, e) }
@@ -171,6 +177,19 @@ public final class Engine {
         return k
     }
 
+    /// The current event's reference in the evidence store (0: none).
+    @inline(__always)
+    func evidenceRef(_ e: borrowing Event) -> UInt64 {
+        guard let store = evidenceStore else { return 0 }
+        if currentRef == 0 { currentRef = store.append(id: e.id, raw: e.raw) }
+        return currentRef
+    }
+
+    /// An entry's event id and raw JSON, wherever they are kept.
+    func evidence(_ x: Entry) -> (id: String, raw: [UInt8]) {
+        x.ref == 0 ? (x.id, x.raw) : evidenceStore!.read(x.ref)
+    }
+
     func windowEvent(_ rt: RuleRuntime, _ w: WindowRuntime, _ e: borrowing Event) {
         // An absent key component forms its own group.
         let k = key(w.key, e) ?? Fingerprint(hi: 0xAB5E47, lo: 0)
@@ -182,7 +201,7 @@ public final class Engine {
             rt.expiries.insert(Expiry(due: e.time + (w.window ?? rt.retention), key: k))
         }
         if let len = w.window { st.prune(olderThan: e.time - len, layout: layout) }
-        let entry = Entry(e, inputs: layout.inputs, env: env)
+        let entry = Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env)
         st.entries.append(entry)
         st.run.add(entry, distinctInputs: layout.distinctInputs)
         st.lastTime = e.time
@@ -254,7 +273,7 @@ public final class Engine {
                 p.map[k] = st
                 p.expiries.insert(Expiry(due: e.time + (p.lookback ?? p.retention), key: k))
             }
-            let entry = Entry(e, inputs: layout.inputs, env: env)
+            let entry = Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env)
             if p.lookback != nil || layout.needsScan {
                 st.entries.append(entry)
             }
@@ -273,7 +292,7 @@ public final class Engine {
                 a.map[k] = h
                 a.expiries.insert(Expiry(due: e.time + a.retention, key: k))
             }
-            h.entries.append(Entry(e, inputs: a.layout.inputs, env: env))
+            h.entries.append(Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
             h.lastTime = e.time
         }
     }
@@ -394,7 +413,10 @@ public final class Engine {
     func emit(_ rule: CompiledRule, anchor e: borrowing Event, evidence: [Entry], evidenceIncludesAnchor: Bool) {
         stats.alerts += 1
         env.rawCache.removeAll(keepingCapacity: true)
-        var items: [(Instant, String, [UInt8])] = evidence.map { ($0.time, $0.id, $0.raw) }
+        var items: [(Instant, String, [UInt8])] = evidence.map { x in
+            let (id, raw) = self.evidence(x)
+            return (x.time, id, raw)
+        }
         if !evidenceIncludesAnchor { items.append((e.time, e.id, e.raw)) }
         items.sort { EventOrder.precedes($0.0, $0.1, $1.0, $1.1) }
         var keyText = ""

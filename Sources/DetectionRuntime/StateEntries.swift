@@ -3,20 +3,30 @@ import RuleCompiler
 
 /// One remembered event in rule state: when, which, its raw JSON for
 /// evidence, and the values the rule aggregates.
+///
+/// With an `EvidenceStore` the id and raw JSON live there and the entry
+/// holds only `ref` (nonzero); `id` and `raw` are then empty.
 struct Entry {
     var time: Instant
     var id: String
     var raw: [UInt8]
+    var ref: UInt64
     var vals: InlineArray<4, Num>
     /// Bit i set when vals[i] is present.
     var present: UInt8
     /// Fingerprints of the values for count(distinct …), by input slot.
     var keys: InlineArray<4, Fingerprint>
 
-    init(_ e: borrowing Event, inputs: [InputFn], env: EvalEnv) {
+    init(_ e: borrowing Event, ref: UInt64, inputs: [InputFn], env: EvalEnv) {
         time = e.time
-        id = e.id
-        raw = e.raw
+        self.ref = ref
+        if ref == 0 {
+            id = e.id
+            raw = e.raw
+        } else {
+            id = ""
+            raw = []
+        }
         vals = InlineArray(repeating: 0)
         keys = InlineArray(repeating: .zero)
         present = 0
@@ -36,12 +46,24 @@ struct Entry {
         self.time = time
         self.id = id
         self.raw = raw
+        ref = 0
         self.present = present
         vals = InlineArray(repeating: 0)
         keys = InlineArray(repeating: .zero)
     }
 
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
+}
+
+/// Keeps the ids and raw JSON of events that rule state remembers, outside
+/// the state (a replay spills them to a file: memory then holds only what
+/// the rules compute with). An adapter implements it; the engine only asks.
+public protocol EvidenceStore: AnyObject {
+    /// Keeps one event's id and raw JSON; a nonzero reference to read them
+    /// back, or 0 when the store declines (the entry then keeps them itself).
+    func append(id: String, raw: [UInt8]) -> UInt64
+    /// What `append` kept under `ref`.
+    func read(_ ref: UInt64) -> (id: String, raw: [UInt8])
 }
 
 /// How one aggregated value is read from an event (built once per rule).

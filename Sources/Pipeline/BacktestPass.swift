@@ -28,6 +28,8 @@ public final class BacktestPass: @unchecked Sendable {
     public var spillDirectory: String? = nil
     /// Skip the single pass and sort the ledger first.
     public var alwaysSort = false
+    /// Remembered events' ids and raw JSON go to temporary files (as ``Replay``); nil keeps them in memory.
+    public var evidenceSpill: EvidenceSpill? = EvidenceSpill()
     /// Threads that evaluate (each rule set's engine runs on one of them).
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
@@ -68,7 +70,11 @@ public final class BacktestPass: @unchecked Sendable {
 
     /// Offers ordered events to every engine, the engines dealt over `threads` lanes.
     func makeFanout() -> EngineLanes {
-        EngineLanes(engines: ruleSets.map { Engine(ruleSet: $0, tables: tables) }, threads: threads)
+        EngineLanes(engines: ruleSets.map { rs in
+            let engine = Engine(ruleSet: rs, tables: tables)
+            if let spill = evidenceSpill { engine.evidenceStore = EvidenceSpillFile(directory: spill.directory ?? spillDirectory, bufferBytes: spill.bufferBytes) }
+            return engine
+        }, threads: threads)
     }
 
     // MARK: single pass

@@ -22,12 +22,32 @@ public final class PartitionedEvaluation {
     private var sample: [Event] = []
     private var lanes: EngineLanes?
 
-    init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample) {
+    /// Where each engine spills the evidence it remembers (nil: in memory).
+    let spill: EvidenceSpill?
+    private var spillFiles: [EvidenceSpillFile] = []
+
+    init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample, spill: EvidenceSpill? = nil) {
         self.ruleSet = ruleSet
         sampleSize = max(1, sample)
         self.tables = tables
         self.threads = max(1, threads)
-        if self.threads == 1 { lanes = EngineLanes(engines: [Engine(ruleSet: ruleSet, tables: tables)], threads: 1) }
+        self.spill = spill
+        if self.threads == 1 { lanes = EngineLanes(engines: [makeEngine(ruleSet)], threads: 1) }
+    }
+
+    private func makeEngine(_ rs: CompiledRuleSet) -> Engine {
+        let engine = Engine(ruleSet: rs, tables: tables)
+        if let spill {
+            let file = EvidenceSpillFile(directory: spill.directory, bufferBytes: spill.bufferBytes)
+            spillFiles.append(file)
+            engine.evidenceStore = file
+        }
+        return engine
+    }
+
+    /// Bytes of evidence spilled to files, and why some stayed in memory (if any did).
+    var spillReport: (bytes: Int64, problems: [String]) {
+        (spillFiles.reduce(0) { $0 + $1.size }, spillFiles.compactMap(\.problem))
     }
 
     /// Offers the next event of the total order.
@@ -69,7 +89,7 @@ public final class PartitionedEvaluation {
         let total = Double(max(sample.count, 1))
         let share = counts.map { Double($0) / total }
         let parts = ruleSet.partitioned(into: threads, typeShare: sample.isEmpty ? nil : share, villages: villages.count)
-        let l = EngineLanes(engines: parts.map { Engine(ruleSet: $0, tables: tables) }, threads: threads)
+        let l = EngineLanes(engines: parts.map { makeEngine($0) }, threads: threads)
         l.evaluate(batch: sample)
         sample = []
         lanes = l
@@ -90,5 +110,16 @@ public final class PartitionedEvaluation {
     func abandon() {
         lanes?.abandon()
         sample = []
+    }
+}
+
+/// Rule state keeps remembered events' ids and raw JSON in files in `directory` (nil: the system temporary folder).
+public struct EvidenceSpill: Sendable {
+    public var directory: String?
+    /// Bytes of records buffered in memory before they are written.
+    public var bufferBytes: Int
+    public init(directory: String? = nil, bufferBytes: Int = 4 << 20) {
+        self.directory = directory
+        self.bufferBytes = bufferBytes
     }
 }

@@ -37,6 +37,15 @@ public struct ReplaySummary: Sendable {
     public var spilledRuns = 0
     /// How many parts the rules were split into, each evaluated on a thread of its own.
     public var ruleParts = 1
+    /// Bytes of remembered events spilled to temporary files.
+    public var evidenceSpilledBytes: Int64 = 0
+    /// Things that went less well than they should, without changing the result.
+    public var warnings: [String] = []
+
+    mutating func noteSpill(_ report: (bytes: Int64, problems: [String])) {
+        evidenceSpilledBytes = report.bytes
+        warnings += Array(Set(report.problems)).sorted()
+    }
     public var alerts: Int { alertsByRule.values.reduce(0, +) }
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
 }
@@ -80,6 +89,9 @@ public final class Replay: @unchecked Sendable {
     /// Threads that evaluate rules (the reader has one more): the rules are
     /// split into this many parts of about equal cost. 1 runs one engine.
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Remembered events' ids and raw JSON go to a temporary file (in
+    /// `spillDirectory`) instead of staying in rule state; nil keeps them in memory.
+    public var evidenceSpill: EvidenceSpill? = EvidenceSpill()
     /// How many ordered events are counted, by type, before the rules are split (see `PartitionedEvaluation`).
     public var splitSample = PartitionedEvaluation.defaultSample
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
@@ -176,9 +188,14 @@ public final class Replay: @unchecked Sendable {
 
     /// Decoding and ordering on a reader thread, evaluation here (and on the
     /// evaluation's lanes). nil when the ledger's disorder exceeded the reorder window.
+    /// Where this replay's engines spill evidence.
+    var spill: EvidenceSpill? {
+        evidenceSpill.map { EvidenceSpill(directory: $0.directory ?? spillDirectory, bufferBytes: $0.bufferBytes) }
+    }
+
     func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert])? {
         let reader = OrderedReader(self, ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
-        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample)
+        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample, spill: spill)
         var reported = 0
         while let batch = reader.queue.take() {
             evaluation.evaluate(batch: batch)
@@ -196,6 +213,7 @@ public final class Replay: @unchecked Sendable {
         var read = r
         read.summary.mode = "single pass"
         read.summary.ruleParts = evaluation.parts
+        read.summary.noteSpill(evaluation.spillReport)
         return (read, alerts)
     }
 
@@ -214,7 +232,7 @@ public final class Replay: @unchecked Sendable {
             }
         }
         if let e = r.error ?? sortError { throw e }
-        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample)
+        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample, spill: spill)
         do {
             try sorter.drain { e in
                 evaluation.evaluate(e)
@@ -231,6 +249,7 @@ public final class Replay: @unchecked Sendable {
         r.summary.spilledRuns = sorter.spilledRuns
         r.summary.mode = "sorted"
         r.summary.ruleParts = evaluation.parts
+        r.summary.noteSpill(evaluation.spillReport)
         return (r, alerts)
     }
 }

@@ -42,6 +42,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Threads that evaluate rules (default: one per core). The rules are split into parts of about equal cost, one engine per part, each on its own thread; the alerts are the same for any number.", valueName: "n"))
     var threads: Int?
 
+    @Flag(help: "Keep remembered events (evidence) in memory instead of a temporary file in $TMPDIR: faster on small ledgers, more memory on large ones.")
+    var evidenceInMemory = false
+
     @Flag(help: "No progress bar and no summary table.")
     var quiet = false
 
@@ -71,11 +74,13 @@ struct ReplayCommand: AsyncParsableCommand {
         let replay = Replay(ruleSet: rs, tables: tables)
         replay.reorderWindow = Int64(reorderHours) * TimeUnit.hour
         if let threads { replay.threads = threads }
+        if evidenceInMemory { replay.evidenceSpill = nil }
         let bar = (quiet || json) ? nil : ProgressBar()
         replay.progress = bar.map { b in { @Sendable p in b.update(p) } }
         let sink = MemorySink()
         var summary = try replay.run(ledgers: ledgers, sink: sink)
         bar?.finish()
+        for w in summary.warnings { FileHandle.standardError.write("warning: \(w)\n") }
         var written = AlertWriteSummary()
         if let store {
             let start = Date()
@@ -122,6 +127,7 @@ enum SummaryText {
         for (rule, n) in s.alertsByRule.sorted(by: { $0.key < $1.key }) { row("  " + rule, "\(n)") }
         if let w = written { row("new rows written", "\(w.alertsInserted) alerts, \(w.deadLettersInserted) dead letters") }
         row("order", s.mode + (s.spilledRuns > 0 ? " (\(s.spilledRuns) runs spilled to disk)" : ""))
+        if s.evidenceSpilledBytes > 0 { row("evidence spilled", String(format: "%.1f MiB (temporary file, removed)", Double(s.evidenceSpilledBytes) / 1_048_576)) }
         row("rule evaluation", s.ruleParts == 1 ? "1 thread" : "\(s.ruleParts) threads (rules split into \(s.ruleParts) parts)")
         row("wall time", String(format: "%.2f s", s.seconds))
         row("throughput", String(format: "%.0f events/s", s.eventsPerSecond))

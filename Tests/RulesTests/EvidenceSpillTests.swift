@@ -1,0 +1,96 @@
+import DetectionRuntime
+import EventModel
+import Foundation
+@testable import Pipeline
+import RuleCompiler
+import Testing
+
+/// Replays keep remembered events' ids and raw JSON in a temporary file:
+/// the alerts, evidence included, are exactly those of evidence in memory.
+@Suite struct EvidenceSpillTests {
+    @Test func recordsComeBackFromTheBufferAndFromTheFile() throws {
+        let spill = EvidenceSpillFile(bufferBytes: 100)
+        #expect(spill.problem == nil)
+        var refs: [(UInt64, String, [UInt8])] = []
+        for i in 0..<500 {
+            let id = "evt-\(i)-" + String(repeating: "x", count: i % 7)
+            let raw = Array("{\"event_id\":\"\(id)\",\"n\":\(i),\"note\":\"村务\"}".utf8) + Array(repeating: UInt8(ascii: " "), count: i % 13)
+            let ref = spill.append(id: id, raw: raw)
+            #expect(ref != 0)
+            refs.append((ref, id, raw))
+        }
+        #expect(spill.size > 100 * 50)
+        // Old records from the file, the newest from the buffer, in any order.
+        for (ref, id, raw) in refs.reversed() + refs {
+            let got = spill.read(ref)
+            #expect(got.id == id && got.raw == raw)
+        }
+        // An empty id and an empty raw are records too.
+        let empty = spill.append(id: "", raw: [])
+        #expect(empty != 0 && spill.read(empty).id == "" && spill.read(empty).raw == [])
+    }
+
+    @Test func anUnusableFolderKeepsTheRecordsInMemoryAndSaysWhy() throws {
+        let spill = EvidenceSpillFile(directory: "/proc/no-such-folder", bufferBytes: 10)
+        #expect(spill.problem?.contains("/proc/no-such-folder") == true)
+        let ref = spill.append(id: "a", raw: Array("{}".utf8))
+        for i in 0..<100 { _ = spill.append(id: "b\(i)", raw: Array(repeating: 1, count: 50)) }
+        #expect(spill.read(ref).id == "a" && spill.read(ref).raw == Array("{}".utf8))
+    }
+
+    @Test(arguments: [1, 2])
+    func spilledEvidenceGivesTheSameAlertsAsEvidenceInMemory(threads: Int) throws {
+        let (inMemory, s1) = try ConformanceTests.replay("events.jsonl.gz") { $0.evidenceSpill = nil; $0.threads = threads }
+        #expect(s1.evidenceSpilledBytes == 0)
+        // A tiny buffer, so that almost every record is read back from the file.
+        let (spilled, s2) = try ConformanceTests.replay("events.jsonl.gz") {
+            $0.evidenceSpill = EvidenceSpill(bufferBytes: 512)
+            $0.threads = threads
+        }
+        #expect(s2.evidenceSpilledBytes > 100_000)
+        #expect(s2.warnings.isEmpty)
+        #expect(spilled.alerts == inMemory.alerts)
+        #expect(spilled.alerts.contains { $0.evidence.count >= 3 })
+        let (sorted, s3) = try ConformanceTests.replay("events.jsonl.gz") {
+            $0.evidenceSpill = EvidenceSpill(bufferBytes: 512)
+            $0.alwaysSort = true
+            $0.threads = threads
+        }
+        #expect(s3.mode == "sorted")
+        #expect(sorted.alerts == inMemory.alerts)
+    }
+
+    @Test func backtestsSpillTooAndCompareTheSame() throws {
+        let base = try BacktestTests.bundle().compile().ruleSet!
+        let cand = try BacktestTests.candidate().compile().ruleSet!
+        var results: [[[Alert]]] = []
+        for spill in [nil, EvidenceSpill(bufferBytes: 256)] {
+            let pass = BacktestPass(ruleSets: [base, cand], tables: try BacktestTests.tables())
+            pass.evidenceSpill = spill
+            results.append(try pass.run(ledgers: [BacktestTests.ledger]).alerts)
+        }
+        #expect(results[0] == results[1])
+    }
+}
+
+extension EvidenceSpillTests {
+    @Test func aSnapshotOfAnEngineThatSpillsHoldsTheEvidenceItself() throws {
+        let events = try SnapshotTests.orderedEvents()
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
+        let whole = Engine(ruleSet: rs, tables: tables)
+        for e in events { whole.process(e) }
+        whole.finish(lastEventTime: events.last!.time)
+
+        // Spill for the first half, snapshot, restore into an engine that keeps evidence in memory.
+        let first = Engine(ruleSet: rs, tables: tables)
+        first.evidenceStore = EvidenceSpillFile(bufferBytes: 300)
+        let half = events.count / 2
+        for e in events[..<half] { first.process(e) }
+        let second = Engine(ruleSet: rs, tables: tables)
+        #expect(try second.restore(first.snapshot()).isEmpty)
+        for e in events[half...] { second.process(e) }
+        second.finish(lastEventTime: events.last!.time)
+        #expect(first.alerts + second.alerts == whole.alerts)
+    }
+}

@@ -20,7 +20,7 @@ FROM ${SWIFT_IMAGE} AS build
 # The C libraries of the system-library targets (CRdKafka, CLibPQ, CZlib).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends librdkafka-dev libpq-dev zlib1g-dev pkg-config \
+    && apt-get -q install -y --no-install-recommends librdkafka-dev libpq-dev zlib1g-dev libjemalloc-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -48,12 +48,13 @@ RUN --mount=type=cache,target=/src/.build,id=qianliyan-swiftpm \
 FROM ${RUNTIME_IMAGE} AS runtime
 
 # Runtime libraries of the binary: librdkafka (Kafka, with TLS and SASL),
-# libpq (PostgreSQL), zlib (gzip ledgers, checkpoints); CA certificates for
+# libpq (PostgreSQL), zlib (gzip ledgers, checkpoints), jemalloc (the
+# allocator the CLI links); CA certificates for
 # TLS to Kafka and PostgreSQL; tzdata for TZ=Asia/Shanghai in scripts (the
 # engine itself computes Asia/Shanghai time without it).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends librdkafka1 libpq5 zlib1g libstdc++6 ca-certificates tzdata \
+    && apt-get -q install -y --no-install-recommends librdkafka1 libpq5 zlib1g libjemalloc2 libstdc++6 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 qianliyan \
     && useradd --system --uid 10001 --gid qianliyan --home-dir /var/lib/qianliyan --create-home --shell /usr/sbin/nologin qianliyan \

@@ -59,7 +59,7 @@ public final class Engine {
 
     /// Processes the next event of the total order.
     @discardableResult
-    public func process(_ e: Event) -> Outcome {
+    public func process(_ e: borrowing Event) -> Outcome {
         if e.time < lastTime || (e.time == lastTime && EventOrder.idPrecedes(e.id, lastID)) {
             stats.outOfOrder += 1
             return .outOfOrder

@@ -61,8 +61,8 @@ public struct ReorderBuffer: Sendable {
             top = tied.removeFirst()
             for t in tied { heap.insert(t) }
         }
-        let e = slots[Int(top.slot)]!
-        slots[Int(top.slot)] = nil
+        // Moved out of its slot, not copied (no retain and release of its id and bytes).
+        let e = slots[Int(top.slot)].take()!
         free.append(top.slot)
         return e
     }

@@ -55,12 +55,24 @@ final class EngineLanes {
         last = b[b.count - 1].time
         processed += b.count
         if workers.isEmpty {
-            for e in b { for engine in local { engine.process(e) } }
+            EngineLanes.offer(b, to: local)
             return
         }
         dispatch()
         for w in workers { w.queue.put(b) }
-        for e in b { for engine in local { engine.process(e) } }
+        EngineLanes.offer(b, to: local)
+    }
+
+    /// Offers a batch's events in place: iterating the array would copy
+    /// each event and retain its id and raw bytes — atomics on objects the
+    /// other lanes are touching at the same time.
+    static func offer(_ batch: [Event], to engines: [Engine]) {
+        batch.withUnsafeBufferPointer { events in
+            guard let base = events.baseAddress else { return }
+            for i in events.indices {
+                for engine in engines { engine.process((base + i).pointee) }
+            }
+        }
     }
 
     private func dispatch() {
@@ -69,7 +81,7 @@ final class EngineLanes {
         batch = []
         batch.reserveCapacity(batchSize)
         for w in workers { w.queue.put(b) }
-        for e in b { for engine in local { engine.process(e) } }
+        EngineLanes.offer(b, to: local)
     }
 
     /// Alerts so far (the other lanes' as of their last finished batch).
@@ -113,7 +125,7 @@ private final class LaneWorker: @unchecked Sendable {
     func start() {
         let t = Thread { [self] in
             while let b = queue.take() {
-                for e in b { for engine in engines { engine.process(e) } }
+                EngineLanes.offer(b, to: engines)
                 let n = engines.reduce(0) { $0 + $1.alerts.count }
                 lock.lock(); published = n; lock.unlock()
             }

@@ -106,6 +106,21 @@ public final class PartitionedEvaluation {
         }
     }
 
+    /// The engines (and their state) of evaluations told to keep them until
+    /// the process exits: freeing a year of rule state key by key takes a
+    /// noticeable share of a replay, and the operating system reclaims it at
+    /// once when a one-shot command ends.
+    nonisolated(unsafe) private static var keptUntilExit: [EngineLanes] = []
+    private static let keptLock = NSLock()
+
+    /// Keeps the engines alive until the process exits (see `keptUntilExit`).
+    func keepStateUntilExit() {
+        guard let lanes else { return }
+        Self.keptLock.lock()
+        Self.keptUntilExit.append(lanes)
+        Self.keptLock.unlock()
+    }
+
     /// Gives the pass up (the lanes are stopped).
     func abandon() {
         lanes?.abandon()

@@ -92,6 +92,10 @@ public final class Replay: @unchecked Sendable {
     /// Remembered events' ids and raw JSON go to a temporary file (in
     /// `spillDirectory`) instead of staying in rule state; nil keeps them in memory.
     public var evidenceSpill: EvidenceSpill? = EvidenceSpill()
+    /// Leave the rule state allocated when the replay ends, for the process
+    /// to drop at exit (one-shot commands: freeing it costs time and gives
+    /// nothing back). Libraries and long-running processes keep the default.
+    public var keepStateUntilExit = false
     /// How many ordered events are counted, by type, before the rules are split (see `PartitionedEvaluation`).
     public var splitSample = PartitionedEvaluation.defaultSample
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
@@ -210,6 +214,7 @@ public final class Replay: @unchecked Sendable {
         if let err = r.error { throw err }
         if !inOrder { return nil }
         let alerts = evaluation.finish()
+        if keepStateUntilExit { evaluation.keepStateUntilExit() }
         var read = r
         read.summary.mode = "single pass"
         read.summary.ruleParts = evaluation.parts
@@ -246,6 +251,7 @@ public final class Replay: @unchecked Sendable {
             throw error
         }
         let alerts = evaluation.finish()
+        if keepStateUntilExit { evaluation.keepStateUntilExit() }
         r.summary.spilledRuns = sorter.spilledRuns
         r.summary.mode = "sorted"
         r.summary.ruleParts = evaluation.parts

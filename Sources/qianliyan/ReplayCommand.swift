@@ -75,6 +75,7 @@ struct ReplayCommand: AsyncParsableCommand {
         replay.reorderWindow = Int64(reorderHours) * TimeUnit.hour
         if let threads { replay.threads = threads }
         if evidenceInMemory { replay.evidenceSpill = nil }
+        replay.keepStateUntilExit = true
         let bar = (quiet || json) ? nil : ProgressBar()
         replay.progress = bar.map { b in { @Sendable p in b.update(p) } }
         let sink = MemorySink()

@@ -65,6 +65,8 @@ public final class BacktestPass: @unchecked Sendable {
     func reader() -> Replay {
         let r = Replay(ruleSet: CompiledRuleSet(rules: [], params: ParameterResolver()), tables: tables)
         r.progress = progress
+        r.runCapacity = runCapacity
+        r.spillDirectory = spillDirectory
         return r
     }
 
@@ -82,53 +84,25 @@ public final class BacktestPass: @unchecked Sendable {
     func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> Result? {
         let reader = OrderedReader(reader(), ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
         let fan = makeFanout()
-        var reported = 0
-        while let batch = reader.queue.take() {
-            fan.evaluate(batch: batch)
-            if fan.processed - reported >= 0x10000, let p = progress {
-                reported = fan.processed
-                p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: fan.processed,
-                                 alerts: fan.alertCount))
-            }
-        }
-        let (r, inOrder) = reader.wait()
-        if r.error != nil || !inOrder { fan.abandon() }
-        if let err = r.error { throw err }
-        if !inOrder { return nil }
-        fan.finish()
+        guard let r = try reader.evaluateAll(into: fan, totalBytes: totalBytes, progress: progress) else { return nil }
         var summary = r.summary
         summary.mode = "single pass"
-        return Result(alerts: fan.engines.map(\.alerts), summary: summary, firstEventTime: fan.first,
-                      lastEventTime: fan.processed > 0 ? fan.last : nil)
+        return finish(fan, summary)
     }
 
     // MARK: sorted pass
 
     func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> Result {
-        let replay = reader()
-        let sorter = EventSorter(runCapacity: runCapacity, spillDirectory: spillDirectory, decoder: replay.decoder)
-        var sortError: Error? = nil
-        let r = replay.read(ledgers, totalBytes) { batch in
-            do {
-                for e in batch { try sorter.add(e) }
-                return true
-            } catch {
-                sortError = error
-                return false
-            }
-        }
-        if let e = r.error ?? sortError { throw e }
         let fan = makeFanout()
-        do {
-            try sorter.drain { fan.evaluate($0) }
-        } catch {
-            fan.abandon()
-            throw error
-        }
-        fan.finish()
+        let (r, spilledRuns) = try reader().sortedEvaluation(ledgers, totalBytes, into: fan)
         var summary = r.summary
-        summary.spilledRuns = sorter.spilledRuns
+        summary.spilledRuns = spilledRuns
         summary.mode = "sorted"
+        return finish(fan, summary)
+    }
+
+    private func finish(_ fan: EngineLanes, _ summary: ReplaySummary) -> Result {
+        fan.finish()
         return Result(alerts: fan.engines.map(\.alerts), summary: summary, firstEventTime: fan.first,
                       lastEventTime: fan.processed > 0 ? fan.last : nil)
     }

@@ -70,3 +70,79 @@ final class OrderedReader: @unchecked Sendable {
         return (result!, inOrder)
     }
 }
+
+/// What consumes ordered events in a replay or backtest pass: one engine
+/// per rule part (`PartitionedEvaluation`) or one per rule set (`EngineLanes`).
+protocol OrderedEvaluator: AnyObject {
+    func evaluate(_ e: Event)
+    func evaluate(batch: [Event])
+    /// Events offered so far.
+    var processed: Int { get }
+    /// Alerts so far (approximate while other threads evaluate).
+    var alertCount: Int { get }
+    /// Gives the pass up.
+    func abandon()
+}
+
+extension EngineLanes: OrderedEvaluator {}
+extension PartitionedEvaluation: OrderedEvaluator {}
+
+extension OrderedReader {
+    /// Hands every ordered batch to `evaluator`, with progress every 65,536
+    /// events, and waits for the reader. nil — the evaluator abandoned —
+    /// when the ledger's disorder exceeded the reorder window; a read error
+    /// is thrown (after abandoning too).
+    func evaluateAll(into evaluator: OrderedEvaluator, totalBytes: Int64,
+                     progress: (@Sendable (ReplayProgress) -> Void)?) throws -> Replay.ReadResult? {
+        var reported = 0
+        while let batch = queue.take() {
+            evaluator.evaluate(batch: batch)
+            if evaluator.processed - reported >= 0x10000, let p = progress {
+                reported = evaluator.processed
+                p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: evaluator.processed,
+                                 alerts: evaluator.alertCount))
+            }
+        }
+        let (r, inOrder) = wait()
+        if r.error != nil || !inOrder { evaluator.abandon() }
+        if let err = r.error { throw err }
+        return inOrder ? r : nil
+    }
+}
+
+extension Replay {
+    /// The sorted path: reads, decodes and deduplicates the whole ledger into
+    /// an external sort (runs spilled to disk when large), then hands the
+    /// events to `evaluator` in the total order. Returns what the reading
+    /// found and how many runs were spilled.
+    func sortedEvaluation(_ ledgers: [String], _ totalBytes: Int64, into evaluator: OrderedEvaluator) throws -> (ReadResult, spilledRuns: Int) {
+        let sorter = EventSorter(runCapacity: runCapacity, spillDirectory: spillDirectory, decoder: decoder)
+        var sortError: Error? = nil
+        let r = read(ledgers, totalBytes) { batch in
+            do {
+                for e in batch { try sorter.add(e) }
+                return true
+            } catch {
+                sortError = error
+                return false
+            }
+        }
+        if let e = r.error ?? sortError {
+            evaluator.abandon()
+            throw e
+        }
+        do {
+            try sorter.drain { e in
+                evaluator.evaluate(e)
+                if evaluator.processed & 0xFFFF == 0, let p = progress {
+                    p(ReplayProgress(phase: "evaluating (sorted)", bytesRead: totalBytes, bytesTotal: totalBytes, lines: r.summary.lines,
+                                     events: evaluator.processed, alerts: evaluator.alertCount))
+                }
+            }
+        } catch {
+            evaluator.abandon()
+            throw error
+        }
+        return (r, sorter.spilledRuns)
+    }
+}

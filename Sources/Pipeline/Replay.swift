@@ -200,62 +200,29 @@ public final class Replay: @unchecked Sendable {
     func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert])? {
         let reader = OrderedReader(self, ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
         let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample, spill: spill)
-        var reported = 0
-        while let batch = reader.queue.take() {
-            evaluation.evaluate(batch: batch)
-            if evaluation.processed - reported >= 0x10000, let p = progress {
-                reported = evaluation.processed
-                p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: evaluation.processed,
-                                 alerts: evaluation.alertCount))
-            }
-        }
-        let (r, inOrder) = reader.wait()
-        if r.error != nil || !inOrder { evaluation.abandon() }
-        if let err = r.error { throw err }
-        if !inOrder { return nil }
-        let alerts = evaluation.finish()
-        if keepStateUntilExit { evaluation.keepStateUntilExit() }
-        var read = r
+        guard var read = try reader.evaluateAll(into: evaluation, totalBytes: totalBytes, progress: progress) else { return nil }
         read.summary.mode = "single pass"
-        read.summary.ruleParts = evaluation.parts
-        read.summary.noteSpill(evaluation.spillReport)
+        let alerts = finish(evaluation, &read.summary)
         return (read, alerts)
     }
 
     // MARK: sorted pass
 
     func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert]) {
-        let sorter = EventSorter(runCapacity: runCapacity, spillDirectory: spillDirectory, decoder: decoder)
-        var sortError: Error? = nil
-        var r = read(ledgers, totalBytes) { batch in
-            do {
-                for e in batch { try sorter.add(e) }
-                return true
-            } catch {
-                sortError = error
-                return false
-            }
-        }
-        if let e = r.error ?? sortError { throw e }
         let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample, spill: spill)
-        do {
-            try sorter.drain { e in
-                evaluation.evaluate(e)
-                if evaluation.processed & 0xFFFF == 0, let p = progress {
-                    p(ReplayProgress(phase: "evaluating (sorted)", bytesRead: totalBytes, bytesTotal: totalBytes, lines: r.summary.lines,
-                                     events: evaluation.processed, alerts: evaluation.alertCount))
-                }
-            }
-        } catch {
-            evaluation.abandon()
-            throw error
-        }
+        var (read, spilledRuns) = try sortedEvaluation(ledgers, totalBytes, into: evaluation)
+        read.summary.spilledRuns = spilledRuns
+        read.summary.mode = "sorted"
+        let alerts = finish(evaluation, &read.summary)
+        return (read, alerts)
+    }
+
+    /// The end of a pass that counts: the last deadlines, the alerts, the summary's figures.
+    private func finish(_ evaluation: PartitionedEvaluation, _ summary: inout ReplaySummary) -> [Alert] {
         let alerts = evaluation.finish()
         if keepStateUntilExit { evaluation.keepStateUntilExit() }
-        r.summary.spilledRuns = sorter.spilledRuns
-        r.summary.mode = "sorted"
-        r.summary.ruleParts = evaluation.parts
-        r.summary.noteSpill(evaluation.spillReport)
-        return (r, alerts)
+        summary.ruleParts = evaluation.parts
+        summary.noteSpill(evaluation.spillReport)
+        return alerts
     }
 }

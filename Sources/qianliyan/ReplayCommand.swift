@@ -70,7 +70,14 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let tables = try ReferenceLoader.load(directory: reference)
-        let store: PostgresAlertStore? = dryRun ? nil : try await db.store(announce: !quiet)
+        // Two connections: the rows are written in batches, each parsed and
+        // indexed by its own backend, so two backends keep both cores busy.
+        var stores: [PostgresAlertStore] = []
+        if !dryRun {
+            let url = try await db.resolve(announce: !quiet)
+            stores = [PostgresAlertStore(url: url), PostgresAlertStore(url: url)]
+            _ = try await stores[0].migrate()
+        }
         let replay = Replay(ruleSet: rs, tables: tables)
         replay.reorderWindow = Int64(reorderHours) * TimeUnit.hour
         if let threads { replay.threads = threads }
@@ -83,23 +90,10 @@ struct ReplayCommand: AsyncParsableCommand {
         bar?.finish()
         for w in summary.warnings { FileHandle.standardError.write("warning: \(w)\n") }
         var written = AlertWriteSummary()
-        if let store {
+        if !stores.isEmpty {
             let start = Date()
-            var i = 0
-            let dead = sink.deadLetters
-            while i < dead.count {
-                let w = try await store.write(alerts: [], deadLetters: Array(dead[i..<min(i + 5000, dead.count)]))
-                written.deadLettersInserted += w.deadLettersInserted
-                i += 5000
-            }
-            i = 0
-            let alerts = sink.alerts
-            while i < alerts.count {
-                let w = try await store.write(alerts: Array(alerts[i..<min(i + 5000, alerts.count)]), deadLetters: [])
-                written.alertsInserted += w.alertsInserted
-                i += 5000
-            }
-            await store.close()
+            written = try await PostgresAlertStore.write(alerts: sink.alerts, deadLetters: sink.deadLetters, over: stores)
+            for s in stores { await s.close() }
             summary.seconds += Date().timeIntervalSince(start)
         }
         if dryRun {
@@ -107,9 +101,9 @@ struct ReplayCommand: AsyncParsableCommand {
             for id in sink.alerts.map(\.identity).sorted() { print("\(id.ruleID),\(id.anchorEventID)") }
         }
         if json {
-            print(SummaryText.json(summary, written: store == nil ? nil : written))
+            print(SummaryText.json(summary, written: stores.isEmpty ? nil : written))
         } else if !quiet {
-            FileHandle.standardError.write(SummaryText.table(summary, written: store == nil ? nil : written))
+            FileHandle.standardError.write(SummaryText.table(summary, written: stores.isEmpty ? nil : written))
         }
     }
 }

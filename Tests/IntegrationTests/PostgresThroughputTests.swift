@@ -32,6 +32,21 @@ struct PostgresThroughputTests {
         }
     }
 
+    @Test func batchesOverSeveralConnectionsWriteEveryRowOnce() async throws {
+        try await TestPostgres.withStore { store, url in
+            let alerts = PostgresFixtures.alerts(0..<12_345)
+            let letters = (0..<250).map { PostgresFixtures.deadLetter($0) }
+            let stores = [store, PostgresAlertStore(url: url), PostgresAlertStore(url: url)]
+            let once = try await PostgresAlertStore.write(alerts: alerts, deadLetters: letters, over: stores, batchSize: 1_000)
+            #expect(once.alertsInserted == 12_345 && once.deadLettersInserted == 250 && once.alertsSkipped == 0)
+            // Again, and overlapping batches from two connections: nothing new, nothing lost.
+            let again = try await PostgresAlertStore.write(alerts: alerts + alerts.prefix(3_000), deadLetters: letters, over: stores, batchSize: 700)
+            #expect(again.alertsInserted == 0 && again.alertsSkipped == 15_345 && again.deadLettersInserted == 0)
+            #expect(try await store.countAlerts() == 12_345)
+            for s in stores.dropFirst() { await s.close() }
+        }
+    }
+
     @Test func batchedWrites() async throws {
         try await TestPostgres.withStore { store, _ in
             let n = PostgresThroughputTests.rows

@@ -189,7 +189,7 @@ struct FeedStores {
     private(set) var byType = Array(repeating: [FeedStore](), count: EventType.allCases.count)
 
     mutating func store(for p: PrecedencePlan, rule: CompiledRule) -> PredecessorStore {
-        let sig = p.feedSignature.isEmpty ? "rule:" + rule.name : p.feedSignature
+        let sig = rule.historyKey!
         if let s = predecessors[sig] { return s }
         let s = PredecessorStore(p, owner: rule.index, retention: rule.retention)
         predecessors[sig] = s
@@ -199,7 +199,7 @@ struct FeedStores {
     }
 
     mutating func store(for p: AbsencePlan, rule: CompiledRule) -> ExpectedStore {
-        let sig = p.feedSignature.isEmpty ? "rule:" + rule.name : p.feedSignature
+        let sig = rule.historyKey!
         if let s = expected[sig] { return s }
         let s = ExpectedStore(p, owner: rule.index, retention: rule.retention)
         expected[sig] = s

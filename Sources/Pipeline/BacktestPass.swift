@@ -74,7 +74,7 @@ public final class BacktestPass: @unchecked Sendable {
     func makeFanout() -> EngineLanes {
         EngineLanes(engines: ruleSets.map { rs in
             let engine = Engine(ruleSet: rs, tables: tables)
-            if let spill = evidenceSpill { engine.evidenceStore = EvidenceSpillFile(directory: spill.directory ?? spillDirectory, bufferBytes: spill.bufferBytes) }
+            if let spill = evidenceSpill { engine.evidenceStore = spill.makeFile(fallback: spillDirectory) }
             return engine
         }, threads: threads)
     }
@@ -103,6 +103,8 @@ public final class BacktestPass: @unchecked Sendable {
 
     private func finish(_ fan: EngineLanes, _ summary: ReplaySummary) -> Result {
         fan.finish()
+        var summary = summary
+        summary.noteSpill(EvidenceSpill.report(fan.engines.compactMap { $0.evidenceStore as? EvidenceSpillFile }))
         return Result(alerts: fan.engines.map(\.alerts), summary: summary, firstEventTime: fan.first,
                       lastEventTime: fan.processed > 0 ? fan.last : nil)
     }

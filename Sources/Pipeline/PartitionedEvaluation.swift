@@ -22,11 +22,15 @@ public final class PartitionedEvaluation {
     private var sample: [Event] = []
     private var lanes: EngineLanes?
 
-    /// Where each engine spills the evidence it remembers (nil: in memory).
+    /// Where each engine spills the evidence it remembers (nil: in memory),
+    /// and the folder used when `spill` names none.
     let spill: EvidenceSpill?
+    let spillFolder: String?
     private var spillFiles: [EvidenceSpillFile] = []
 
-    init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample, spill: EvidenceSpill? = nil) {
+    init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample,
+         spill: EvidenceSpill? = nil, spillFolder: String? = nil) {
+        self.spillFolder = spillFolder
         self.ruleSet = ruleSet
         sampleSize = max(1, sample)
         self.tables = tables
@@ -38,7 +42,7 @@ public final class PartitionedEvaluation {
     private func makeEngine(_ rs: CompiledRuleSet) -> Engine {
         let engine = Engine(ruleSet: rs, tables: tables)
         if let spill {
-            let file = EvidenceSpillFile(directory: spill.directory, bufferBytes: spill.bufferBytes)
+            let file = spill.makeFile(fallback: spillFolder)
             spillFiles.append(file)
             engine.evidenceStore = file
         }
@@ -47,7 +51,7 @@ public final class PartitionedEvaluation {
 
     /// Bytes of evidence spilled to files, and why some stayed in memory (if any did).
     var spillReport: (bytes: Int64, problems: [String]) {
-        (spillFiles.reduce(0) { $0 + $1.size }, spillFiles.compactMap(\.problem))
+        EvidenceSpill.report(spillFiles)
     }
 
     /// Offers the next event of the total order.
@@ -136,5 +140,15 @@ public struct EvidenceSpill: Sendable {
     public init(directory: String? = nil, bufferBytes: Int = 4 << 20) {
         self.directory = directory
         self.bufferBytes = bufferBytes
+    }
+
+    /// A new spill file, in `directory` or else in `fallback` (a pass's spill folder) or else the temporary folder.
+    func makeFile(fallback: String? = nil) -> EvidenceSpillFile {
+        EvidenceSpillFile(directory: directory ?? fallback, bufferBytes: bufferBytes)
+    }
+
+    /// Bytes the files hold and why some records stayed in memory (if any did), for a pass's summary.
+    static func report(_ files: [EvidenceSpillFile]) -> (bytes: Int64, problems: [String]) {
+        (files.reduce(0) { $0 + $1.size }, files.compactMap(\.problem))
     }
 }

@@ -190,16 +190,17 @@ public final class Replay: @unchecked Sendable {
 
     // MARK: single pass
 
-    /// Decoding and ordering on a reader thread, evaluation here (and on the
-    /// evaluation's lanes). nil when the ledger's disorder exceeded the reorder window.
-    /// Where this replay's engines spill evidence.
-    var spill: EvidenceSpill? {
-        evidenceSpill.map { EvidenceSpill(directory: $0.directory ?? spillDirectory, bufferBytes: $0.bufferBytes) }
+    /// The engines of one pass, with this replay's settings.
+    func makeEvaluation() -> PartitionedEvaluation {
+        PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample,
+                              spill: evidenceSpill, spillFolder: spillDirectory)
     }
 
+    /// Decoding and ordering on a reader thread, evaluation here (and on the
+    /// evaluation's lanes). nil when the ledger's disorder exceeded the reorder window.
     func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert])? {
         let reader = OrderedReader(self, ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
-        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample, spill: spill)
+        let evaluation = makeEvaluation()
         guard var read = try reader.evaluateAll(into: evaluation, totalBytes: totalBytes, progress: progress) else { return nil }
         read.summary.mode = "single pass"
         let alerts = finish(evaluation, &read.summary)
@@ -209,7 +210,7 @@ public final class Replay: @unchecked Sendable {
     // MARK: sorted pass
 
     func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert]) {
-        let evaluation = PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample, spill: spill)
+        let evaluation = makeEvaluation()
         var (read, spilledRuns) = try sortedEvaluation(ledgers, totalBytes, into: evaluation)
         read.summary.spilledRuns = spilledRuns
         read.summary.mode = "sorted"

@@ -57,6 +57,18 @@ public struct CompiledRule: Sendable {
         if case .condition = kind { return true }
         return false
     }
+
+    /// Which history of required/expected events an ordered rule keeps:
+    /// rules with the same value share one (the engine feeds it once per
+    /// event, and a split of the rule set keeps them together). nil for
+    /// conditions and windows, which keep no shared history.
+    public var historyKey: String? {
+        switch kind {
+        case .condition, .window: nil
+        case .precedence(let p): "p:" + (p.feedSignature.isEmpty ? "rule:" + name : p.feedSignature)
+        case .absence(let a): "a:" + (a.feedSignature.isEmpty ? "rule:" + name : a.feedSignature)
+        }
+    }
 }
 
 /// Window aggregate (RULES.md kind 2).

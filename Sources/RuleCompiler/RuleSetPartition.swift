@@ -59,17 +59,12 @@ extension CompiledRuleSet {
             var reach = share[Int(r.triggerType.rawValue)]
             if let pinned = r.pinnedVillages { reach *= min(1, Double(pinned.count) / Double(max(villages, 1))) }
             let triggerCost = reach * CostModel.trigger(r.kind)
-            var signature: String? = nil
+            let signature = r.historyKey
             var feedCost = 0.0
             switch r.kind {
-            case .precedence(let p):
-                signature = "p:" + (p.feedSignature.isEmpty ? "rule:" + r.name : p.feedSignature)
-                feedCost = share[Int(p.requiredType.rawValue)] * CostModel.feed(r.kind)
-            case .absence(let a):
-                signature = "a:" + (a.feedSignature.isEmpty ? "rule:" + r.name : a.feedSignature)
-                feedCost = share[Int(a.expectedType.rawValue)] * CostModel.feed(r.kind)
-            case .condition, .window:
-                break
+            case .precedence(let p): feedCost = share[Int(p.requiredType.rawValue)] * CostModel.feed(r.kind)
+            case .absence(let a): feedCost = share[Int(a.expectedType.rawValue)] * CostModel.feed(r.kind)
+            case .condition, .window: break
             }
             if let s = signature, let g = bySignature[s] {
                 // The history is fed once, whatever the number of rules sharing it.

@@ -67,7 +67,10 @@ import Testing
         for spill in [nil, EvidenceSpill(bufferBytes: 256)] {
             let pass = BacktestPass(ruleSets: [base, cand], tables: try BacktestTests.tables())
             pass.evidenceSpill = spill
-            results.append(try pass.run(ledgers: [BacktestTests.ledger]).alerts)
+            let run = try pass.run(ledgers: [BacktestTests.ledger])
+            #expect((run.summary.evidenceSpilledBytes > 0) == (spill != nil))
+            #expect(run.summary.warnings.isEmpty)
+            results.append(run.alerts)
         }
         #expect(results[0] == results[1])
     }

@@ -6,14 +6,6 @@ import Testing
 /// Splitting a rule set over threads: every rule in exactly one part, rules
 /// sharing a history together, parts balanced by the expected cost.
 @Suite struct RuleSetPartitionTests {
-    static func signature(_ r: CompiledRule) -> String? {
-        switch r.kind {
-        case .precedence(let p): p.feedSignature.isEmpty ? nil : "p:" + p.feedSignature
-        case .absence(let a): a.feedSignature.isEmpty ? nil : "a:" + a.feedSignature
-        case .condition, .window: nil
-        }
-    }
-
     static func check(_ rs: CompiledRuleSet, _ parts: [CompiledRuleSet]) {
         let names = parts.flatMap { $0.rules.map(\.name) }
         #expect(names.count == rs.rules.count)
@@ -26,7 +18,7 @@ import Testing
         var partOf: [String: Int] = [:]
         for (i, p) in parts.enumerated() {
             for r in p.rules {
-                guard let s = signature(r) else { continue }
+                guard let s = r.historyKey else { continue }
                 if let j = partOf[s] { #expect(i == j, "\(r.name) left its history's part") }
                 partOf[s] = i
             }

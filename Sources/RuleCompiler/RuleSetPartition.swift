@@ -3,7 +3,7 @@ import EventModel
 /// Splitting a rule set into parts of about equal cost, so that a replay can
 /// evaluate each part on a core of its own. Rules are independent of each
 /// other except for the histories that ordered rules with one feed
-/// signature share (`PrecedencePlan.feedSignature`): such rules stay in one
+/// signature share (`CompiledRule.historyKey`): such rules stay in one
 /// part, so that a history is still kept once.
 extension CompiledRuleSet {
     /// The expected cost of evaluating rules, in microseconds per event of a type.

@@ -170,7 +170,12 @@ public final class IngestWorker: @unchecked Sendable {
                 let newest = allShards.map(\.engine.lastEventTime).max() ?? .min
                 if newest != .min { for s in allShards { s.engine.finish(lastEventTime: newest) } }
                 for s in allShards { collect(s) }
-                checkpoint(allShards)
+                // Drained means written: while PostgreSQL refuses the last checkpoint, keep
+                // the drained state and try again instead of ending without its alerts.
+                while !checkpoint(allShards) && !stopFlag.isSet {
+                    logger.warning("drained, but the last checkpoint failed; retrying in 1 s")
+                    Thread.sleep(forTimeInterval: 1)
+                }
                 break
             }
         }
@@ -359,8 +364,10 @@ public final class IngestWorker: @unchecked Sendable {
     }
 
     /// One transaction: pending alerts and dead letters, then each shard's state and offsets.
-    func checkpoint(_ list: [StreamShard]) {
-        guard !list.isEmpty || !pendingAlerts.isEmpty || !pendingDead.isEmpty else { return }
+    /// False when the write failed (the shards resume from the previous checkpoint if the worker stops now).
+    @discardableResult
+    func checkpoint(_ list: [StreamShard]) -> Bool {
+        guard !list.isEmpty || !pendingAlerts.isEmpty || !pendingDead.isEmpty else { return true }
         for s in list { collect(s) }
         let a = pendingAlerts, d = pendingDead
         do {
@@ -375,8 +382,10 @@ public final class IngestWorker: @unchecked Sendable {
             metrics.checkpointed()
             pendingAlerts.removeAll()
             pendingDead.removeAll()
+            return true
         } catch {
             logger.error("checkpoint failed: \(error); the shards resume from the previous one if the worker stops now")
+            return false
         }
     }
 

@@ -55,7 +55,7 @@ extension Engine {
                     writeEntries(st.entries, &w)
                     writeEntries(st.recent, &w)
                     w.int(st.run.count)
-                    for j in 0..<4 { w.i128(st.run.sums[j]); w.int(st.run.presentCounts[j]) }
+                    for j in 0..<4 { w.i128(st.run.sums[j]); w.int(Int(st.run.presentCounts[j])) }
                     w.int(p.layout.distinctInputs.count)
                     for d in st.run.distinct {
                         w.int(d.count)
@@ -138,12 +138,12 @@ extension Engine {
                 if let rt, case .window(let w) = rt.kind { win = w; w.map = [:] }
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
-                    let st = WindowKeyState(distinctSlots: win?.layout.distinctInputs.count ?? 0)
+                    let st = WindowKeyState()
                     st.lastCondition = try r.bool()
                     st.lastTime = try r.i64()
-                    st.entries = try Engine.readEntries(&r)
+                    let entries = try Engine.readEntries(&r)
                     if let win {
-                        for e in st.entries { st.run.add(e, distinctInputs: win.layout.distinctInputs) }
+                        for e in entries { st.append(e, layout: win.layout) }
                         win.map[k] = st
                     }
                 }
@@ -156,7 +156,7 @@ extension Engine {
                     st.entries = try Engine.readEntries(&r)
                     st.recent = try Engine.readEntries(&r)
                     st.run.count = try r.int()
-                    for j in 0..<4 { st.run.sums[j] = try r.i128(); st.run.presentCounts[j] = try r.int() }
+                    for j in 0..<4 { st.run.sums[j] = try r.i128(); st.run.presentCounts[j] = Int32(truncatingIfNeeded: try r.int()) }
                     let nd = try r.int()
                     var distinct: [[Fingerprint: Int32]] = []
                     for _ in 0..<nd {
@@ -218,7 +218,8 @@ extension Engine {
             w.string(id)
             w.blob(raw)
             w.u8(e.present)
-            for j in 0..<4 where e.has(j) { w.i128(e.vals[j]); w.fingerprint(e.keys[j]) }
+            // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
+            for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
         }
     }
 
@@ -232,7 +233,7 @@ extension Engine {
             let raw = try r.blob()
             let present = try r.u8()
             var e = Entry(time: time, id: id, raw: raw, present: present)
-            for j in 0..<4 where e.has(j) { e.vals[j] = try r.i128(); e.keys[j] = try r.fingerprint() }
+            for j in 0..<4 where e.has(j) { _ = try r.i128(); e.slots[j] = try r.fingerprint() }
             out.append(e)
         }
         return out

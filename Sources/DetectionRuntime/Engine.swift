@@ -196,16 +196,15 @@ public final class Engine {
         let layout = w.layout
         let st: WindowKeyState
         if let s = w.map[k] { st = s } else {
-            st = WindowKeyState(distinctSlots: layout.distinctInputs.count)
+            st = WindowKeyState()
             w.map[k] = st
             rt.expiries.insert(Expiry(due: e.time + (w.window ?? rt.retention), key: k))
         }
         if let len = w.window { st.prune(olderThan: e.time - len, layout: layout) }
         let entry = Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env)
-        st.entries.append(entry)
-        st.run.add(entry, distinctInputs: layout.distinctInputs)
+        st.append(entry, layout: layout)
         st.lastTime = e.time
-        layout.fill(env, st.run) { Array(st.entries) }
+        layout.fill(env, st.run, entries: st.entries)
         let holds = w.condition(e, env) == true
         if holds && !st.lastCondition {
             emit(rt.rule, anchor: e, evidence: Array(st.entries), evidenceIncludesAnchor: true)
@@ -218,7 +217,7 @@ public final class Engine {
         var state: PredecessorKeyState? = nil
         if let k = key(p.triggerKey, e) { state = p.store.map[k] }
         guard let st = state else {
-            layout.fill(env, RunningAggregates(distinctSlots: layout.distinctInputs.count)) { [] }
+            layout.fill(env, RunningAggregates.scanning, entries: EmptyCollection<Entry>())
             if p.having(e, env) != true { emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false) }
             return
         }
@@ -227,14 +226,14 @@ public final class Engine {
         if let lb = p.lookback {
             let limit = e.time - lb
             while let f = st.entries.first, f.time < limit { st.entries.removeFirst() }
-            var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
-            for x in st.entries { run.add(x, distinctInputs: layout.distinctInputs) }
-            layout.fill(env, run) { Array(st.entries) }
+            var run = RunningAggregates.scanning
+            for x in st.entries { run.add(x, layout) }
+            layout.fill(env, run, entries: st.entries)
             if p.having(e, env) != true {
                 emit(rt.rule, anchor: e, evidence: Array(st.entries.suffix(evidenceKeep)), evidenceIncludesAnchor: false)
             }
         } else {
-            layout.fill(env, st.run) { Array(st.entries) }
+            layout.fill(env, st.run, entries: st.entries)
             if p.having(e, env) != true {
                 emit(rt.rule, anchor: e, evidence: Array(st.recent), evidenceIncludesAnchor: false)
             }
@@ -277,7 +276,7 @@ public final class Engine {
             if p.lookback != nil || layout.needsScan {
                 st.entries.append(entry)
             }
-            st.run.add(entry, distinctInputs: layout.distinctInputs)
+            st.run.add(entry, layout)
             st.recent.append(entry)
             if st.recent.count > evidenceKeep { st.recent.removeFirst() }
             st.lastTime = e.time
@@ -305,18 +304,18 @@ public final class Engine {
             let rt = runtimes[p.rule]
             guard case .absence(let a) = rt.kind else { continue }
             let layout = a.layout
-            var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
+            var run = RunningAggregates.scanning
             var counted: [Entry] = []
             if let k = p.key, let h = a.store.map[k] {
                 for x in h.entries {
                     if let f = p.from, x.time < f { continue }
                     if let u = p.until, x.time >= u { continue }
-                    run.add(x, distinctInputs: layout.distinctInputs)
+                    run.add(x, layout)
                     counted.append(x)
                 }
             }
             env.deadline = p.deadline
-            layout.fill(env, run) { counted }
+            layout.fill(env, run, entries: counted)
             if a.enough(p.event, env) != true {
                 emit(rt.rule, anchor: p.event, evidence: counted, evidenceIncludesAnchor: false)
             }

@@ -10,14 +10,26 @@ final class WindowKeyState {
     var lastCondition = false
     var lastTime: Instant = .min
 
-    init(distinctSlots: Int) { run = RunningAggregates(distinctSlots: distinctSlots) }
+    /// Aggregates count(distinct …) by scanning the entries while they are
+    /// few, with tables while they are many (`AggregateLayout.scanLimit`).
+    init() { run = .scanning }
+
+    /// Adds an event to the window.
+    func append(_ entry: Entry, layout: AggregateLayout) {
+        entries.append(entry)
+        run.add(entry, layout)
+        if entries.count > AggregateLayout.scanLimit && !run.isCounting {
+            run.startCounting(entries, layout)
+        }
+    }
 
     /// Drops entries older than `limit` (they left the window).
     func prune(olderThan limit: Instant, layout: AggregateLayout) {
         while let f = entries.first, f.time < limit {
-            run.remove(f, distinctInputs: layout.distinctInputs)
+            run.remove(f, layout)
             entries.removeFirst()
         }
+        if run.isCounting && entries.count <= AggregateLayout.scanLimit / 2 { run.stopCounting() }
     }
 }
 

@@ -11,11 +11,12 @@ struct Entry {
     var id: String
     var raw: [UInt8]
     var ref: UInt64
-    var vals: InlineArray<4, Num>
-    /// Bit i set when vals[i] is present.
+    /// The aggregated inputs by slot: a number's 128 bits, or a text value's
+    /// fingerprint. count(distinct …) compares these bits either way (a
+    /// number's fingerprint is its bits), so one slot serves both.
+    var slots: InlineArray<4, Fingerprint>
+    /// Bit i set when slot i is present.
     var present: UInt8
-    /// Fingerprints of the values for count(distinct …), by input slot.
-    var keys: InlineArray<4, Fingerprint>
 
     init(_ e: borrowing Event, ref: UInt64, inputs: [InputFn], env: EvalEnv) {
         time = e.time
@@ -27,16 +28,15 @@ struct Entry {
             id = ""
             raw = []
         }
-        vals = InlineArray(repeating: 0)
-        keys = InlineArray(repeating: .zero)
+        slots = InlineArray(repeating: .zero)
         present = 0
         var i = 0
         for c in inputs {
             switch c {
             case .num(let f):
-                if let v = f(e, env) { vals[i] = v; present |= 1 << UInt8(i); keys[i] = Fingerprint(hi: UInt64(truncatingIfNeeded: v >> 64), lo: UInt64(truncatingIfNeeded: v)) }
+                if let v = f(e, env) { slots[i] = Entry.bits(v); present |= 1 << UInt8(i) }
             case .key(let f):
-                if let k = f(e, env) { keys[i] = k; present |= 1 << UInt8(i) }
+                if let k = f(e, env) { slots[i] = k; present |= 1 << UInt8(i) }
             }
             i += 1
         }
@@ -48,11 +48,20 @@ struct Entry {
         self.raw = raw
         ref = 0
         self.present = present
-        vals = InlineArray(repeating: 0)
-        keys = InlineArray(repeating: .zero)
+        slots = InlineArray(repeating: .zero)
     }
 
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
+    /// Slot i as a number.
+    @inline(__always) func val(_ i: Int) -> Num {
+        let s = slots[i]
+        return Num(Int64(bitPattern: s.hi)) << 64 | Num(s.lo)
+    }
+    /// Slot i as a fingerprint (what count(distinct …) counts).
+    @inline(__always) func key(_ i: Int) -> Fingerprint { slots[i] }
+    @inline(__always) static func bits(_ v: Num) -> Fingerprint {
+        Fingerprint(hi: UInt64(truncatingIfNeeded: v >> 64), lo: UInt64(truncatingIfNeeded: v))
+    }
 }
 
 /// Keeps the ids and raw JSON of events that rule state remembers, outside
@@ -80,39 +89,70 @@ enum InputFn {
 }
 
 /// Incremental aggregates over a multiset of entries (add and remove).
+///
+/// count(distinct …) is counted one of two ways: by multiplicity tables kept
+/// up to date here (`counting`), or — where the caller keeps every entry
+/// anyway, as windows do — by scanning those entries when the value is
+/// needed, which for the usual handful of entries per key costs less than a
+/// table per key (see `AggregateLayout.fill`).
 struct RunningAggregates {
     var count: Int = 0
     var sums: InlineArray<4, Num> = InlineArray(repeating: 0)
-    var presentCounts: InlineArray<4, Int> = InlineArray(repeating: 0)
-    /// For count(distinct) inputs: value → multiplicity.
+    var presentCounts: InlineArray<4, Int32> = InlineArray(repeating: 0)
+    /// For count(distinct) inputs: value → multiplicity; empty when the
+    /// distinct values are found by a scan instead.
     var distinct: [[Fingerprint: Int32]] = []
 
+    /// Keeps multiplicity tables for `distinctSlots` inputs.
     init(distinctSlots: Int) {
-        distinct = Array(repeating: [:], count: distinctSlots)
+        if distinctSlots > 0 { distinct = Array(repeating: [:], count: distinctSlots) }
     }
 
-    mutating func add(_ e: Entry, distinctInputs: [Int]) {
+    /// Keeps no tables: count(distinct …) is found by scanning entries.
+    static var scanning: RunningAggregates { RunningAggregates(distinctSlots: 0) }
+
+    var isCounting: Bool { !distinct.isEmpty }
+
+    mutating func add(_ e: borrowing Entry, _ layout: AggregateLayout) {
         count += 1
         for i in 0..<4 where e.has(i) {
-            sums[i] += e.vals[i]
+            if layout.isNumeric(i) { sums[i] += e.val(i) }
             presentCounts[i] += 1
         }
-        for (d, slot) in distinctInputs.enumerated() where e.has(slot) {
-            distinct[d][e.keys[slot], default: 0] += 1
+        if isCounting {
+            for (d, slot) in layout.distinctInputs.enumerated() where e.has(slot) {
+                distinct[d][e.key(slot), default: 0] += 1
+            }
         }
     }
 
-    mutating func remove(_ e: Entry, distinctInputs: [Int]) {
+    mutating func remove(_ e: borrowing Entry, _ layout: AggregateLayout) {
         count -= 1
         for i in 0..<4 where e.has(i) {
-            sums[i] -= e.vals[i]
+            if layout.isNumeric(i) { sums[i] -= e.val(i) }
             presentCounts[i] -= 1
         }
-        for (d, slot) in distinctInputs.enumerated() where e.has(slot) {
-            let k = e.keys[slot]
-            if let c = distinct[d][k] {
-                if c <= 1 { distinct[d].removeValue(forKey: k) } else { distinct[d][k] = c - 1 }
+        if isCounting {
+            for (d, slot) in layout.distinctInputs.enumerated() where e.has(slot) {
+                let k = e.key(slot)
+                if let c = distinct[d][k] {
+                    if c <= 1 { distinct[d].removeValue(forKey: k) } else { distinct[d][k] = c - 1 }
+                }
             }
+        }
+    }
+
+    /// Drops the multiplicity tables: count(distinct …) is found by a scan again.
+    mutating func stopCounting() { distinct = [] }
+
+    /// Starts keeping multiplicity tables, from every entry now aggregated.
+    mutating func startCounting<C: Collection>(_ entries: C, _ layout: AggregateLayout) where C.Element == Entry {
+        let distinctInputs = layout.distinctInputs
+        guard !isCounting, !distinctInputs.isEmpty else { return }
+        distinct = Array(repeating: [:], count: distinctInputs.count)
+        for (d, slot) in distinctInputs.enumerated() {
+            distinct[d].reserveCapacity(entries.count)
+            for e in entries where e.has(slot) { distinct[d][e.key(slot), default: 0] += 1 }
         }
     }
 }
@@ -125,10 +165,19 @@ struct AggregateLayout {
     let needsScan: Bool
     /// The aggregated values' readers.
     let inputs: [InputFn]
+    /// Bit i set when input i is a number (the others are text fingerprints, never summed).
+    let numericSlots: UInt8
+
+    /// Above this many entries a window key keeps multiplicity tables for
+    /// count(distinct …) instead of scanning its entries at every event.
+    static let scanLimit = 24
 
     init(_ specs: [AggregateSpec], inputs: [Compiled]) {
         self.specs = specs
         self.inputs = InputFn.make(inputs)
+        var numeric: UInt8 = 0
+        for (i, c) in self.inputs.enumerated() { if case .num = c { numeric |= 1 << UInt8(i) } }
+        numericSlots = numeric
         var d: [Int] = []
         for s in specs where s.kind == .countDistinct {
             if let i = s.inputSlot, !d.contains(i) { d.append(i) }
@@ -137,9 +186,11 @@ struct AggregateLayout {
         needsScan = specs.contains { $0.kind == .min || $0.kind == .max }
     }
 
-    /// Fills env.aggs from running aggregates (and a scan for min/max).
-    func fill(_ env: EvalEnv, _ run: RunningAggregates, scan: () -> [Entry]) {
-        var scanned: [Entry]? = nil
+    @inline(__always) func isNumeric(_ i: Int) -> Bool { numericSlots & (1 << UInt8(i)) != 0 }
+
+    /// Fills env.aggs from running aggregates; min/max, and count(distinct …)
+    /// when `run` keeps no tables, scan `entries` (every entry aggregated).
+    func fill<C: Collection>(_ env: EvalEnv, _ run: RunningAggregates, entries: C) where C.Element == Entry {
         for (i, s) in specs.enumerated() {
             switch s.kind {
             case .count:
@@ -147,23 +198,54 @@ struct AggregateLayout {
             case .countOf:
                 env.aggs[i] = NumScale.fromInt(Int64(run.presentCounts[s.inputSlot!]))
             case .countDistinct:
-                let d = distinctInputs.firstIndex(of: s.inputSlot!)!
-                env.aggs[i] = NumScale.fromInt(Int64(run.distinct[d].count))
+                if run.isCounting {
+                    let d = distinctInputs.firstIndex(of: s.inputSlot!)!
+                    env.aggs[i] = NumScale.fromInt(Int64(run.distinct[d].count))
+                } else {
+                    env.aggs[i] = NumScale.fromInt(Int64(AggregateLayout.distinctCount(entries, slot: s.inputSlot!)))
+                }
             case .sum:
                 env.aggs[i] = run.presentCounts[s.inputSlot!] > 0 ? run.sums[s.inputSlot!] : 0
             case .avg:
                 let n = run.presentCounts[s.inputSlot!]
                 env.aggs[i] = n > 0 ? run.sums[s.inputSlot!] / Num(n) : nil
             case .min, .max:
-                if scanned == nil { scanned = scan() }
                 let slot = s.inputSlot!
                 var best: Num? = nil
-                for e in scanned! where e.has(slot) {
-                    let v = e.vals[slot]
+                for e in entries where e.has(slot) {
+                    let v = e.val(slot)
                     if best == nil || (s.kind == .min ? v < best! : v > best!) { best = v }
                 }
                 env.aggs[i] = best
             }
         }
+    }
+
+    /// How many different values slot `slot` takes over `entries` (a
+    /// quadratic scan: meant for the few entries below `scanLimit`, or an
+    /// absence rule's counted range, which it visits once per deadline).
+    static func distinctCount<C: Collection>(_ entries: C, slot: Int) -> Int where C.Element == Entry {
+        if entries.count > scanLimit {
+            var seen = Set<Fingerprint>()
+            for e in entries where e.has(slot) { seen.insert(e.key(slot)) }
+            return seen.count
+        }
+        var n = 0
+        var i = entries.startIndex
+        while i != entries.endIndex {
+            let e = entries[i]
+            if e.has(slot) {
+                let k = e.key(slot)
+                var j = entries.startIndex, earlier = false
+                while j != i {
+                    let f = entries[j]
+                    if f.has(slot) && f.key(slot) == k { earlier = true; break }
+                    entries.formIndex(after: &j)
+                }
+                if !earlier { n += 1 }
+            }
+            entries.formIndex(after: &i)
+        }
+        return n
     }
 }

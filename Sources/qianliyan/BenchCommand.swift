@@ -124,7 +124,8 @@ struct BenchCommand: AsyncParsableCommand {
             alerts += engine.alerts.count
             engine.alerts = []
             let stateBytes = BenchCommand.residentBytes() - heapBefore
-            let keys = engine.liveKeys().values.reduce(0, +)
+            let keysByRule = engine.liveKeys()
+            let keys = keysByRule.values.reduce(0, +)
             let entries = engine.retainedEntries(), deadlines = engine.pendingDeadlines
             let snapshotBytes = engine.snapshot().count
             engine.finish(lastEventTime: events.last?.time ?? 0)
@@ -136,7 +137,8 @@ struct BenchCommand: AsyncParsableCommand {
                                      ("pending_deadlines", "\(deadlines)"), ("state_heap_bytes", "\(stateBytes)"),
                                      ("state_bytes_per_live_key", String(format: "%.0f", Double(stateBytes) / Double(max(1, keys)))),
                                      ("state_bytes_per_retained_item", String(format: "%.0f", Double(stateBytes) / Double(max(1, entries + deadlines)))),
-                                     ("snapshot_bytes", "\(snapshotBytes)")]))
+                                     ("snapshot_bytes", "\(snapshotBytes)"),
+                                     ("live_keys_by_rule", "{" + keysByRule.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}")]))
         }
     }
 

@@ -182,4 +182,47 @@ import Testing
         #expect(a.anchorEventID == "c2" && a.summaryZH == "¥50,000.00")
         #expect(a.evidenceEventIDs.count == 9, "evidence: the latest 8 approvals and the contract")
     }
+
+    /// count(distinct …) of a window is found by scanning a key's few entries,
+    /// and by multiplicity tables once a key holds more than
+    /// `AggregateLayout.scanLimit`; both must give the brute-force count as
+    /// the window slides, grows past the limit and shrinks again.
+    @Test func distinctCountsInAWindowMatchABruteForceCount() {
+        let rule = """
+        rule spread
+          version 1
+          severity low
+          on finance.payment
+          group by payee_id
+          within 10 hours
+          fire when count(distinct village) >= 3 and count(distinct village) <= 4
+          summary "{count(distinct village)}"
+        end
+        """
+        let engine = Engine(ruleSet: Self.ruleSet(rule), tables: ReferenceTables())
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var sent: [(time: Instant, village: Int)] = []
+        var expected: [(id: String, distinct: Int)] = []
+        var held = false
+        for i in 0..<3_000 {
+            // Bursts every 2 minutes, then quiet hours: a key holds 1 to 300 entries.
+            t += (i / 300) % 2 == 0 ? 2 * TimeUnit.minute : 80 * TimeUnit.minute
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            // Mostly a few villages, sometimes many.
+            let spread = [9, 2, 4, 1, 5][(i / 40) % 5]
+            let village = Int(rng >> 33) % spread + 1
+            engine.process(Self.payment("p\(String(i + 10_000))", ShanghaiTime.formatUTC(t), payee: "P",
+                                        village: "33052110120\(village)"))
+            sent.append((t, village))
+            let inWindow = sent.filter { $0.time >= t - 10 * TimeUnit.hour }
+            let distinct = Set(inWindow.map(\.village)).count
+            let holds = distinct >= 3 && distinct <= 4
+            if holds && !held { expected.append(("p\(String(i + 10_000))", distinct)) }
+            held = holds
+        }
+        #expect(expected.count > 20, "the test crosses the condition often: \(expected.count)")
+        #expect(engine.alerts.map(\.anchorEventID) == expected.map(\.id))
+        #expect(engine.alerts.map(\.summaryZH) == expected.map { "\($0.distinct)" })
+    }
 }

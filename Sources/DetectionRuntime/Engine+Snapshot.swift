@@ -32,12 +32,13 @@ extension Engine {
                 w.u8(0)
             case .window(let win):
                 w.u8(1)
-                w.int(win.map.count)
-                for (k, st) in win.map {
+                let state = win.state
+                w.int(state.count)
+                for (k, s) in state.all {
                     w.fingerprint(k)
-                    w.bool(st.lastCondition)
-                    w.i64(st.lastTime)
-                    writeEntries(st.entries, &w)
+                    w.bool(state[s].lastCondition)
+                    w.i64(state[s].lastTime)
+                    writeEntries(Array(state.entries(s)), &w)
                 }
             case .precedence(let rp):
                 let p = rp.store
@@ -135,16 +136,19 @@ extension Engine {
                 break
             case 1:
                 var win: WindowRuntime? = nil
-                if let rt, case .window(let w) = rt.kind { win = w; w.map = [:] }
+                if let rt, case .window(let w) = rt.kind { win = w; w.state.removeAll() }
                 for _ in 0..<(try r.int()) {
                     let k = try r.fingerprint()
-                    let st = WindowKeyState()
-                    st.lastCondition = try r.bool()
-                    st.lastTime = try r.i64()
-                    let entries = try Engine.readEntries(&r)
+                    let lastCondition = try r.bool()
+                    let lastTime = try r.i64()
+                    let entries = try readEntries(&r)
                     if let win {
-                        for e in entries { st.append(e, layout: win.layout) }
-                        win.map[k] = st
+                        let state = win.state
+                        state.remove(k)
+                        let s = state.add(k)
+                        for e in entries { state.append(s, e, layout: win.layout) }
+                        state[s].lastCondition = lastCondition
+                        state[s].lastTime = lastTime
                     }
                 }
             case 2:
@@ -153,8 +157,8 @@ extension Engine {
                     let k = try r.fingerprint()
                     let st = PredecessorKeyState(distinctSlots: 0)
                     st.lastTime = try r.i64()
-                    st.entries = try Engine.readEntries(&r)
-                    st.recent = try Engine.readEntries(&r)
+                    st.entries = try readEntries(&r)
+                    st.recent = try readEntries(&r)
                     st.run.count = try r.int()
                     for j in 0..<4 { st.run.sums[j] = try r.i128(); st.run.presentCounts[j] = Int32(truncatingIfNeeded: try r.int()) }
                     let nd = try r.int()
@@ -175,7 +179,7 @@ extension Engine {
                     let k = try r.fingerprint()
                     let h = ExpectedHistory()
                     h.lastTime = try r.i64()
-                    h.entries = try Engine.readEntries(&r)
+                    h.entries = try readEntries(&r)
                     map[k] = h
                 }
                 expected[name] = map
@@ -210,7 +214,7 @@ extension Engine {
         return Array(Set(dropped)).sorted()
     }
 
-    func writeEntries(_ entries: Deque<Entry>, _ w: inout BinaryWriter) {
+    func writeEntries<C: Collection>(_ entries: C, _ w: inout BinaryWriter) where C.Element == Entry {
         w.int(entries.count)
         for e in entries {
             let (id, raw) = evidence(e)
@@ -223,7 +227,7 @@ extension Engine {
         }
     }
 
-    static func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> {
+    func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> {
         let n = try r.int()
         var out = Deque<Entry>()
         out.reserveCapacity(n)
@@ -232,7 +236,7 @@ extension Engine {
             let id = try r.string()
             let raw = try r.blob()
             let present = try r.u8()
-            var e = Entry(time: time, id: id, raw: raw, present: present)
+            var e = Entry(time: time, ref: keepEvidence(id: id, raw: raw), present: present)
             for j in 0..<4 where e.has(j) { _ = try r.i128(); e.slots[j] = try r.fingerprint() }
             out.append(e)
         }

@@ -30,9 +30,11 @@ public final class Engine {
     /// (their outcome does not depend on order), not by `process`.
     public var eagerConditions = false
     /// Where remembered events keep their id and raw JSON; nil keeps them in
-    /// the entries. Set before the first event.
+    /// memory (`memory`). Set before the first event.
     public var evidenceStore: EvidenceStore?
-    /// The current event's reference in `evidenceStore` once stored (it is stored once, however many histories keep it).
+    /// Ids and raw JSON that no `evidenceStore` keeps.
+    let memory = MemoryEvidence()
+    /// The current event's evidence reference once stored (it is stored once, however many histories keep it).
     var currentRef: UInt64 = 0
 
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
@@ -75,6 +77,7 @@ public final class Engine {
             nextSweep = e.time + TimeUnit.minute
             expire(now: e.time)
         }
+        if memory.needsCollection { collectEvidence() }
         lastTime = e.time
         lastID = e.id
         currentRef = 0
@@ -112,7 +115,7 @@ public final class Engine {
     public func retainedEntries() -> Int {
         var n = 0
         for rt in runtimes {
-            if case .window(let w) = rt.kind { for v in w.map.values { n += v.entries.count } }
+            if case .window(let w) = rt.kind { n += w.state.entryCount }
         }
         for store in stores.all {
             switch store {
@@ -126,6 +129,11 @@ public final class Engine {
     /// Histories of required/expected events the ordered rules keep: one per
     /// feed signature, so per-village variants of a rule share one.
     public var historyCount: Int { stores.all.count }
+
+    /// Remembered events whose id and raw JSON the engine keeps in memory
+    /// (not in `evidenceStore`), including some no longer needed that the
+    /// next collection frees.
+    public var evidenceInMemory: Int { memory.live }
 
     /// Opened absence rules waiting for their deadline.
     public var pendingDeadlines: Int { pending.count }
@@ -177,39 +185,66 @@ public final class Engine {
         return k
     }
 
-    /// The current event's reference in the evidence store (0: none).
+    /// The current event's evidence reference (stored on first use).
     @inline(__always)
     func evidenceRef(_ e: borrowing Event) -> UInt64 {
-        guard let store = evidenceStore else { return 0 }
-        if currentRef == 0 { currentRef = store.append(id: e.id, raw: e.raw) }
+        if currentRef == 0 { currentRef = keepEvidence(id: e.id, raw: e.raw) }
         return currentRef
+    }
+
+    /// Stores an id and raw JSON for evidence: in the store, or in memory when there is none or it declines.
+    func keepEvidence(id: String, raw: [UInt8]) -> UInt64 {
+        if let store = evidenceStore {
+            let ref = store.append(id: id, raw: raw)
+            if ref != 0 { return ref }
+        }
+        return memory.append(id: id, raw: raw)
     }
 
     /// An entry's event id and raw JSON, wherever they are kept.
     func evidence(_ x: Entry) -> (id: String, raw: [UInt8]) {
-        x.ref == 0 ? (x.id, x.raw) : evidenceStore!.read(x.ref)
+        MemoryEvidence.holds(x.ref) ? memory.read(x.ref) : evidenceStore!.read(x.ref)
+    }
+
+    /// Frees the in-memory evidence that no state names any more.
+    func collectEvidence() {
+        memory.collect { mark in
+            for rt in runtimes {
+                if case .window(let w) = rt.kind { w.state.pool.forEachLive { mark($0.ref) } }
+            }
+            for store in stores.all {
+                switch store {
+                case .predecessors(let p):
+                    for st in p.map.values {
+                        for x in st.entries { mark(x.ref) }
+                        for x in st.recent { mark(x.ref) }
+                    }
+                case .expected(let a):
+                    for h in a.map.values { for x in h.entries { mark(x.ref) } }
+                }
+            }
+        }
     }
 
     func windowEvent(_ rt: RuleRuntime, _ w: WindowRuntime, _ e: borrowing Event) {
         // An absent key component forms its own group.
         let k = key(w.key, e) ?? Fingerprint(hi: 0xAB5E47, lo: 0)
         let layout = w.layout
-        let st: WindowKeyState
-        if let s = w.map[k] { st = s } else {
-            st = WindowKeyState()
-            w.map[k] = st
+        let state = w.state
+        let s: Int32
+        if let found = state.slot(k) { s = found } else {
+            s = state.add(k)
             rt.expiries.insert(Expiry(due: e.time + (w.window ?? rt.retention), key: k))
         }
-        if let len = w.window { st.prune(olderThan: e.time - len, layout: layout) }
-        let entry = Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env)
-        st.append(entry, layout: layout)
-        st.lastTime = e.time
-        layout.fill(env, st.run, entries: st.entries)
+        if let len = w.window { state.prune(s, olderThan: e.time - len, layout: layout) }
+        state.append(s, Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env), layout: layout)
+        state[s].lastTime = e.time
+        layout.fill(env, state.aggregates(s, layout: layout), entries: state.entries(s))
         let holds = w.condition(e, env) == true
-        if holds && !st.lastCondition {
-            emit(rt.rule, anchor: e, evidence: Array(st.entries), evidenceIncludesAnchor: true)
+        if holds && !state[s].lastCondition {
+            emit(rt.rule, anchor: e, evidence: Array(state.entries(s)), evidenceIncludesAnchor: true)
         }
-        st.lastCondition = holds
+        state[s].lastCondition = holds
     }
 
     func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
@@ -341,23 +376,24 @@ public final class Engine {
                 rt.expiries = Heap()
                 continue
             }
+            let state = w.state
             while let t = rt.expiries.min, t.due < now {
                 let x = rt.expiries.removeMin()
-                guard let st = w.map[x.key] else { continue }
+                guard let s = state.slot(x.key) else { continue }
                 if let len = w.window {
-                    st.prune(olderThan: now - len, layout: w.layout)
-                    if let f = st.entries.first {
-                        rt.expiries.insert(Expiry(due: f.time + len, key: x.key))
-                    } else if st.lastCondition && st.lastTime >= now - rt.retention {
+                    state.prune(s, olderThan: now - len, layout: w.layout)
+                    if let f = state.firstTime(s) {
+                        rt.expiries.insert(Expiry(due: f + len, key: x.key))
+                    } else if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
                         // Over the line when it went quiet: remember that until the retention passes.
-                        rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
+                        rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
                     } else {
-                        w.map.removeValue(forKey: x.key)
+                        state.remove(x.key)
                     }
-                } else if st.lastTime >= now - rt.retention {
-                    rt.expiries.insert(Expiry(due: st.lastTime + rt.retention, key: x.key))
+                } else if state[s].lastTime >= now - rt.retention {
+                    rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
                 } else {
-                    w.map.removeValue(forKey: x.key)
+                    state.remove(x.key)
                 }
             }
         }
@@ -392,7 +428,10 @@ public final class Engine {
         for rt in runtimes {
             rt.expiries = Heap()
             if case .window(let w) = rt.kind {
-                for (k, st) in w.map { rt.expiries.insert(Expiry(due: (w.window.flatMap { len in st.entries.first.map { $0.time + len } }) ?? st.lastTime + rt.retention, key: k)) }
+                let state = w.state
+                for (k, s) in state.all {
+                    rt.expiries.insert(Expiry(due: (w.window.flatMap { len in state.firstTime(s).map { $0 + len } }) ?? state[s].lastTime + rt.retention, key: k))
+                }
             }
         }
         for store in stores.all {

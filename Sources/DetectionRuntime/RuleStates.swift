@@ -2,37 +2,6 @@ import Collections
 import EventModel
 import RuleCompiler
 
-/// Per-key state of a window rule: the events in the window, running
-/// aggregates, and whether the condition held at the previous filtered event.
-final class WindowKeyState {
-    var entries: Deque<Entry> = []
-    var run: RunningAggregates
-    var lastCondition = false
-    var lastTime: Instant = .min
-
-    /// Aggregates count(distinct …) by scanning the entries while they are
-    /// few, with tables while they are many (`AggregateLayout.scanLimit`).
-    init() { run = .scanning }
-
-    /// Adds an event to the window.
-    func append(_ entry: Entry, layout: AggregateLayout) {
-        entries.append(entry)
-        run.add(entry, layout)
-        if entries.count > AggregateLayout.scanLimit && !run.isCounting {
-            run.startCounting(entries, layout)
-        }
-    }
-
-    /// Drops entries older than `limit` (they left the window).
-    func prune(olderThan limit: Instant, layout: AggregateLayout) {
-        while let f = entries.first, f.time < limit {
-            run.remove(f, layout)
-            entries.removeFirst()
-        }
-        if run.isCounting && entries.count <= AggregateLayout.scanLimit / 2 { run.stopCounting() }
-    }
-}
-
 /// Per-key state of a precedence rule: the predecessors seen so far.
 final class PredecessorKeyState {
     /// All predecessors within the lookback (only kept when the rule has one,
@@ -122,7 +91,7 @@ final class RuleRuntime {
     var liveKeys: Int {
         switch kind {
         case .condition: 0
-        case .window(let w): w.map.count
+        case .window(let w): w.state.count
         case .precedence(let p): p.store.owner == rule.index ? p.store.map.count : 0
         case .absence(let a): a.store.owner == rule.index ? a.store.map.count : 0
         }
@@ -134,7 +103,7 @@ final class WindowRuntime {
     let window: Int64?
     let condition: BoolFn
     let layout: AggregateLayout
-    var map: [Fingerprint: WindowKeyState] = [:]
+    let state = WindowState()
 
     init(_ p: WindowPlan) {
         key = p.key

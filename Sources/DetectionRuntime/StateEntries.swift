@@ -1,15 +1,15 @@
 import EventModel
 import RuleCompiler
 
-/// One remembered event in rule state: when, which, its raw JSON for
-/// evidence, and the values the rule aggregates.
+/// One remembered event in rule state: when, which (a reference to its id
+/// and raw JSON, kept for evidence in an `EvidenceStore` or the engine's
+/// `MemoryEvidence`), and the values the rule aggregates.
 ///
-/// With an `EvidenceStore` the id and raw JSON live there and the entry
-/// holds only `ref` (nonzero); `id` and `raw` are then empty.
+/// Plain bits, no references: copying an entry is a `memcpy`, with no
+/// reference counting (which was a fifth of the engine's instructions).
 struct Entry {
     var time: Instant
-    var id: String
-    var raw: [UInt8]
+    /// Where its id and raw JSON are (nonzero).
     var ref: UInt64
     /// The aggregated inputs by slot: a number's 128 bits, or a text value's
     /// fingerprint. count(distinct …) compares these bits either way (a
@@ -17,17 +17,13 @@ struct Entry {
     var slots: InlineArray<4, Fingerprint>
     /// Bit i set when slot i is present.
     var present: UInt8
+    /// The next entry of the same key in a window's `EntryPool` (-1: none);
+    /// it fills what would be padding.
+    var next: Int32 = -1
 
     init(_ e: borrowing Event, ref: UInt64, inputs: [InputFn], env: EvalEnv) {
         time = e.time
         self.ref = ref
-        if ref == 0 {
-            id = e.id
-            raw = e.raw
-        } else {
-            id = ""
-            raw = []
-        }
         slots = InlineArray(repeating: .zero)
         present = 0
         var i = 0
@@ -42,14 +38,15 @@ struct Entry {
         }
     }
 
-    init(time: Instant, id: String, raw: [UInt8], present: UInt8) {
+    init(time: Instant, ref: UInt64, present: UInt8) {
         self.time = time
-        self.id = id
-        self.raw = raw
-        ref = 0
+        self.ref = ref
         self.present = present
         slots = InlineArray(repeating: .zero)
     }
+
+    /// A free slot of an `EntryPool`.
+    static let vacant = Entry(time: 0, ref: 0, present: 0)
 
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
     /// Slot i as a number.
@@ -68,8 +65,9 @@ struct Entry {
 /// the state (a replay spills them to a file: memory then holds only what
 /// the rules compute with). An adapter implements it; the engine only asks.
 public protocol EvidenceStore: AnyObject {
-    /// Keeps one event's id and raw JSON; a nonzero reference to read them
-    /// back, or 0 when the store declines (the entry then keeps them itself).
+    /// Keeps one event's id and raw JSON; a nonzero reference below 2^63 to
+    /// read them back, or 0 when the store declines (the engine then keeps
+    /// them in memory).
     func append(id: String, raw: [UInt8]) -> UInt64
     /// What `append` kept under `ref`.
     func read(_ ref: UInt64) -> (id: String, raw: [UInt8])
@@ -190,7 +188,7 @@ struct AggregateLayout {
 
     /// Fills env.aggs from running aggregates; min/max, and count(distinct …)
     /// when `run` keeps no tables, scan `entries` (every entry aggregated).
-    func fill<C: Collection>(_ env: EvalEnv, _ run: RunningAggregates, entries: C) where C.Element == Entry {
+    func fill<S: Sequence>(_ env: EvalEnv, _ run: RunningAggregates, entries: S) where S.Element == Entry {
         for (i, s) in specs.enumerated() {
             switch s.kind {
             case .count:
@@ -222,29 +220,27 @@ struct AggregateLayout {
     }
 
     /// How many different values slot `slot` takes over `entries` (a
-    /// quadratic scan: meant for the few entries below `scanLimit`, or an
-    /// absence rule's counted range, which it visits once per deadline).
-    static func distinctCount<C: Collection>(_ entries: C, slot: Int) -> Int where C.Element == Entry {
-        if entries.count > scanLimit {
+    /// quadratic scan for the few entries below `scanLimit`, a set above).
+    static func distinctCount<S: Sequence>(_ entries: S, slot: Int) -> Int where S.Element == Entry {
+        var total = 0
+        for _ in entries { total += 1 }
+        if total > scanLimit {
             var seen = Set<Fingerprint>()
             for e in entries where e.has(slot) { seen.insert(e.key(slot)) }
             return seen.count
         }
-        var n = 0
-        var i = entries.startIndex
-        while i != entries.endIndex {
-            let e = entries[i]
-            if e.has(slot) {
-                let k = e.key(slot)
-                var j = entries.startIndex, earlier = false
-                while j != i {
-                    let f = entries[j]
-                    if f.has(slot) && f.key(slot) == k { earlier = true; break }
-                    entries.formIndex(after: &j)
-                }
-                if !earlier { n += 1 }
+        var n = 0, i = 0
+        for e in entries {
+            defer { i += 1 }
+            guard e.has(slot) else { continue }
+            let k = e.key(slot)
+            var j = 0, earlier = false
+            for f in entries {
+                if j == i { break }
+                if f.has(slot) && f.key(slot) == k { earlier = true; break }
+                j += 1
             }
-            entries.formIndex(after: &i)
+            if !earlier { n += 1 }
         }
         return n
     }

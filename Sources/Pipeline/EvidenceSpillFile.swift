@@ -47,7 +47,7 @@ final class EvidenceSpillFile: EvidenceStore {
         let length = 2 + idBytes + raw.count
         guard idBytes <= Int(UInt16.max), length < 1 << 24 else { return 0 }
         let offset = size
-        guard offset < 1 << 40 else { return 0 }
+        guard offset < 1 << 39 else { return 0 }  // references stay below 2^63 (EvidenceStore)
         buffer.append(UInt8(idBytes >> 8))
         buffer.append(UInt8(idBytes & 0xFF))
         buffer.append(contentsOf: id.utf8)

@@ -225,4 +225,75 @@ import Testing
         #expect(engine.alerts.map(\.anchorEventID) == expected.map(\.id))
         #expect(engine.alerts.map(\.summaryZH) == expected.map { "\($0.distinct)" })
     }
+
+    /// Without an evidence store the engine keeps evidence in memory and
+    /// frees what no state names any more; what is still named reads back
+    /// exactly, across many collections.
+    @Test func evidenceInMemoryIsFreedAndWhatIsKeptReadsBack() throws {
+        let engine = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        var raw: [String: [UInt8]] = [:]
+        var most = 0
+        for i in 0..<140_000 {
+            t += TimeUnit.minute
+            // Three payments per payee, a minute apart: the second fires, naming the first two.
+            // (Collections come at multiples of 65,536 events, between a payee's first and second.)
+            let e = Self.payment("p\(i)", ShanghaiTime.formatUTC(t), amount: 100 + i % 7, payee: "payee-\(i / 3)")
+            raw[e.id] = e.raw
+            engine.process(e)
+            most = max(most, engine.evidenceInMemory)
+        }
+        #expect(most <= 65_536 + 1, "evidence in memory at most: \(most)")
+        #expect(engine.alerts.count == 46_667)
+        for a in engine.alerts {
+            let second = Int(a.anchorEventID.dropFirst())!
+            guard a.evidenceEventIDs == ["p\(second - 1)", "p\(second)"] else {
+                Issue.record("the alert of \(a.anchorEventID) names \(a.evidenceEventIDs)")
+                return
+            }
+            for (id, bytes) in zip(a.evidenceEventIDs, a.evidence) where raw[id] != bytes {
+                Issue.record("evidence of \(id) in the alert of \(a.anchorEventID) differs")
+                return
+            }
+        }
+    }
+
+    /// The same for a precedence rule's history: the approvals it keeps
+    /// survive collections and are named correctly.
+    @Test func predecessorEvidenceInMemorySurvivesCollections() throws {
+        let rule = """
+        rule two-approvals
+          version 1
+          severity high
+          on procurement.contract
+          require within 1 days before procurement.approval
+            matching village, procurement_id
+            having count >= 2
+          summary "{count}"
+        end
+        """
+        let engine = Engine(ruleSet: Self.ruleSet(rule), tables: ReferenceTables())
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        for i in 0..<140_000 {
+            t += TimeUnit.minute
+            // An approval, one of another procurement, a contract: the contract fires naming the first.
+            // (The first collection comes at 65,536 approvals, between an approval and its contract.)
+            let at = ShanghaiTime.formatUTC(t)
+            switch i % 3 {
+            case 0: engine.process(Self.event(#"{"event_id":"a\#(i)","type":"procurement.approval","occurred_at":"\#(at)","village":"330521101202","procurement_id":"CG-\#(i / 3)","approver_id":"C1","approved_amount":100}"#))
+            case 1: engine.process(Self.event(#"{"event_id":"a\#(i)","type":"procurement.approval","occurred_at":"\#(at)","village":"330521101202","procurement_id":"OTHER-\#(i)","approver_id":"C1","approved_amount":100}"#))
+            default: engine.process(Self.event(#"{"event_id":"c\#(i)","type":"procurement.contract","occurred_at":"\#(at)","village":"330521101202","procurement_id":"CG-\#(i / 3)","vendor_id":"VEN1","amount":20000,"signed_by":"C1"}"#))
+            }
+        }
+        #expect(engine.evidenceInMemory <= 65_536)
+        #expect(engine.alerts.count == 46_666)
+        for a in engine.alerts {
+            let contract = Int(a.anchorEventID.dropFirst())!
+            guard a.evidenceEventIDs == ["a\(contract - 2)", "c\(contract)"],
+                  let approval = a.evidence.first, String(decoding: approval, as: UTF8.self).contains("\"a\(contract - 2)\"") else {
+                Issue.record("the alert of \(a.anchorEventID) names \(a.evidenceEventIDs)")
+                return
+            }
+        }
+    }
 }

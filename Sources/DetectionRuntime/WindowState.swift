@@ -1,0 +1,224 @@
+import EventModel
+
+/// The state of one window rule, flat: a table of keys and one pool of
+/// entries shared by all keys, with no allocation per key.
+///
+/// Each key's entries are linked oldest to newest through `Entry.next`.
+/// While a key holds at most `AggregateLayout.scanLimit` entries its
+/// aggregates are computed by walking them when an event arrives; above that
+/// it keeps running aggregates (with count(distinct …) tables) in `runs`,
+/// dropped again once it is back to half the limit.
+final class WindowState {
+    /// One key: where its entries are, and what the engine remembers of it.
+    struct Key {
+        var head: Int32 = -1
+        var tail: Int32 = -1
+        var count: Int32 = 0
+        /// Index into `runs`, or -1 while the key's aggregates are found by a walk.
+        var run: Int32 = -1
+        var lastTime: Instant = .min
+        var lastCondition = false
+    }
+
+    private(set) var index: [Fingerprint: Int32] = [:]
+    private(set) var keys: [Key] = []
+    private var freeKeys: [Int32] = []
+    private var runs: [RunningAggregates] = []
+    private var freeRuns: [Int32] = []
+    let pool = EntryPool()
+
+    var count: Int { index.count }
+    var entryCount: Int { pool.live }
+
+    /// The key's slot, if it has state.
+    @inline(__always) func slot(_ k: Fingerprint) -> Int32? { index[k] }
+
+    /// A new, empty key.
+    func add(_ k: Fingerprint) -> Int32 {
+        let s: Int32
+        if let f = freeKeys.popLast() {
+            s = f
+            keys[Int(s)] = Key()
+        } else {
+            s = Int32(keys.count)
+            keys.append(Key())
+        }
+        index[k] = s
+        return s
+    }
+
+    /// Forgets a key and its entries.
+    func remove(_ k: Fingerprint) {
+        guard let s = index.removeValue(forKey: k) else { return }
+        var i = keys[Int(s)].head
+        while i >= 0 { i = pool.release(i) }
+        if keys[Int(s)].run >= 0 { dropRun(keys[Int(s)].run) }
+        keys[Int(s)] = Key()
+        freeKeys.append(s)
+    }
+
+    @inline(__always) subscript(_ s: Int32) -> Key {
+        get { keys[Int(s)] }
+        _modify { yield &keys[Int(s)] }
+    }
+
+    /// The key's oldest entry's time.
+    @inline(__always) func firstTime(_ s: Int32) -> Instant? {
+        let h = keys[Int(s)].head
+        return h < 0 ? nil : pool[h].time
+    }
+
+    /// Appends an event (the newest) to the key.
+    func append(_ s: Int32, _ entry: Entry, layout: AggregateLayout) {
+        let i = pool.add(entry)
+        let t = keys[Int(s)].tail
+        if t >= 0 { pool.setNext(t, i) } else { keys[Int(s)].head = i }
+        keys[Int(s)].tail = i
+        keys[Int(s)].count += 1
+        let r = keys[Int(s)].run
+        if r >= 0 {
+            runs[Int(r)].add(entry, layout)
+        } else if keys[Int(s)].count > AggregateLayout.scanLimit {
+            var run = RunningAggregates(distinctSlots: layout.distinctInputs.count)
+            for e in entries(s) { run.add(e, layout) }
+            keys[Int(s)].run = newRun(run)
+        }
+    }
+
+    /// Drops the key's entries older than `limit` (they left the window).
+    func prune(_ s: Int32, olderThan limit: Instant, layout: AggregateLayout) {
+        var h = keys[Int(s)].head
+        let r = keys[Int(s)].run
+        var n = keys[Int(s)].count
+        while h >= 0 {
+            let p = pool.pointer(h)
+            guard p.pointee.time < limit else { break }
+            if r >= 0 { runs[Int(r)].remove(p.pointee, layout) }
+            h = pool.release(h)
+            n -= 1
+        }
+        keys[Int(s)].head = h
+        keys[Int(s)].count = n
+        if h < 0 { keys[Int(s)].tail = -1 }
+        if r >= 0 && n <= Int32(AggregateLayout.scanLimit / 2) {
+            dropRun(r)
+            keys[Int(s)].run = -1
+        }
+    }
+
+    /// The key's aggregates: kept, or computed by walking its entries.
+    func aggregates(_ s: Int32, layout: AggregateLayout) -> RunningAggregates {
+        let r = keys[Int(s)].run
+        if r >= 0 { return runs[Int(r)] }
+        var run = RunningAggregates.scanning
+        for e in entries(s) { run.add(e, layout) }
+        return run
+    }
+
+    /// The key's entries, oldest first.
+    @inline(__always) func entries(_ s: Int32) -> EntryPool.Walk {
+        EntryPool.Walk(pool: pool, start: keys[Int(s)].head)
+    }
+
+    /// Every key with its slot.
+    var all: [Fingerprint: Int32] { index }
+
+    /// Forgets every key.
+    func removeAll() {
+        for k in Array(index.keys) { remove(k) }
+    }
+
+    private func newRun(_ run: RunningAggregates) -> Int32 {
+        if let f = freeRuns.popLast() {
+            runs[Int(f)] = run
+            return f
+        }
+        runs.append(run)
+        return Int32(runs.count - 1)
+    }
+
+    private func dropRun(_ r: Int32) {
+        runs[Int(r)] = .scanning
+        freeRuns.append(r)
+    }
+}
+
+/// Entries in fixed-size chunks: slots are reused through a free list, and
+/// growing allocates a chunk without copying the others.
+final class EntryPool {
+    static let chunkBits: Int32 = 14
+    static let chunkSize = 1 << Int(chunkBits)
+    private var chunks: [UnsafeMutablePointer<Entry>] = []
+    /// The first free slot (linked through `Entry.next`), or -1.
+    private var freeHead: Int32 = -1
+    private(set) var live = 0
+
+    deinit {
+        for c in chunks {
+            c.deinitialize(count: EntryPool.chunkSize)
+            c.deallocate()
+        }
+    }
+
+    @inline(__always) func pointer(_ i: Int32) -> UnsafeMutablePointer<Entry> {
+        chunks[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1))
+    }
+
+    @inline(__always) subscript(_ i: Int32) -> Entry { pointer(i).pointee }
+
+    @inline(__always) func setNext(_ i: Int32, _ next: Int32) { pointer(i).pointee.next = next }
+
+    /// Stores an entry (unlinked); its slot.
+    func add(_ e: Entry) -> Int32 {
+        if freeHead < 0 { grow() }
+        let i = freeHead
+        let p = pointer(i)
+        freeHead = p.pointee.next
+        p.pointee = e
+        p.pointee.next = -1
+        live += 1
+        return i
+    }
+
+    /// Frees a slot; the slot that followed it.
+    @discardableResult
+    func release(_ i: Int32) -> Int32 {
+        let p = pointer(i)
+        let next = p.pointee.next
+        p.pointee = Entry.vacant
+        p.pointee.next = freeHead
+        freeHead = i
+        live -= 1
+        return next
+    }
+
+    private func grow() {
+        let base = Int32(chunks.count) << EntryPool.chunkBits
+        let c = UnsafeMutablePointer<Entry>.allocate(capacity: EntryPool.chunkSize)
+        c.initialize(repeating: Entry.vacant, count: EntryPool.chunkSize)
+        for o in 0..<EntryPool.chunkSize - 1 { c[o].next = base + Int32(o + 1) }
+        c[EntryPool.chunkSize - 1].next = freeHead
+        chunks.append(c)
+        freeHead = base
+    }
+
+    /// Calls `body` with every entry in use.
+    func forEachLive(_ body: (Entry) -> Void) {
+        for c in chunks {
+            for o in 0..<EntryPool.chunkSize where c[o].ref != 0 { body(c[o]) }
+        }
+    }
+
+    /// A key's entries from `start`, following the links.
+    struct Walk: Sequence, IteratorProtocol {
+        let pool: EntryPool
+        var start: Int32
+
+        @inline(__always) mutating func next() -> Entry? {
+            guard start >= 0 else { return nil }
+            let p = pool.pointer(start)
+            start = p.pointee.next
+            return p.pointee
+        }
+    }
+}

@@ -12,17 +12,17 @@ public struct Event: Sendable {
     /// `occurred_at` as an instant.
     public var time: Instant
     public var village: VillageCode
-    public var fields: InlineArray<13, FieldValue>
+    public var fields: FieldSlots
     /// The JSON object exactly as received.
     public var raw: [UInt8]
 
     public init(id: String, type: EventType, time: Instant, village: VillageCode,
-                fields: InlineArray<13, FieldValue> = InlineArray(repeating: .absent), raw: [UInt8]) {
+                fields: FieldSlots = FieldSlots(repeating: .absent), raw: [UInt8]) {
         self.init(id: id, idKey: Fingerprint(id), type: type, time: time, village: village, fields: fields, raw: raw)
     }
 
     public init(id: String, idKey: Fingerprint, type: EventType, time: Instant, village: VillageCode,
-                fields: InlineArray<13, FieldValue>, raw: [UInt8]) {
+                fields: FieldSlots, raw: [UInt8]) {
         self.id = id
         self.idKey = idKey
         self.type = type
@@ -37,14 +37,14 @@ public struct Event: Sendable {
     @inlinable
     public static var placeholder: Event {
         Event(id: "", idKey: .zero, type: .financePayment, time: 0, village: VillageCode(value: 0),
-              fields: InlineArray(repeating: .absent), raw: [])
+              fields: FieldSlots(repeating: .absent), raw: [])
     }
 
     /// The value of a field, `.absent` when the type has no such field or it was not sent.
     @inlinable
     public subscript(field: Field) -> FieldValue {
         guard let s = type.slot(of: field) else { return .absent }
-        return fields.span[s]
+        return fields[s]
     }
 
     /// True when `self` comes before `other` in the total order of RULES.md:

@@ -235,39 +235,39 @@ final class ExpressionCompiler {
         switch f.kind {
         case .string:
             return .text({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .string ? v.fingerprint : nil
             }, .string)
         case .money:
             return .num({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .money ? NumScale.fromFen(v.a) : nil
             }, .money)
         case .number:
             return .num({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .number ? NumScale.fromMicros(v.a) : nil
             }, .number)
         case .date:
             return .int({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .date ? v.a : nil
             }, .date)
         case .month:
             return .int({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .month ? v.a : nil
             }, .month)
         case .enumeration:
             let allowed = t.fields[slot].allowed
             let fps = allowed.map { Fingerprint($0) }
             return .text({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .enumeration ? fps[Int(v.a)] : nil
             }, .enumeration(allowed))
         case .stringList:
             return .text({ e, _ in
-                let v = e.fields.span[slot]
+                let v = e.fields[slot]
                 return v.tag == .stringList ? Fingerprint(hi: UInt64(v.a), lo: v.b) : nil
             }, .stringList)
         }

@@ -144,20 +144,26 @@ final class WindowState {
 }
 
 /// Entries in fixed-size chunks: slots are reused through a free list, and
-/// growing allocates a chunk without copying the others.
+/// growing allocates a chunk without copying the others. A slot is written
+/// only when first handed out, so the untouched rest of a chunk costs no
+/// resident memory (1,400 rules each with a pool and a few keys stay small).
 final class EntryPool {
     static let chunkBits: Int32 = 14
     static let chunkSize = 1 << Int(chunkBits)
     private var chunks: [UnsafeMutablePointer<Entry>] = []
     /// The first free slot (linked through `Entry.next`), or -1.
     private var freeHead: Int32 = -1
+    /// Slots handed out at least once; those above were never written.
+    private var used: Int32 = 0
     private(set) var live = 0
 
+    init() {
+        // Slots are written and overwritten without deinitialising: entries hold no references.
+        precondition(_isPOD(Entry.self))
+    }
+
     deinit {
-        for c in chunks {
-            c.deinitialize(count: EntryPool.chunkSize)
-            c.deallocate()
-        }
+        for c in chunks { c.deallocate() }
     }
 
     @inline(__always) func pointer(_ i: Int32) -> UnsafeMutablePointer<Entry> {
@@ -170,11 +176,19 @@ final class EntryPool {
 
     /// Stores an entry (unlinked); its slot.
     func add(_ e: Entry) -> Int32 {
-        if freeHead < 0 { grow() }
-        let i = freeHead
+        let i: Int32
+        if freeHead >= 0 {
+            i = freeHead
+            freeHead = pointer(i).pointee.next
+        } else {
+            if Int(used) == chunks.count << Int(EntryPool.chunkBits) {
+                chunks.append(.allocate(capacity: EntryPool.chunkSize))
+            }
+            i = used
+            used += 1
+        }
         let p = pointer(i)
-        freeHead = p.pointee.next
-        p.pointee = e
+        p.initialize(to: e)
         p.pointee.next = -1
         live += 1
         return i
@@ -192,20 +206,13 @@ final class EntryPool {
         return next
     }
 
-    private func grow() {
-        let base = Int32(chunks.count) << EntryPool.chunkBits
-        let c = UnsafeMutablePointer<Entry>.allocate(capacity: EntryPool.chunkSize)
-        c.initialize(repeating: Entry.vacant, count: EntryPool.chunkSize)
-        for o in 0..<EntryPool.chunkSize - 1 { c[o].next = base + Int32(o + 1) }
-        c[EntryPool.chunkSize - 1].next = freeHead
-        chunks.append(c)
-        freeHead = base
-    }
-
     /// Calls `body` with every entry in use.
     func forEachLive(_ body: (Entry) -> Void) {
-        for c in chunks {
-            for o in 0..<EntryPool.chunkSize where c[o].ref != 0 { body(c[o]) }
+        var i: Int32 = 0
+        while i < used {
+            let p = pointer(i)
+            if p.pointee.ref != 0 { body(p.pointee) }
+            i += 1
         }
     }
 

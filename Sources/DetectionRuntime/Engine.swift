@@ -20,6 +20,10 @@ public final class Engine {
     /// Histories of required/expected events, one per feed signature.
     let stores: FeedStores
     var pending = Heap<PendingDeadline>()
+    /// Which expiry heaps have a look due, earliest first (see `schedule`).
+    var dues = Heap<Due>()
+    /// Per heap, the time of its one valid entry in `dues` (.max: none).
+    var scheduled: [Instant]
     var seq: UInt64 = 0
     var lastTime: Instant = .min
     var lastID = ""
@@ -45,6 +49,7 @@ public final class Engine {
         for r in ruleSet.rules { runtimes.append(RuleRuntime(r, stores: &stores)) }
         self.runtimes = runtimes
         self.stores = stores
+        scheduled = Array(repeating: .max, count: runtimes.count + stores.all.count)
     }
 
     /// Replaces the reference tables (a refresh while running).
@@ -234,7 +239,9 @@ public final class Engine {
         let s: Int32
         if let found = state.slot(k) { s = found } else {
             s = state.add(k)
-            rt.expiries.insert(Expiry(due: e.time + (w.window ?? rt.retention), key: k))
+            let due = e.time + (w.window ?? rt.retention)
+            rt.expiries.insert(Expiry(due: due, key: k))
+            schedule(rt.rule.index, due)
         }
         if let len = w.window { state.prune(s, olderThan: e.time - len, layout: layout) }
         state.append(s, Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env), layout: layout)
@@ -305,7 +312,9 @@ public final class Engine {
             if let s = p.map[k] { st = s } else {
                 st = PredecessorKeyState(distinctSlots: layout.distinctInputs.count)
                 p.map[k] = st
-                p.expiries.insert(Expiry(due: e.time + (p.lookback ?? p.retention), key: k))
+                let due = e.time + (p.lookback ?? p.retention)
+                p.expiries.insert(Expiry(due: due, key: k))
+                schedule(runtimes.count + p.index, due)
             }
             let entry = Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env)
             if p.lookback != nil || layout.needsScan {
@@ -324,7 +333,9 @@ public final class Engine {
             if let s = a.map[k] { h = s } else {
                 h = ExpectedHistory()
                 a.map[k] = h
-                a.expiries.insert(Expiry(due: e.time + a.retention, key: k))
+                let due = e.time + a.retention
+                a.expiries.insert(Expiry(due: due, key: k))
+                schedule(runtimes.count + a.index, due)
             }
             h.entries.append(Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
             h.lastTime = e.time
@@ -366,59 +377,98 @@ public final class Engine {
         static func < (a: Expiry, b: Expiry) -> Bool { a.due < b.due }
     }
 
+    /// When one of the expiry heaps (`id`: a rule's index, or the rule count
+    /// plus a history's index) next has a key to look at.
+    struct Due: Comparable {
+        var time: Instant
+        var id: Int
+        static func < (a: Due, b: Due) -> Bool { a.time < b.time }
+    }
+
+    /// Notes that heap `id` has a look due at `t`. `dues` holds one valid
+    /// entry per heap (its time equals `scheduled[id]`; others are stale), so
+    /// a sweep visits only the heaps with something due, not every rule —
+    /// with 1,400 rules, looking at each rule's heap every simulated minute
+    /// was most of what the extra rules cost.
+    @inline(__always)
+    func schedule(_ id: Int, _ t: Instant) {
+        if t < scheduled[id] {
+            scheduled[id] = t
+            dues.insert(Due(time: t, id: id))
+        }
+    }
+
     /// Drops state that can no longer matter, so memory stays bounded on an
     /// endless stream. Each key has one pending look in its rule's heap; a
     /// look either drops the key or reschedules it for when it next could.
     func expire(now: Instant) {
-        for rt in runtimes {
-            guard let top = rt.expiries.min, top.due < now else { continue }
-            guard case .window(let w) = rt.kind else {
-                rt.expiries = Heap()
-                continue
+        while let top = dues.min, top.time < now {
+            dues.removeMin()
+            guard top.time == scheduled[top.id] else { continue }
+            scheduled[top.id] = .max
+            if top.id < runtimes.count {
+                let rt = runtimes[top.id]
+                expire(rt, now: now)
+                if let m = rt.expiries.min { schedule(top.id, m.due) }
+            } else {
+                let store = stores.all[top.id - runtimes.count]
+                expire(store, now: now)
+                switch store {
+                case .predecessors(let p): if let m = p.expiries.min { schedule(top.id, m.due) }
+                case .expected(let a): if let m = a.expiries.min { schedule(top.id, m.due) }
+                }
             }
-            let state = w.state
-            while let t = rt.expiries.min, t.due < now {
-                let x = rt.expiries.removeMin()
-                guard let s = state.slot(x.key) else { continue }
-                if let len = w.window {
-                    state.prune(s, olderThan: now - len, layout: w.layout)
-                    if let f = state.firstTime(s) {
-                        rt.expiries.insert(Expiry(due: f + len, key: x.key))
-                    } else if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
-                        // Over the line when it went quiet: remember that until the retention passes.
-                        rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
-                    } else {
-                        state.remove(x.key)
-                    }
-                } else if state[s].lastTime >= now - rt.retention {
+        }
+    }
+
+    func expire(_ rt: RuleRuntime, now: Instant) {
+        guard case .window(let w) = rt.kind else {
+            rt.expiries = Heap()
+            return
+        }
+        let state = w.state
+        while let t = rt.expiries.min, t.due < now {
+            let x = rt.expiries.removeMin()
+            guard let s = state.slot(x.key) else { continue }
+            if let len = w.window {
+                state.prune(s, olderThan: now - len, layout: w.layout)
+                if let f = state.firstTime(s) {
+                    rt.expiries.insert(Expiry(due: f + len, key: x.key))
+                } else if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
+                    // Over the line when it went quiet: remember that until the retention passes.
                     rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
                 } else {
                     state.remove(x.key)
                 }
+            } else if state[s].lastTime >= now - rt.retention {
+                rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
+            } else {
+                state.remove(x.key)
             }
         }
-        for store in stores.all {
-            switch store {
-            case .predecessors(let p):
-                while let t = p.expiries.min, t.due < now {
-                    let x = p.expiries.removeMin()
-                    guard let st = p.map[x.key] else { continue }
-                    if let lb = p.lookback {
-                        while let f = st.entries.first, f.time < now - lb { st.entries.removeFirst() }
-                        if let f = st.entries.first { p.expiries.insert(Expiry(due: f.time + lb, key: x.key)) } else { p.map.removeValue(forKey: x.key) }
-                    } else if st.lastTime >= now - p.retention {
-                        p.expiries.insert(Expiry(due: st.lastTime + p.retention, key: x.key))
-                    } else {
-                        p.map.removeValue(forKey: x.key)
-                    }
+    }
+
+    func expire(_ store: FeedStore, now: Instant) {
+        switch store {
+        case .predecessors(let p):
+            while let t = p.expiries.min, t.due < now {
+                let x = p.expiries.removeMin()
+                guard let st = p.map[x.key] else { continue }
+                if let lb = p.lookback {
+                    while let f = st.entries.first, f.time < now - lb { st.entries.removeFirst() }
+                    if let f = st.entries.first { p.expiries.insert(Expiry(due: f.time + lb, key: x.key)) } else { p.map.removeValue(forKey: x.key) }
+                } else if st.lastTime >= now - p.retention {
+                    p.expiries.insert(Expiry(due: st.lastTime + p.retention, key: x.key))
+                } else {
+                    p.map.removeValue(forKey: x.key)
                 }
-            case .expected(let a):
-                while let t = a.expiries.min, t.due < now {
-                    let x = a.expiries.removeMin()
-                    guard let h = a.map[x.key] else { continue }
-                    while let f = h.entries.first, f.time < now - a.retention { h.entries.removeFirst() }
-                    if let f = h.entries.first { a.expiries.insert(Expiry(due: f.time + a.retention, key: x.key)) } else { a.map.removeValue(forKey: x.key) }
-                }
+            }
+        case .expected(let a):
+            while let t = a.expiries.min, t.due < now {
+                let x = a.expiries.removeMin()
+                guard let h = a.map[x.key] else { continue }
+                while let f = h.entries.first, f.time < now - a.retention { h.entries.removeFirst() }
+                if let f = h.entries.first { a.expiries.insert(Expiry(due: f.time + a.retention, key: x.key)) } else { a.map.removeValue(forKey: x.key) }
             }
         }
     }
@@ -442,6 +492,15 @@ public final class Engine {
             case .expected(let a):
                 a.expiries = Heap()
                 for (k, h) in a.map { a.expiries.insert(Expiry(due: (h.entries.first?.time ?? h.lastTime) + a.retention, key: k)) }
+            }
+        }
+        dues = Heap()
+        scheduled = Array(repeating: .max, count: scheduled.count)
+        for (i, rt) in runtimes.enumerated() { if let m = rt.expiries.min { schedule(i, m.due) } }
+        for (j, store) in stores.all.enumerated() {
+            switch store {
+            case .predecessors(let p): if let m = p.expiries.min { schedule(runtimes.count + j, m.due) }
+            case .expected(let a): if let m = a.expiries.min { schedule(runtimes.count + j, m.due) }
             }
         }
     }

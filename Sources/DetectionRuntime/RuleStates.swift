@@ -125,6 +125,8 @@ final class PredecessorStore {
     let layout: AggregateLayout
     var map: [Fingerprint: PredecessorKeyState] = [:]
     var expiries = Heap<Engine.Expiry>()
+    /// Its index among the engine's histories (`FeedStores.all`).
+    var index = 0
 
     init(_ p: PrecedencePlan, owner: Int, retention: Int64) {
         self.owner = owner
@@ -145,6 +147,8 @@ final class ExpectedStore {
     let layout: AggregateLayout
     var map: [Fingerprint: ExpectedHistory] = [:]
     var expiries = Heap<Engine.Expiry>()
+    /// Its index among the engine's histories (`FeedStores.all`).
+    var index = 0
 
     init(_ p: AbsencePlan, owner: Int, retention: Int64) {
         self.owner = owner
@@ -174,6 +178,7 @@ struct FeedStores {
         if let s = predecessors[sig] { return s }
         let s = PredecessorStore(p, owner: rule.index, retention: rule.retention)
         predecessors[sig] = s
+        s.index = all.count
         all.append(.predecessors(s))
         byType[Int(p.requiredType.rawValue)].append(.predecessors(s))
         return s
@@ -184,6 +189,7 @@ struct FeedStores {
         if let s = expected[sig] { return s }
         let s = ExpectedStore(p, owner: rule.index, retention: rule.retention)
         expected[sig] = s
+        s.index = all.count
         all.append(.expected(s))
         byType[Int(p.expectedType.rawValue)].append(.expected(s))
         return s

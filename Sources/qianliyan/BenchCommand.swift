@@ -137,8 +137,10 @@ struct BenchCommand: AsyncParsableCommand {
                                      ("pending_deadlines", "\(deadlines)"), ("state_heap_bytes", "\(stateBytes)"),
                                      ("state_bytes_per_live_key", String(format: "%.0f", Double(stateBytes) / Double(max(1, keys)))),
                                      ("state_bytes_per_retained_item", String(format: "%.0f", Double(stateBytes) / Double(max(1, entries + deadlines)))),
-                                     ("snapshot_bytes", "\(snapshotBytes)"),
-                                     ("live_keys_by_rule", "{" + keysByRule.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}")]))
+                                     ("snapshot_bytes", "\(snapshotBytes)")]
+                                    // Per rule only for a pack-sized rule set (not for 1,400 variants).
+                                    + (rs.rules.count <= 100 ? [("live_keys_by_rule", "{" + keysByRule.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+                                        .map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}")] : [])))
         }
     }
 

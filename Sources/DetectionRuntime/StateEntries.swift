@@ -139,20 +139,6 @@ struct RunningAggregates {
             }
         }
     }
-
-    /// Drops the multiplicity tables: count(distinct …) is found by a scan again.
-    mutating func stopCounting() { distinct = [] }
-
-    /// Starts keeping multiplicity tables, from every entry now aggregated.
-    mutating func startCounting<C: Collection>(_ entries: C, _ layout: AggregateLayout) where C.Element == Entry {
-        let distinctInputs = layout.distinctInputs
-        guard !isCounting, !distinctInputs.isEmpty else { return }
-        distinct = Array(repeating: [:], count: distinctInputs.count)
-        for (d, slot) in distinctInputs.enumerated() {
-            distinct[d].reserveCapacity(entries.count)
-            for e in entries where e.has(slot) { distinct[d][e.key(slot), default: 0] += 1 }
-        }
-    }
 }
 
 /// How a rule's aggregates are computed from entries.
@@ -166,8 +152,9 @@ struct AggregateLayout {
     /// Bit i set when input i is a number (the others are text fingerprints, never summed).
     let numericSlots: UInt8
 
-    /// Above this many entries a window key keeps multiplicity tables for
-    /// count(distinct …) instead of scanning its entries at every event.
+    /// Above this many entries a window key keeps running aggregates (with
+    /// count(distinct …) tables) instead of walking its entries at every
+    /// event (`WindowState`); it walks them again at half as many.
     static let scanLimit = 24
 
     init(_ specs: [AggregateSpec], inputs: [Compiled]) {

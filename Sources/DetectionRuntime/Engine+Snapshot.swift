@@ -34,7 +34,7 @@ extension Engine {
                 w.u8(1)
                 let state = win.state
                 w.int(state.count)
-                for (k, s) in state.all {
+                for (k, s) in state.index {
                     w.fingerprint(k)
                     w.bool(state[s].lastCondition)
                     w.i64(state[s].lastTime)

@@ -413,10 +413,7 @@ public final class Engine {
             } else {
                 let store = stores.all[top.id - runtimes.count]
                 expire(store, now: now)
-                switch store {
-                case .predecessors(let p): if let m = p.expiries.min { schedule(top.id, m.due) }
-                case .expected(let a): if let m = a.expiries.min { schedule(top.id, m.due) }
-                }
+                if let m = store.nextExpiry { schedule(top.id, m) }
             }
         }
     }
@@ -479,7 +476,7 @@ public final class Engine {
             rt.expiries = Heap()
             if case .window(let w) = rt.kind {
                 let state = w.state
-                for (k, s) in state.all {
+                for (k, s) in state.index {
                     rt.expiries.insert(Expiry(due: (w.window.flatMap { len in state.firstTime(s).map { $0 + len } }) ?? state[s].lastTime + rt.retention, key: k))
                 }
             }
@@ -497,12 +494,7 @@ public final class Engine {
         dues = Heap()
         scheduled = Array(repeating: .max, count: scheduled.count)
         for (i, rt) in runtimes.enumerated() { if let m = rt.expiries.min { schedule(i, m.due) } }
-        for (j, store) in stores.all.enumerated() {
-            switch store {
-            case .predecessors(let p): if let m = p.expiries.min { schedule(runtimes.count + j, m.due) }
-            case .expected(let a): if let m = a.expiries.min { schedule(runtimes.count + j, m.due) }
-            }
-        }
+        for (j, store) in stores.all.enumerated() { if let m = store.nextExpiry { schedule(runtimes.count + j, m) } }
     }
 
     // MARK: alerts

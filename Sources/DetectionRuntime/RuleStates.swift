@@ -163,6 +163,14 @@ final class ExpectedStore {
 enum FeedStore {
     case predecessors(PredecessorStore)
     case expected(ExpectedStore)
+
+    /// When its expiry heap next has a key to look at.
+    var nextExpiry: Instant? {
+        switch self {
+        case .predecessors(let p): p.expiries.min?.due
+        case .expected(let a): a.expiries.min?.due
+        }
+    }
 }
 
 /// Builds the stores of a rule set, one per feed signature.

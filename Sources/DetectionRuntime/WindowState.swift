@@ -20,6 +20,7 @@ final class WindowState {
         var lastCondition = false
     }
 
+    /// Every key with its slot.
     private(set) var index: [Fingerprint: Int32] = [:]
     private(set) var keys: [Key] = []
     private var freeKeys: [Int32] = []
@@ -119,9 +120,6 @@ final class WindowState {
     @inline(__always) func entries(_ s: Int32) -> EntryPool.Walk {
         EntryPool.Walk(pool: pool, start: keys[Int(s)].head)
     }
-
-    /// Every key with its slot.
-    var all: [Fingerprint: Int32] { index }
 
     /// Forgets every key.
     func removeAll() {

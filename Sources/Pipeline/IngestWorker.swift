@@ -63,7 +63,16 @@ public final class IngestWorker: @unchecked Sendable {
     var pendingAlerts: [Alert] = []
     var pendingDead: [DeadLetter] = []
     var conn: PostgresConnection?
-    var lastRecordAt = Date()
+    /// Seconds spent polling since the last record: the worker's quiet time.
+    /// Only time spent listening counts, so a checkpoint blocked through a
+    /// PostgreSQL outage does not make the worker look idle (and drain) while
+    /// records wait in Kafka.
+    var quietSeconds = 0.0
+    /// The time spent polling, µs: the clock by which shards judge a caught-up partition
+    /// idle (`StreamShard.Config.idleTimeout`). Wall time would make every partition look
+    /// idle after a long block, and the watermark would move on without the partitions
+    /// whose records are still waiting in Kafka (they would arrive late).
+    var listened: Instant = 0
     /// A new reference-table version to switch to at the next batch boundary.
     private let nextTables = Box<ReferenceTables?>(nil)
     /// A new rule set to switch to at the next batch boundary.
@@ -101,8 +110,6 @@ public final class IngestWorker: @unchecked Sendable {
 
     var checkpoints: CheckpointStore { CheckpointStore(group: config.group) }
 
-    static func now() -> Instant { Int64(Date().timeIntervalSince1970 * 1_000_000) }
-
     /// The topics the cross-village rules read.
     var globalTopics: [String] {
         Array(Set(globalRules.rules.flatMap { r -> [String] in
@@ -136,17 +143,16 @@ public final class IngestWorker: @unchecked Sendable {
         while !stopFlag.isSet {
             if let t = nextTables.take() { switchTables(t) }
             if let (rs, v) = nextRules.take() { switchRules(rs, version: v) }
-            let events = consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50))
+            let events = listening { consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50)) }
             handle(events, local: true)
             if config.crossVillage && !globalRules.rules.isEmpty && Date().timeIntervalSince(lastElection) > 2 {
                 lastElection = Date()
                 electGlobal()
             }
             if let gc = globalConsumer {
-                handle(gc.poll(maxRecords: 20_000, timeout: .milliseconds(1)), local: false)
+                handle(listening { gc.poll(maxRecords: 20_000, timeout: .milliseconds(1)) }, local: false)
             }
-            let now = Self.now()
-            for s in allShards { s.advance(now: now); collect(s) }
+            for s in allShards { s.advance(now: listened); collect(s) }
             if !pendingAlerts.isEmpty || !pendingDead.isEmpty, Date().timeIntervalSince(lastFlush) >= config.flushInterval {
                 flushOutputs()
                 lastFlush = Date()
@@ -189,14 +195,24 @@ public final class IngestWorker: @unchecked Sendable {
     /// The interval between checkpoints is at least this many times the last one's duration.
     static let checkpointStretch = 4.0
 
+    /// Runs a poll, counting its time as quiet time (a record heard resets it).
+    func listening(_ poll: () -> [KafkaConsumerEvent]) -> [KafkaConsumerEvent] {
+        let start = Date()
+        let events = poll()
+        let spent = Date().timeIntervalSince(start)
+        quietSeconds += spent
+        listened += Int64(spent * 1_000_000)
+        return events
+    }
+
     var allShards: [StreamShard] { Array(shards.values) + (globalShard.map { [$0] } ?? []) }
 
     func handle(_ events: [KafkaConsumerEvent], local: Bool) {
-        let now = Self.now()
+        let now = listened
         for ev in events {
             switch ev {
             case .record(let r):
-                lastRecordAt = Date()
+                quietSeconds = 0
                 let p = StreamShard.Partition(topic: r.topic, partition: r.partition)
                 let shard = local ? shards[r.partition] : globalShard
                 shard?.ingest(p, offset: r.offset, value: r.value, now: now)
@@ -228,7 +244,7 @@ public final class IngestWorker: @unchecked Sendable {
     }
 
     func isDrained(_ idle: Double) -> Bool {
-        guard !shards.isEmpty, Date().timeIntervalSince(lastRecordAt) >= idle else { return false }
+        guard !shards.isEmpty, quietSeconds >= idle else { return false }
         if !globalRules.rules.isEmpty && config.crossVillage && globalShard == nil { return false }
         return allShards.allSatisfy { $0.allCaughtUp }
     }
@@ -248,7 +264,7 @@ public final class IngestWorker: @unchecked Sendable {
         }
         logger.info("partitions assigned", metadata: ["kafka.partitions": "\(numbers.sorted())"])
         // Idleness counts from when the worker holds its partitions.
-        lastRecordAt = Date()
+        quietSeconds = 0
         return out
     }
 
@@ -261,10 +277,11 @@ public final class IngestWorker: @unchecked Sendable {
     }
 
     func lost(_ parts: [TopicPartition]) {
-        // Another member owns them now: drop the state without committing it.
+        // Another member owns them now: drop their state without committing it. The pending
+        // alerts and dead letters stay: they are what the events read so far give (the new owner
+        // gives the same ones again, and both writes are idempotent), and some of them come from
+        // shards this worker keeps — the cross-village shard's would otherwise be lost for good.
         for n in Set(parts.map(\.partition)) { shards[n] = nil }
-        pendingAlerts.removeAll()
-        pendingDead.removeAll()
         logger.warning("partitions lost", metadata: ["kafka.partitions": "\(Set(parts.map(\.partition)).sorted())"])
     }
 

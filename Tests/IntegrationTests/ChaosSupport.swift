@@ -117,6 +117,16 @@ struct ChaosLedger: Sendable {
         return summary
     }
 
+    /// Writes the ledger's first and second half (by lines) as two files in `folder`.
+    func split(into folder: String) throws -> (first: (path: String, lines: Int), second: (path: String, lines: Int)) {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        let half = lines.count / 2
+        let first = folder + "/first-half.jsonl", second = folder + "/second-half.jsonl"
+        try (lines[..<half].joined(separator: "\n") + "\n").write(toFile: first, atomically: true, encoding: .utf8)
+        try (lines[half...].joined(separator: "\n") + "\n").write(toFile: second, atomically: true, encoding: .utf8)
+        return ((first, half), (second, lines.count - half))
+    }
+
     func remove() { try? FileManager.default.removeItem(atPath: dir) }
 }
 

@@ -22,7 +22,8 @@ import Glibc
 /// writes the results table. See docs/reliability.md.
 @Suite(.serialized) struct ChaosTests {
     static let scenarioOrder = [
-        "kill -9 of qianliyan run", "PostgreSQL crash and restart", "Kafka broker outages, request errors, timeouts",
+        "kill -9 of qianliyan run", "PostgreSQL crash and restart", "PostgreSQL down longer than the idle time",
+        "Kafka broker outages, request errors, timeouts",
         "rebalance: workers join and leave", "disk full under PostgreSQL", "read-only PostgreSQL data directory", "rule deploy mid-stream",
     ]
 
@@ -171,6 +172,37 @@ import Glibc
             var outcome = ChaosOutcome(scenario: "PostgreSQL crash and restart", events: published.published)
             outcome.faults = ["pg_ctl stop -m immediate at 25 %, down \(Int(outage)) s", "\(retried) retries with backoff",
                               "alerts raised while down: \(stalled.alerts - alertsBefore)"]
+            try Self.conclude(&outcome, s, started: started)
+        }
+    }
+
+    /// PostgreSQL down for longer than the worker's drain-when-idle time while
+    /// the worker is caught up: the time it spends blocked in a checkpoint is
+    /// not quiet time, so when PostgreSQL is back it must go on reading (the
+    /// second half of the ledger, published then) instead of draining at once.
+    @Test func postgresOutageLongerThanTheIdleTime() async throws {
+        let started = ContinuousClock.now
+        try await Self.withSetup("pg-idle", durable: true) { s in
+            let idle = 6.0, outage = 9.0
+            let halves = try s.ledger.split(into: s.dir)
+            let w = try ChaosWorker(cluster: s.cluster, url: s.url, group: "chaos-pg-idle", ledger: s.ledger, lateness: s.lateness, drain: idle)
+            w.start()
+            let first = try await ChaosFeed(cluster: s.cluster, files: [halves.first.path], rate: nil, shuffle: s.shuffle, seed: Chaos.seed).finish()
+            let deadline = ContinuousClock.now + .seconds(120)
+            while w.worker.metrics.snapshot().events < first.published {
+                if ContinuousClock.now > deadline { throw ChaosFailure("the worker did not read the first half") }
+                try await Self.sleep(0.1)
+            }
+            try await Self.sleep(1)  // caught up: every partition read to its end
+            try s.pg.crash()
+            try await Self.sleep(outage)
+            try await s.pg.start()
+            let second = try await ChaosFeed(cluster: s.cluster, files: [halves.second.path], rate: nil, shuffle: s.shuffle, seed: Chaos.seed).finish()
+            try await w.wait(timeout: .seconds(240))
+            #expect(first.failed == 0 && second.failed == 0)
+            #expect(Self.retries(w) > 0, "the worker noticed the outage")
+            var outcome = ChaosOutcome(scenario: "PostgreSQL down longer than the idle time", events: first.published + second.published)
+            outcome.faults = ["pg_ctl stop -m immediate while caught up, down \(Int(outage)) s, drain when idle \(Int(idle)) s"]
             try Self.conclude(&outcome, s, started: started)
         }
     }

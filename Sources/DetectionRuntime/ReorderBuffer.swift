@@ -43,11 +43,12 @@ public struct ReorderBuffer: Sendable {
         return p << (8 * UInt64(8 - n))
     }
 
-    public mutating func insert(_ e: Event) {
-        if e.time > maxTime { maxTime = e.time }
+    public mutating func insert(_ e: consuming Event) {
+        let key = Key(time: e.time, prefix: ReorderBuffer.prefix(e.id), slot: 0)
+        if key.time > maxTime { maxTime = key.time }
         let slot: Int32
-        if let f = free.popLast() { slot = f; slots[Int(f)] = e } else { slot = Int32(slots.count); slots.append(e) }
-        heap.insert(Key(time: e.time, prefix: ReorderBuffer.prefix(e.id), slot: slot))
+        if let f = free.popLast() { slot = f; slots[Int(f)] = consume e } else { slot = Int32(slots.count); slots.append(consume e) }
+        heap.insert(Key(time: key.time, prefix: key.prefix, slot: slot))
     }
 
     /// Removes the earliest event in the total order (full id comparison on a prefix tie).
@@ -68,7 +69,7 @@ public struct ReorderBuffer: Sendable {
     }
 
     /// Hands out, in the total order, every buffered event strictly older than `watermark`.
-    public mutating func release(before watermark: Instant, _ body: (Event) throws -> Void) rethrows {
+    public mutating func release(before watermark: Instant, _ body: (consuming Event) throws -> Void) rethrows {
         while let top = heap.min, top.time < watermark {
             try body(popMin())
         }
@@ -80,7 +81,7 @@ public struct ReorderBuffer: Sendable {
     }
 
     /// Hands out everything, in order (end of input).
-    public mutating func drain(_ body: (Event) throws -> Void) rethrows {
+    public mutating func drain(_ body: (consuming Event) throws -> Void) rethrows {
         while !heap.isEmpty { try body(popMin()) }
     }
 }

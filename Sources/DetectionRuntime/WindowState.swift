@@ -22,7 +22,7 @@ final class WindowState {
 
     /// Every key with its slot.
     private(set) var index: [Fingerprint: Int32] = [:]
-    private(set) var keys: [Key] = []
+    private let keys = ChunkedStore<Key>()
     private var freeKeys: [Int32] = []
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
@@ -41,8 +41,7 @@ final class WindowState {
             s = f
             keys[Int(s)] = Key()
         } else {
-            s = Int32(keys.count)
-            keys.append(Key())
+            s = Int32(keys.append(Key()))
         }
         index[k] = s
         return s

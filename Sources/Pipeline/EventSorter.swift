@@ -24,8 +24,8 @@ final class EventSorter {
         for s in spills { try? FileManager.default.removeItem(atPath: s) }
     }
 
-    func add(_ e: Event) throws {
-        run.append(e)
+    func add(_ e: consuming Event) throws {
+        run.append(consume e)
         if run.count >= runCapacity { try spill() }
     }
 

@@ -14,7 +14,7 @@ import Foundation
 /// events through the reorder buffer off the thread that runs the rules.
 final class OrderedReader: @unchecked Sendable {
     /// Ordered batches; closed when reading ends.
-    let queue = BlockingQueue<[Event]>(capacity: 64)
+    let queue = BlockingQueue<[Event]>(capacity: 16)
     private let done = DispatchSemaphore(value: 0)
     // Written by the reader thread before `done` is signalled, read after.
     private var result: Replay.ReadResult?
@@ -28,24 +28,22 @@ final class OrderedReader: @unchecked Sendable {
             var out: [Event] = []
             out.reserveCapacity(1024)
             var ordered = true
-            func release(_ e: Event) {
+            func release(_ e: consuming Event) {
                 lastTime = e.time
                 lastID = e.id
-                out.append(e)
+                out.append(consume e)
                 if out.count == 1024 {
                     queue.put(out)
                     out = []
                     out.reserveCapacity(1024)
                 }
             }
-            let r = replay.read(ledgers, totalBytes) { batch in
-                for e in batch {
-                    if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
-                        ordered = false
-                        return false
-                    }
-                    buffer.insert(e)
+            let r = replay.read(ledgers, totalBytes) { e in
+                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
+                    ordered = false
+                    return false
                 }
+                buffer.insert(e)
                 buffer.release(before: buffer.maxTime - reorderWindow, release)
                 while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
                 return true
@@ -118,9 +116,9 @@ extension Replay {
     func sortedEvaluation(_ ledgers: [String], _ totalBytes: Int64, into evaluator: OrderedEvaluator) throws -> (ReadResult, spilledRuns: Int) {
         let sorter = EventSorter(runCapacity: runCapacity, spillDirectory: spillDirectory, decoder: decoder)
         var sortError: Error? = nil
-        let r = read(ledgers, totalBytes) { batch in
+        let r = read(ledgers, totalBytes) { e in
             do {
-                for e in batch { try sorter.add(e) }
+                try sorter.add(e)
                 return true
             } catch {
                 sortError = error

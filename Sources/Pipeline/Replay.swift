@@ -138,12 +138,11 @@ public final class Replay: @unchecked Sendable {
     // MARK: reading
 
     /// Reads every ledger line, decodes it and keeps the first valid copy of
-    /// each event id; hands events out in batches. Stops early when `emit` returns false.
-    func read(_ ledgers: [String], _ totalBytes: Int64, emit: ([Event]) -> Bool) -> ReadResult {
+    /// each event id; hands each event out (moved, not copied: an event's copy
+    /// retains its id, bytes and text fields). Stops early when `emit` returns false.
+    func read(_ ledgers: [String], _ totalBytes: Int64, emit: (consuming Event) -> Bool) -> ReadResult {
         var r = ReadResult()
         var dedupe = Deduplicator()
-        var batch: [Event] = []
-        batch.reserveCapacity(1024)
         var bytesBefore: Int64 = 0
         var stopped = false
         do {
@@ -162,12 +161,8 @@ public final class Replay: @unchecked Sendable {
                         r.dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
                     case .event(let e):
                         if dedupe.firstSighting(of: e) {
-                            batch.append(e)
                             r.summary.events += 1
-                            if batch.count == 1024 {
-                                if !emit(batch) { stopped = true; return false }
-                                batch.removeAll(keepingCapacity: true)
-                            }
+                            if !emit(e) { stopped = true; return false }
                         } else {
                             r.summary.duplicates += 1
                         }
@@ -180,7 +175,6 @@ public final class Replay: @unchecked Sendable {
                 }
                 bytesBefore += reader.bytesRead
             }
-            if !stopped && !batch.isEmpty { _ = emit(batch) }
         } catch {
             r.error = error
         }

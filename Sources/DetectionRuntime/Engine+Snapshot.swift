@@ -49,16 +49,21 @@ extension Engine {
                 }
                 written[ObjectIdentifier(p)] = rt.rule.name
                 w.u8(2)
-                w.int(p.map.count)
-                for (k, st) in p.map {
+                let state = p.state
+                w.int(state.count)
+                for (k, s) in state.index {
+                    // The record keeps its layout from before the flat histories: every
+                    // predecessor kept, the latest few, and the running aggregates (empty
+                    // ones, with empty distinct tables, where the rule has a lookback).
                     w.fingerprint(k)
-                    w.i64(st.lastTime)
-                    writeEntries(st.entries, &w)
-                    writeEntries(st.recent, &w)
-                    w.int(st.run.count)
-                    for j in 0..<4 { w.i128(st.run.sums[j]); w.int(Int(st.run.presentCounts[j])) }
+                    w.i64(state[s].lastTime)
+                    writeEntries(p.keepsEntries ? Array(state.entries(s)) : [], &w)
+                    writeEntries(state.newest(s, evidenceKeep), &w)
+                    let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: p.layout.distinctInputs.count)
+                    w.int(run.count)
+                    for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
                     w.int(p.layout.distinctInputs.count)
-                    for d in st.run.distinct {
+                    for d in run.distinct {
                         w.int(d.count)
                         for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
                     }
@@ -72,11 +77,12 @@ extension Engine {
                 }
                 written[ObjectIdentifier(a)] = rt.rule.name
                 w.u8(3)
-                w.int(a.map.count)
-                for (k, h) in a.map {
+                let state = a.state
+                w.int(state.count)
+                for (k, s) in state.index {
                     w.fingerprint(k)
-                    w.i64(h.lastTime)
-                    writeEntries(h.entries, &w)
+                    w.i64(state[s].lastTime)
+                    writeEntries(Array(state.entries(s)), &w)
                 }
             }
         }
@@ -110,18 +116,31 @@ extension Engine {
         for rule in ruleSet.rules { bySignature[rule.name + "\u{1}" + rule.stateSignature] = rule.index }
         var dropped: [String] = []
         // Histories as read, by the rule whose record held them, and which store each went to.
-        var predecessors: [String: [Fingerprint: PredecessorKeyState]] = [:]
-        var expected: [String: [Fingerprint: ExpectedHistory]] = [:]
+        var predecessors: [String: [SavedHistoryKey]] = [:]
+        var expected: [String: [SavedHistoryKey]] = [:]
         var restored: Set<ObjectIdentifier> = []
-        var handedOut: Set<String> = []
-        func assign(_ map: [Fingerprint: PredecessorKeyState], from record: String, to p: PrecedenceRuntime) {
-            guard restored.insert(ObjectIdentifier(p.store)).inserted else { return }
-            guard map.allSatisfy({ $0.value.run.distinct.count == p.layout.distinctInputs.count }) else { return }
-            p.store.map = handedOut.insert(record).inserted ? map : map.mapValues { $0.copy() }
+        func assign(_ keys: [SavedHistoryKey], to p: PrecedenceRuntime) {
+            let store = p.store
+            guard restored.insert(ObjectIdentifier(store)).inserted else { return }
+            guard keys.allSatisfy({ $0.run.distinct.count == p.layout.distinctInputs.count }) else { return }
+            store.state.removeAll()
+            for saved in keys {
+                let s = store.state.add(saved.key)
+                store.state[s].lastTime = saved.lastTime
+                for e in store.keepsEntries ? saved.entries : saved.recent { store.state.link(s, e) }
+                if !store.keepsEntries { store.state.keepNewest(s, evidenceKeep) }
+                if store.state.keepsRuns { store.state.setRun(s, saved.run) }
+            }
         }
-        func assign(_ map: [Fingerprint: ExpectedHistory], from record: String, to a: AbsenceRuntime) {
-            guard restored.insert(ObjectIdentifier(a.store)).inserted else { return }
-            a.store.map = handedOut.insert(record).inserted ? map : map.mapValues { $0.copy() }
+        func assign(_ keys: [SavedHistoryKey], to a: AbsenceRuntime) {
+            let store = a.store
+            guard restored.insert(ObjectIdentifier(store)).inserted else { return }
+            store.state.removeAll()
+            for saved in keys {
+                let s = store.state.add(saved.key)
+                store.state[s].lastTime = saved.lastTime
+                for e in saved.entries { store.state.link(s, e) }
+            }
         }
         let count = try r.int()
         for _ in 0..<count {
@@ -152,11 +171,9 @@ extension Engine {
                     }
                 }
             case 2:
-                var map: [Fingerprint: PredecessorKeyState] = [:]
+                var keys: [SavedHistoryKey] = []
                 for _ in 0..<(try r.int()) {
-                    let k = try r.fingerprint()
-                    let st = PredecessorKeyState(distinctSlots: 0)
-                    st.lastTime = try r.i64()
+                    var st = SavedHistoryKey(key: try r.fingerprint(), lastTime: try r.i64())
                     st.entries = try readEntries(&r)
                     st.recent = try readEntries(&r)
                     st.run.count = try r.int()
@@ -169,29 +186,27 @@ extension Engine {
                         distinct.append(d)
                     }
                     st.run.distinct = distinct
-                    map[k] = st
+                    keys.append(st)
                 }
-                predecessors[name] = map
-                if let rt, case .precedence(let p) = rt.kind { assign(map, from: name, to: p) }
+                predecessors[name] = keys
+                if let rt, case .precedence(let p) = rt.kind { assign(keys, to: p) }
             case 3:
-                var map: [Fingerprint: ExpectedHistory] = [:]
+                var keys: [SavedHistoryKey] = []
                 for _ in 0..<(try r.int()) {
-                    let k = try r.fingerprint()
-                    let h = ExpectedHistory()
-                    h.lastTime = try r.i64()
+                    var h = SavedHistoryKey(key: try r.fingerprint(), lastTime: try r.i64())
                     h.entries = try readEntries(&r)
-                    map[k] = h
+                    keys.append(h)
                 }
-                expected[name] = map
-                if let rt, case .absence(let a) = rt.kind { assign(map, from: name, to: a) }
+                expected[name] = keys
+                if let rt, case .absence(let a) = rt.kind { assign(keys, to: a) }
             case 4:
                 let first = try r.string()
-                guard let map = predecessors[first] else { throw BinaryReader.Truncated() }
-                if let rt, case .precedence(let p) = rt.kind { assign(map, from: first, to: p) }
+                guard let keys = predecessors[first] else { throw BinaryReader.Truncated() }
+                if let rt, case .precedence(let p) = rt.kind { assign(keys, to: p) }
             case 5:
                 let first = try r.string()
-                guard let map = expected[first] else { throw BinaryReader.Truncated() }
-                if let rt, case .absence(let a) = rt.kind { assign(map, from: first, to: a) }
+                guard let keys = expected[first] else { throw BinaryReader.Truncated() }
+                if let rt, case .absence(let a) = rt.kind { assign(keys, to: a) }
             default:
                 throw BinaryReader.Truncated()
             }
@@ -242,4 +257,13 @@ extension Engine {
         }
         return out
     }
+}
+
+/// One key of a precedence or absence history as a snapshot holds it.
+struct SavedHistoryKey {
+    let key: Fingerprint
+    let lastTime: Instant
+    var entries: Deque<Entry> = []
+    var recent: Deque<Entry> = []
+    var run = RunningAggregates.scanning
 }

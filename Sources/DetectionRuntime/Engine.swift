@@ -124,8 +124,8 @@ public final class Engine {
         }
         for store in stores.all {
             switch store {
-            case .predecessors(let p): for v in p.map.values { n += v.entries.count + v.recent.count }
-            case .expected(let a): for v in a.map.values { n += v.entries.count }
+            case .predecessors(let p): n += p.state.pool.live
+            case .expected(let a): n += a.state.pool.live
             }
         }
         return n
@@ -219,13 +219,8 @@ public final class Engine {
             }
             for store in stores.all {
                 switch store {
-                case .predecessors(let p):
-                    for st in p.map.values {
-                        for x in st.entries { mark(x.ref) }
-                        for x in st.recent { mark(x.ref) }
-                    }
-                case .expected(let a):
-                    for h in a.map.values { for x in h.entries { mark(x.ref) } }
+                case .predecessors(let p): p.state.pool.forEachLive { mark($0.ref) }
+                case .expected(let a): a.state.pool.forEachLive { mark($0.ref) }
                 }
             }
         }
@@ -256,9 +251,10 @@ public final class Engine {
 
     func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
         let layout = p.layout
-        var state: PredecessorKeyState? = nil
-        if let k = key(p.triggerKey, e) { state = p.store.map[k] }
-        guard let st = state else {
+        let state = p.store.state
+        var slot: Int32? = nil
+        if let k = key(p.triggerKey, e) { slot = state.slot(k) }
+        guard let s = slot else {
             layout.fill(env, RunningAggregates.scanning, entries: EmptyCollection<Entry>())
             if p.having(e, env) != true { emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false) }
             return
@@ -266,19 +262,15 @@ public final class Engine {
         // min/max scan every predecessor kept (all within the lookback, or all
         // within the retention when the rule needs them); evidence is the latest few.
         if let lb = p.lookback {
-            let limit = e.time - lb
-            while let f = st.entries.first, f.time < limit { st.entries.removeFirst() }
+            state.prune(s, olderThan: e.time - lb)
             var run = RunningAggregates.scanning
-            for x in st.entries { run.add(x, layout) }
-            layout.fill(env, run, entries: st.entries)
-            if p.having(e, env) != true {
-                emit(rt.rule, anchor: e, evidence: Array(st.entries.suffix(evidenceKeep)), evidenceIncludesAnchor: false)
-            }
+            for x in state.entries(s) { run.add(x, layout) }
+            layout.fill(env, run, entries: state.entries(s))
         } else {
-            layout.fill(env, st.run, entries: st.entries)
-            if p.having(e, env) != true {
-                emit(rt.rule, anchor: e, evidence: Array(st.recent), evidenceIncludesAnchor: false)
-            }
+            layout.fill(env, state.run(s), entries: state.entries(s))
+        }
+        if p.having(e, env) != true {
+            emit(rt.rule, anchor: e, evidence: state.newest(s, evidenceKeep), evidenceIncludesAnchor: false)
         }
     }
 
@@ -307,38 +299,32 @@ public final class Engine {
                 guard f(e, env) == true else { return }
             }
             guard let k = key(p.requiredKey, e) else { return }
-            let layout = p.layout
-            let st: PredecessorKeyState
-            if let s = p.map[k] { st = s } else {
-                st = PredecessorKeyState(distinctSlots: layout.distinctInputs.count)
-                p.map[k] = st
+            let state = p.state
+            let s: Int32
+            if let x = state.slot(k) { s = x } else {
+                s = state.add(k)
                 let due = e.time + (p.lookback ?? p.retention)
                 p.expiries.insert(Expiry(due: due, key: k))
                 schedule(runtimes.count + p.index, due)
             }
-            let entry = Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env)
-            if p.lookback != nil || layout.needsScan {
-                st.entries.append(entry)
-            }
-            st.run.add(entry, layout)
-            st.recent.append(entry)
-            if st.recent.count > evidenceKeep { st.recent.removeFirst() }
-            st.lastTime = e.time
+            state.append(s, Entry(e, ref: evidenceRef(e), inputs: p.layout.inputs, env: env), layout: p.layout)
+            if !p.keepsEntries { state.keepNewest(s, evidenceKeep) }
+            state[s].lastTime = e.time
         case .expected(let a):
             if let f = a.expectedFilter {
                 guard f(e, env) == true else { return }
             }
             guard let k = key(a.expectedKey, e) else { return }
-            let h: ExpectedHistory
-            if let s = a.map[k] { h = s } else {
-                h = ExpectedHistory()
-                a.map[k] = h
+            let state = a.state
+            let s: Int32
+            if let x = state.slot(k) { s = x } else {
+                s = state.add(k)
                 let due = e.time + a.retention
                 a.expiries.insert(Expiry(due: due, key: k))
                 schedule(runtimes.count + a.index, due)
             }
-            h.entries.append(Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
-            h.lastTime = e.time
+            state.link(s, Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
+            state[s].lastTime = e.time
         }
     }
 
@@ -352,8 +338,8 @@ public final class Engine {
             let layout = a.layout
             var run = RunningAggregates.scanning
             var counted: [Entry] = []
-            if let k = p.key, let h = a.store.map[k] {
-                for x in h.entries {
+            if let k = p.key, let s = a.store.state.slot(k) {
+                for x in a.store.state.entries(s) {
                     if let f = p.from, x.time < f { continue }
                     if let u = p.until, x.time >= u { continue }
                     run.add(x, layout)
@@ -450,22 +436,24 @@ public final class Engine {
         case .predecessors(let p):
             while let t = p.expiries.min, t.due < now {
                 let x = p.expiries.removeMin()
-                guard let st = p.map[x.key] else { continue }
+                let state = p.state
+                guard let s = state.slot(x.key) else { continue }
                 if let lb = p.lookback {
-                    while let f = st.entries.first, f.time < now - lb { st.entries.removeFirst() }
-                    if let f = st.entries.first { p.expiries.insert(Expiry(due: f.time + lb, key: x.key)) } else { p.map.removeValue(forKey: x.key) }
-                } else if st.lastTime >= now - p.retention {
-                    p.expiries.insert(Expiry(due: st.lastTime + p.retention, key: x.key))
+                    state.prune(s, olderThan: now - lb)
+                    if let f = state.firstTime(s) { p.expiries.insert(Expiry(due: f + lb, key: x.key)) } else { state.remove(x.key) }
+                } else if state[s].lastTime >= now - p.retention {
+                    p.expiries.insert(Expiry(due: state[s].lastTime + p.retention, key: x.key))
                 } else {
-                    p.map.removeValue(forKey: x.key)
+                    state.remove(x.key)
                 }
             }
         case .expected(let a):
             while let t = a.expiries.min, t.due < now {
                 let x = a.expiries.removeMin()
-                guard let h = a.map[x.key] else { continue }
-                while let f = h.entries.first, f.time < now - a.retention { h.entries.removeFirst() }
-                if let f = h.entries.first { a.expiries.insert(Expiry(due: f.time + a.retention, key: x.key)) } else { a.map.removeValue(forKey: x.key) }
+                let state = a.state
+                guard let s = state.slot(x.key) else { continue }
+                state.prune(s, olderThan: now - a.retention)
+                if let f = state.firstTime(s) { a.expiries.insert(Expiry(due: f + a.retention, key: x.key)) } else { state.remove(x.key) }
             }
         }
     }
@@ -485,10 +473,14 @@ public final class Engine {
             switch store {
             case .predecessors(let p):
                 p.expiries = Heap()
-                for (k, st) in p.map { p.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in st.entries.first.map { $0.time + lb } }) ?? st.lastTime + p.retention, key: k)) }
+                let state = p.state
+                for (k, s) in state.index {
+                    p.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in state.firstTime(s).map { $0 + lb } }) ?? state[s].lastTime + p.retention, key: k))
+                }
             case .expected(let a):
                 a.expiries = Heap()
-                for (k, h) in a.map { a.expiries.insert(Expiry(due: (h.entries.first?.time ?? h.lastTime) + a.retention, key: k)) }
+                let state = a.state
+                for (k, s) in state.index { a.expiries.insert(Expiry(due: (state.firstTime(s) ?? state[s].lastTime) + a.retention, key: k)) }
             }
         }
         dues = Heap()

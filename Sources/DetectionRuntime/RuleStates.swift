@@ -2,41 +2,6 @@ import Collections
 import EventModel
 import RuleCompiler
 
-/// Per-key state of a precedence rule: the predecessors seen so far.
-final class PredecessorKeyState {
-    /// All predecessors within the lookback (only kept when the rule has one,
-    /// or needs min/max).
-    var entries: Deque<Entry> = []
-    var run: RunningAggregates
-    /// The latest predecessors, for evidence.
-    var recent: Deque<Entry> = []
-    var lastTime: Instant = .min
-
-    init(distinctSlots: Int) { run = RunningAggregates(distinctSlots: distinctSlots) }
-
-    func copy() -> PredecessorKeyState {
-        let c = PredecessorKeyState(distinctSlots: 0)
-        c.entries = entries
-        c.run = run
-        c.recent = recent
-        c.lastTime = lastTime
-        return c
-    }
-}
-
-/// Per-key history of an absence rule's expected events.
-final class ExpectedHistory {
-    var entries: Deque<Entry> = []
-    var lastTime: Instant = .min
-
-    func copy() -> ExpectedHistory {
-        let c = ExpectedHistory()
-        c.entries = entries
-        c.lastTime = lastTime
-        return c
-    }
-}
-
 /// An opened absence rule waiting for its deadline.
 struct PendingDeadline: Comparable {
     var deadline: Instant
@@ -92,8 +57,8 @@ final class RuleRuntime {
         switch kind {
         case .condition: 0
         case .window(let w): w.state.count
-        case .precedence(let p): p.store.owner == rule.index ? p.store.map.count : 0
-        case .absence(let a): a.store.owner == rule.index ? a.store.map.count : 0
+        case .precedence(let p): p.store.owner == rule.index ? p.store.state.count : 0
+        case .absence(let a): a.store.owner == rule.index ? a.store.state.count : 0
         }
     }
 }
@@ -123,7 +88,11 @@ final class PredecessorStore {
     let requiredFilter: BoolFn?
     let requiredKey: [KeyPart]
     let layout: AggregateLayout
-    var map: [Fingerprint: PredecessorKeyState] = [:]
+    /// Every predecessor within the lookback (or the retention) is kept when
+    /// the rule has a lookback or needs min/max; otherwise only the latest
+    /// few (evidence), and the key's running aggregates count the rest.
+    let keepsEntries: Bool
+    let state: HistoryState
     var expiries = Heap<Engine.Expiry>()
     /// Its index among the engine's histories (`FeedStores.all`).
     var index = 0
@@ -135,6 +104,9 @@ final class PredecessorStore {
         requiredFilter = p.requiredFilter
         requiredKey = p.requiredKey
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+        keepsEntries = p.lookback != nil || layout.needsScan
+        // With a lookback, `check` aggregates the entries within it afresh each time.
+        state = HistoryState(keepsRuns: p.lookback == nil, distinctSlots: layout.distinctInputs.count)
     }
 }
 
@@ -145,7 +117,7 @@ final class ExpectedStore {
     let expectedFilter: BoolFn?
     let expectedKey: [KeyPart]
     let layout: AggregateLayout
-    var map: [Fingerprint: ExpectedHistory] = [:]
+    let state = HistoryState(keepsRuns: false, distinctSlots: 0)
     var expiries = Heap<Engine.Expiry>()
     /// Its index among the engine's histories (`FeedStores.all`).
     var index = 0

@@ -1,0 +1,131 @@
+import EventModel
+
+/// The history of a precedence or absence feed, flat like `WindowState`: a
+/// table of keys and one pool of entries shared by all keys, each key's
+/// entries linked oldest to newest through `Entry.next` — no object, deque or
+/// dictionary per key.
+///
+/// A precedence history without a lookback also keeps running aggregates per
+/// key (`keepsRuns`): its rules aggregate every predecessor within the
+/// retention, while it keeps only the latest few entries (for evidence)
+/// unless min/max need them all.
+final class HistoryState {
+    struct Key {
+        var head: Int32 = -1
+        var tail: Int32 = -1
+        var count: Int32 = 0
+        var lastTime: Instant = .min
+    }
+
+    /// Every key with its slot.
+    private(set) var index: [Fingerprint: Int32] = [:]
+    private let keys = ChunkedStore<Key>()
+    private var freeKeys: [Int32] = []
+    /// Running aggregates by key slot, when `keepsRuns`.
+    private var runs: [RunningAggregates] = []
+    let keepsRuns: Bool
+    /// count(distinct …) tables each key's running aggregates keep.
+    let distinctSlots: Int
+    let pool = EntryPool()
+
+    init(keepsRuns: Bool, distinctSlots: Int) {
+        self.keepsRuns = keepsRuns
+        self.distinctSlots = distinctSlots
+    }
+
+    var count: Int { index.count }
+
+    /// The key's slot, if it has state.
+    @inline(__always) func slot(_ k: Fingerprint) -> Int32? { index[k] }
+
+    /// A new, empty key.
+    func add(_ k: Fingerprint) -> Int32 {
+        let s: Int32
+        if let f = freeKeys.popLast() {
+            s = f
+            keys[Int(s)] = Key()
+        } else {
+            s = Int32(keys.append(Key()))
+        }
+        if keepsRuns {
+            let fresh = RunningAggregates(distinctSlots: distinctSlots)
+            if Int(s) < runs.count { runs[Int(s)] = fresh } else { runs.append(fresh) }
+        }
+        index[k] = s
+        return s
+    }
+
+    /// Forgets a key and its entries.
+    func remove(_ k: Fingerprint) {
+        guard let s = index.removeValue(forKey: k) else { return }
+        var i = keys[Int(s)].head
+        while i >= 0 { i = pool.release(i) }
+        keys[Int(s)] = Key()
+        if keepsRuns { runs[Int(s)] = .scanning }
+        freeKeys.append(s)
+    }
+
+    /// Forgets every key.
+    func removeAll() {
+        for k in Array(index.keys) { remove(k) }
+    }
+
+    @inline(__always) subscript(_ s: Int32) -> Key {
+        get { keys[Int(s)] }
+        _modify { yield &keys[Int(s)] }
+    }
+
+    /// The key's running aggregates (`keepsRuns`).
+    @inline(__always) func run(_ s: Int32) -> RunningAggregates { runs[Int(s)] }
+
+    /// Replaces the key's running aggregates (a restore).
+    func setRun(_ s: Int32, _ run: RunningAggregates) { runs[Int(s)] = run }
+
+    /// Appends an entry (the newest) to the key, and to its running aggregates when kept.
+    func append(_ s: Int32, _ entry: Entry, layout: AggregateLayout) {
+        if keepsRuns { runs[Int(s)].add(entry, layout) }
+        link(s, entry)
+    }
+
+    /// Appends an entry to the key's list only.
+    func link(_ s: Int32, _ entry: Entry) {
+        let i = pool.add(entry)
+        let t = keys[Int(s)].tail
+        if t >= 0 { pool.setNext(t, i) } else { keys[Int(s)].head = i }
+        keys[Int(s)].tail = i
+        keys[Int(s)].count += 1
+    }
+
+    /// Drops the key's oldest entries until it holds at most `n` (its running aggregates keep them).
+    func keepNewest(_ s: Int32, _ n: Int) {
+        while keys[Int(s)].count > Int32(n) { dropOldest(s) }
+    }
+
+    /// Drops the key's entries older than `limit`.
+    func prune(_ s: Int32, olderThan limit: Instant) {
+        while keys[Int(s)].head >= 0, pool.pointer(keys[Int(s)].head).pointee.time < limit { dropOldest(s) }
+    }
+
+    private func dropOldest(_ s: Int32) {
+        let h = pool.release(keys[Int(s)].head)
+        keys[Int(s)].head = h
+        keys[Int(s)].count -= 1
+        if h < 0 { keys[Int(s)].tail = -1 }
+    }
+
+    /// The key's oldest entry's time.
+    @inline(__always) func firstTime(_ s: Int32) -> Instant? {
+        let h = keys[Int(s)].head
+        return h < 0 ? nil : pool[h].time
+    }
+
+    /// The key's entries, oldest first.
+    @inline(__always) func entries(_ s: Int32) -> EntryPool.Walk {
+        EntryPool.Walk(pool: pool, start: keys[Int(s)].head)
+    }
+
+    /// The key's newest `n` entries, oldest first.
+    func newest(_ s: Int32, _ n: Int) -> [Entry] {
+        Array(entries(s).dropFirst(max(0, Int(keys[Int(s)].count) - n)))
+    }
+}

@@ -30,6 +30,7 @@ public struct BinaryWriter: Sendable {
 public struct BinaryReader {
     public struct Truncated: Error, CustomStringConvertible {
         public var description: String { "the state snapshot is truncated or corrupt" }
+        public init() {}
     }
 
     let bytes: [UInt8]

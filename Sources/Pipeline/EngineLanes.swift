@@ -10,9 +10,14 @@ import Foundation
 /// ever touched by its lane's thread, and by the caller once `finish()` or
 /// `abandon()` has joined the lanes — so each engine sees exactly the event
 /// sequence it would see alone, and gives exactly the same alerts.
+///
+/// With a `collector`, each lane hands its engines' alerts to it after every
+/// batch (and the engines' `alerts` stay empty); without one they stay in the
+/// engines.
 final class EngineLanes {
     /// Every engine, in the order given.
     let engines: [Engine]
+    let collector: AlertCollector?
     private let local: [Engine]
     private let workers: [LaneWorker]
     private var batch: [Event] = []
@@ -22,13 +27,14 @@ final class EngineLanes {
     private(set) var processed = 0
 
     /// Engines are dealt round-robin over at most `threads` lanes.
-    init(engines: [Engine], threads: Int) {
+    init(engines: [Engine], threads: Int, collector: AlertCollector? = nil) {
         self.engines = engines
+        self.collector = collector
         let n = max(1, min(threads, engines.count))
         var lanes = Array(repeating: [Engine](), count: n)
         for (i, e) in engines.enumerated() { lanes[i % n].append(e) }
         local = lanes[0]
-        workers = lanes.dropFirst().map { LaneWorker(engines: $0) }
+        workers = lanes.dropFirst().map { LaneWorker(engines: $0, collector: collector) }
         for w in workers { w.start() }
         batch.reserveCapacity(batchSize)
     }
@@ -41,7 +47,10 @@ final class EngineLanes {
         last = e.time
         processed += 1
         if workers.isEmpty {
-            for engine in local { engine.process(e) }
+            for engine in local {
+                engine.process(e)
+                if !engine.alerts.isEmpty { EngineLanes.collect(engine, into: collector) }
+            }
             return
         }
         batch.append(e)
@@ -55,24 +64,32 @@ final class EngineLanes {
         last = b[b.count - 1].time
         processed += b.count
         if workers.isEmpty {
-            EngineLanes.offer(b, to: local)
+            EngineLanes.offer(b, to: local, collector: collector)
             return
         }
         dispatch()
         for w in workers { w.queue.put(b) }
-        EngineLanes.offer(b, to: local)
+        EngineLanes.offer(b, to: local, collector: collector)
     }
 
     /// Offers a batch's events in place: iterating the array would copy
     /// each event and retain its id and raw bytes — atomics on objects the
     /// other lanes are touching at the same time.
-    static func offer(_ batch: [Event], to engines: [Engine]) {
+    static func offer(_ batch: [Event], to engines: [Engine], collector: AlertCollector?) {
         batch.withUnsafeBufferPointer { events in
             guard let base = events.baseAddress else { return }
             for i in events.indices {
                 for engine in engines { engine.process((base + i).pointee) }
             }
         }
+        for engine in engines { collect(engine, into: collector) }
+    }
+
+    /// Moves an engine's alerts to the collector, if there is one.
+    static func collect(_ engine: Engine, into collector: AlertCollector?) {
+        guard let collector, !engine.alerts.isEmpty else { return }
+        collector.add(engine.alerts)
+        engine.alerts.removeAll(keepingCapacity: true)
     }
 
     private func dispatch() {
@@ -81,12 +98,12 @@ final class EngineLanes {
         batch = []
         batch.reserveCapacity(batchSize)
         for w in workers { w.queue.put(b) }
-        EngineLanes.offer(b, to: local)
+        EngineLanes.offer(b, to: local, collector: collector)
     }
 
     /// Alerts so far (the other lanes' as of their last finished batch).
     var alertCount: Int {
-        local.reduce(0) { $0 + $1.alerts.count } + workers.reduce(0) { $0 + $1.alertCount }
+        (collector?.count ?? 0) + local.reduce(0) { $0 + $1.alerts.count } + workers.reduce(0) { $0 + $1.alertCount }
     }
 
     /// Evaluates what is batched, joins the lanes and brings every engine's
@@ -95,7 +112,10 @@ final class EngineLanes {
         dispatch()
         join()
         guard processed > 0 else { return }
-        for engine in engines { engine.finish(lastEventTime: last) }
+        for engine in engines {
+            engine.finish(lastEventTime: last)
+            EngineLanes.collect(engine, into: collector)
+        }
     }
 
     /// Stops the lanes without evaluating what is batched (the pass is given up).
@@ -115,17 +135,21 @@ private final class LaneWorker: @unchecked Sendable {
     // `engines` are touched only by this lane's thread until `done` is
     // signalled; `published` only under `lock`.
     let engines: [Engine]
+    let collector: AlertCollector?
     let queue = BlockingQueue<[Event]>(capacity: 16)
     let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var published = 0
 
-    init(engines: [Engine]) { self.engines = engines }
+    init(engines: [Engine], collector: AlertCollector?) {
+        self.engines = engines
+        self.collector = collector
+    }
 
     func start() {
         let t = Thread { [self] in
             while let b = queue.take() {
-                EngineLanes.offer(b, to: engines)
+                EngineLanes.offer(b, to: engines, collector: collector)
                 let n = engines.reduce(0) { $0 + $1.alerts.count }
                 lock.lock(); published = n; lock.unlock()
             }

@@ -27,6 +27,8 @@ public final class PartitionedEvaluation {
     let spill: EvidenceSpill?
     let spillFolder: String?
     private var spillFiles: [EvidenceSpillFile] = []
+    /// The pass's alerts (spilled to a file of their own when evidence is).
+    let alerts: AlertCollector
 
     init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample,
          spill: EvidenceSpill? = nil, spillFolder: String? = nil) {
@@ -36,7 +38,13 @@ public final class PartitionedEvaluation {
         self.tables = tables
         self.threads = max(1, threads)
         self.spill = spill
-        if self.threads == 1 { lanes = EngineLanes(engines: [makeEngine(ruleSet)], threads: 1) }
+        var alertFile: EvidenceSpillFile? = nil
+        if let spill {
+            alertFile = spill.makeFile(fallback: spillFolder)
+            spillFiles.append(alertFile!)
+        }
+        alerts = AlertCollector(file: alertFile)
+        if self.threads == 1 { lanes = EngineLanes(engines: [makeEngine(ruleSet)], threads: 1, collector: alerts) }
     }
 
     private func makeEngine(_ rs: CompiledRuleSet) -> Engine {
@@ -93,21 +101,17 @@ public final class PartitionedEvaluation {
         let total = Double(max(sample.count, 1))
         let share = counts.map { Double($0) / total }
         let parts = ruleSet.partitioned(into: threads, typeShare: sample.isEmpty ? nil : share, villages: villages.count)
-        let l = EngineLanes(engines: parts.map { makeEngine($0) }, threads: threads)
+        let l = EngineLanes(engines: parts.map { makeEngine($0) }, threads: threads, collector: alerts)
         l.evaluate(batch: sample)
         sample = []
         lanes = l
     }
 
-    /// Evaluates the rest, ends every engine at the last event's time and
-    /// returns all alerts.
-    func finish() -> [Alert] {
+    /// Evaluates the rest and ends every engine at the last event's time;
+    /// the alerts are then all in `alerts`.
+    func finish() {
         if lanes == nil { split() }
-        let l = lanes!
-        l.finish()
-        return l.engines.flatMap(\.alerts).sorted {
-            ($0.anchorTime, $0.anchorEventID, $0.ruleID) < ($1.anchorTime, $1.anchorEventID, $1.ruleID)
-        }
+        lanes!.finish()
     }
 
     /// The engines (and their state) of evaluations told to keep them until

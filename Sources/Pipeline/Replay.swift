@@ -115,7 +115,7 @@ public final class Replay: @unchecked Sendable {
     public func run(ledgers: [String], sink: ReplaySink) throws -> ReplaySummary {
         let start = Date()
         let totalBytes = ledgers.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
-        var outcome: (ReadResult, [Alert])? = nil
+        var outcome: (ReadResult, AlertCollector)? = nil
         if !alwaysSort { outcome = try singlePass(ledgers, totalBytes) }
         if outcome == nil { outcome = try sortedPass(ledgers, totalBytes) }
         var (read, alerts) = outcome!
@@ -125,12 +125,10 @@ public final class Replay: @unchecked Sendable {
             try sink.write(alerts: [], deadLetters: Array(read.dead[i..<min(i + batchSize, read.dead.count)]))
             i += batchSize
         }
-        i = 0
-        while i < alerts.count {
-            try sink.write(alerts: Array(alerts[i..<min(i + batchSize, alerts.count)]), deadLetters: [])
-            i += batchSize
+        try alerts.forEachSortedBatch(of: batchSize) { batch in
+            try sink.write(alerts: batch, deadLetters: [])
+            for a in batch { read.summary.alertsByRule[a.ruleID, default: 0] += 1 }
         }
-        for a in alerts { read.summary.alertsByRule[a.ruleID, default: 0] += 1 }
         read.summary.seconds = Date().timeIntervalSince(start)
         return read.summary
     }
@@ -192,7 +190,7 @@ public final class Replay: @unchecked Sendable {
 
     /// Decoding and ordering on a reader thread, evaluation here (and on the
     /// evaluation's lanes). nil when the ledger's disorder exceeded the reorder window.
-    func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert])? {
+    func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, AlertCollector)? {
         let reader = OrderedReader(self, ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
         let evaluation = makeEvaluation()
         guard var read = try reader.evaluateAll(into: evaluation, totalBytes: totalBytes, progress: progress) else { return nil }
@@ -203,7 +201,7 @@ public final class Replay: @unchecked Sendable {
 
     // MARK: sorted pass
 
-    func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, [Alert]) {
+    func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, AlertCollector) {
         let evaluation = makeEvaluation()
         var (read, spilledRuns) = try sortedEvaluation(ledgers, totalBytes, into: evaluation)
         read.summary.spilledRuns = spilledRuns
@@ -213,11 +211,11 @@ public final class Replay: @unchecked Sendable {
     }
 
     /// The end of a pass that counts: the last deadlines, the alerts, the summary's figures.
-    private func finish(_ evaluation: PartitionedEvaluation, _ summary: inout ReplaySummary) -> [Alert] {
-        let alerts = evaluation.finish()
+    private func finish(_ evaluation: PartitionedEvaluation, _ summary: inout ReplaySummary) -> AlertCollector {
+        evaluation.finish()
         if keepStateUntilExit { evaluation.keepStateUntilExit() }
         summary.ruleParts = evaluation.parts
         summary.noteSpill(evaluation.spillReport)
-        return alerts
+        return evaluation.alerts
     }
 }

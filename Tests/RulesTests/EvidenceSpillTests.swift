@@ -30,6 +30,37 @@ import Testing
         #expect(empty != 0 && spill.read(empty).id == "" && spill.read(empty).raw == [])
     }
 
+    /// Alerts wait in a spill file of their own until the pass ends: every
+    /// field comes back, and they come out in the order of RULES.md.
+    @Test func alertsComeBackWholeAndInOrderFromTheFileAndFromMemory() throws {
+        let values: [Figure.Value] = [.integer(-3), .money(fen: 1_234_567), .number(micros: 2_500_000), .text("村委会 \"A\""),
+                                      .instant(1_700_000_000_000_000), .duration(86_400_000_000), .date(day: 19_700), .month(24_300), .bool(true)]
+        func alert(_ i: Int) -> Alert {
+            Alert(ruleID: ["r-b", "r-a"][i % 2], ruleVersion: i, severity: Severity.allCases[i % 4], anchorEventID: "evt-\(i % 5)",
+                  anchorTime: Int64(1_000 - i / 2), village: VillageCode(value: 330_521_101_200 + UInt64(i)), key: "village=\(i) payee_id=张三",
+                  evidenceEventIDs: (0..<(i % 4)).map { "e\($0)" }, firstEvidenceAt: Int64(i), lastEvidenceAt: Int64(i + 7),
+                  figures: values.enumerated().map { Figure("f\($0.offset)", $0.element) }.shuffled(),
+                  summaryZH: "第 \(i) 条", summaryEN: "alert \(i)", evidence: (0..<(i % 4)).map { Array("{\"n\":\($0)}".utf8) })
+        }
+        let all = (0..<300).map(alert)
+        for a in all { #expect(try AlertCoding.decode(AlertCoding.encode(a)) == a) }
+        let expected = all.sorted { ($0.anchorTime, $0.anchorEventID, $0.ruleID) < ($1.anchorTime, $1.anchorEventID, $1.ruleID) }
+        for file in [EvidenceSpillFile(bufferBytes: 700), nil] {
+            let collector = AlertCollector(file: file)
+            for chunk in stride(from: 0, to: all.count, by: 37) { collector.add(Array(all[chunk..<min(chunk + 37, all.count)])) }
+            #expect(collector.count == all.count)
+            var batches: [Int] = []
+            var out: [Alert] = []
+            try collector.forEachSortedBatch(of: 64) { batches.append($0.count); out += $0 }
+            #expect(out == expected)
+            #expect(batches == [64, 64, 64, 64, 44])
+        }
+        // A file that cannot be made keeps them in memory.
+        let unusable = AlertCollector(file: EvidenceSpillFile(directory: "/proc/no-such-folder", bufferBytes: 10))
+        unusable.add(all)
+        #expect(try unusable.sorted() == expected)
+    }
+
     @Test func anUnusableFolderKeepsTheRecordsInMemoryAndSaysWhy() throws {
         let spill = EvidenceSpillFile(directory: "/proc/no-such-folder", bufferBytes: 10)
         #expect(spill.problem?.contains("/proc/no-such-folder") == true)

@@ -1,0 +1,157 @@
+import DetectionRuntime
+import EventModel
+import Foundation
+
+/// The alerts of a replay or backtest pass, taken from the engines as they
+/// fire and handed out at the end in the order of RULES.md (anchor time,
+/// anchor event id, rule id).
+///
+/// With a spill file each alert waits there, serialized (its evidence JSON
+/// is most of it), and memory holds only its sort key and the reference: a
+/// year's alerts took a fifth of a 10 M-event replay's memory. Without one,
+/// or for an alert the file declines, the alert stays in memory. Any thread
+/// may add; reading happens once the pass is over.
+final class AlertCollector: @unchecked Sendable {
+    private struct Item {
+        var time: Instant
+        var anchor: String
+        var rule: String
+        /// A reference into `file`, or 0 with the alert at `memoryIndex` of `memory`.
+        var ref: UInt64
+        var memoryIndex: Int32
+    }
+
+    // Everything below is touched only under `lock`.
+    private let lock = NSLock()
+    private var items: [Item] = []
+    private var memory: [Alert] = []
+    private let file: EvidenceSpillFile?
+
+    /// `file`: where alerts wait until the pass ends (nil: in memory).
+    init(file: EvidenceSpillFile?) { self.file = file }
+
+    var count: Int { lock.withLock { items.count } }
+
+    /// Takes `alerts` (in any order).
+    func add(_ alerts: [Alert]) {
+        guard !alerts.isEmpty else { return }
+        let encoded = file == nil ? [] : alerts.map(AlertCoding.encode)
+        lock.withLock {
+            for (i, a) in alerts.enumerated() {
+                var item = Item(time: a.anchorTime, anchor: a.anchorEventID, rule: a.ruleID, ref: 0, memoryIndex: -1)
+                if let file { item.ref = file.append(id: "", raw: encoded[i]) }
+                if item.ref == 0 {
+                    item.memoryIndex = Int32(memory.count)
+                    memory.append(a)
+                }
+                items.append(item)
+            }
+        }
+    }
+
+    /// Hands out every alert in the order of RULES.md, `size` at a time.
+    func forEachSortedBatch(of size: Int, _ body: ([Alert]) throws -> Void) throws {
+        let sorted = lock.withLock {
+            items.sort { ($0.time, $0.anchor, $0.rule) < ($1.time, $1.anchor, $1.rule) }
+            return items
+        }
+        var batch: [Alert] = []
+        batch.reserveCapacity(min(size, sorted.count))
+        for item in sorted {
+            batch.append(try alert(item))
+            if batch.count == size {
+                try body(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
+    }
+
+    /// Every alert, in the order of RULES.md.
+    func sorted() throws -> [Alert] {
+        var out: [Alert] = []
+        try forEachSortedBatch(of: 4096) { out += $0 }
+        return out
+    }
+
+    private func alert(_ item: Item) throws -> Alert {
+        if item.memoryIndex >= 0 { return lock.withLock { memory[Int(item.memoryIndex)] } }
+        return try AlertCoding.decode(file!.read(item.ref).raw)
+    }
+}
+
+/// A compact binary form of an alert, for `AlertCollector`'s spill file.
+enum AlertCoding {
+    static func encode(_ a: Alert) -> [UInt8] {
+        var w = BinaryWriter(capacity: 512 + a.evidence.reduce(0) { $0 + $1.count })
+        w.string(a.ruleID)
+        w.i64(Int64(a.ruleVersion))
+        w.string(a.severity.rawValue)
+        w.string(a.anchorEventID)
+        w.i64(a.anchorTime)
+        w.u64(a.village.value)
+        w.string(a.key)
+        w.int(a.evidenceEventIDs.count)
+        for id in a.evidenceEventIDs { w.string(id) }
+        w.i64(a.firstEvidenceAt)
+        w.i64(a.lastEvidenceAt)
+        w.int(a.figures.count)
+        for f in a.figures {
+            w.string(f.name)
+            switch f.value {
+            case .integer(let v): w.u8(0); w.i64(v)
+            case .money(let fen): w.u8(1); w.i64(fen)
+            case .number(let micros): w.u8(2); w.i64(micros)
+            case .text(let s): w.u8(3); w.string(s)
+            case .instant(let t): w.u8(4); w.i64(t)
+            case .duration(let d): w.u8(5); w.i64(d)
+            case .date(let day): w.u8(6); w.i64(day)
+            case .month(let m): w.u8(7); w.i64(m)
+            case .bool(let b): w.u8(8); w.bool(b)
+            }
+        }
+        w.string(a.summaryZH)
+        w.string(a.summaryEN)
+        w.int(a.evidence.count)
+        for e in a.evidence { w.blob(e) }
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> Alert {
+        var r = BinaryReader(bytes)
+        let ruleID = try r.string()
+        let version = Int(try r.i64())
+        guard let severity = Severity(rawValue: try r.string()) else { throw BinaryReader.Truncated() }
+        let anchor = try r.string()
+        let time = try r.i64()
+        let village = VillageCode(value: try r.u64())
+        let key = try r.string()
+        var ids: [String] = []
+        for _ in 0..<(try r.int()) { ids.append(try r.string()) }
+        let first = try r.i64(), last = try r.i64()
+        var figures: [Figure] = []
+        for _ in 0..<(try r.int()) {
+            let name = try r.string()
+            let value: Figure.Value
+            switch try r.u8() {
+            case 0: value = .integer(try r.i64())
+            case 1: value = .money(fen: try r.i64())
+            case 2: value = .number(micros: try r.i64())
+            case 3: value = .text(try r.string())
+            case 4: value = .instant(try r.i64())
+            case 5: value = .duration(try r.i64())
+            case 6: value = .date(day: try r.i64())
+            case 7: value = .month(try r.i64())
+            case 8: value = .bool(try r.bool())
+            default: throw BinaryReader.Truncated()
+            }
+            figures.append(Figure(name, value))
+        }
+        let zh = try r.string(), en = try r.string()
+        var evidence: [[UInt8]] = []
+        for _ in 0..<(try r.int()) { evidence.append(try r.blob()) }
+        return Alert(ruleID: ruleID, ruleVersion: version, severity: severity, anchorEventID: anchor, anchorTime: time,
+                     village: village, key: key, evidenceEventIDs: ids, firstEvidenceAt: first, lastEvidenceAt: last,
+                     figures: figures, summaryZH: zh, summaryEN: en, evidence: evidence)
+    }
+}

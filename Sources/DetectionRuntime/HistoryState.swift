@@ -26,9 +26,11 @@ final class HistoryState {
     let keepsRuns: Bool
     /// count(distinct …) tables each key's running aggregates keep.
     let distinctSlots: Int
-    let pool = EntryPool()
+    let pool: EntryPool
 
-    init(keepsRuns: Bool, distinctSlots: Int) {
+    /// `slots`: how many aggregate inputs the entries carry.
+    init(slots: Int, keepsRuns: Bool, distinctSlots: Int) {
+        pool = EntryPool(slots: slots)
         self.keepsRuns = keepsRuns
         self.distinctSlots = distinctSlots
     }
@@ -103,7 +105,7 @@ final class HistoryState {
 
     /// Drops the key's entries older than `limit`.
     func prune(_ s: Int32, olderThan limit: Instant) {
-        while keys[Int(s)].head >= 0, pool.pointer(keys[Int(s)].head).pointee.time < limit { dropOldest(s) }
+        while keys[Int(s)].head >= 0, pool.time(keys[Int(s)].head) < limit { dropOldest(s) }
     }
 
     private func dropOldest(_ s: Int32) {

@@ -68,13 +68,14 @@ final class WindowRuntime {
     let window: Int64?
     let condition: BoolFn
     let layout: AggregateLayout
-    let state = WindowState()
+    let state: WindowState
 
     init(_ p: WindowPlan) {
         key = p.key
         window = p.window
         condition = p.condition
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+        state = WindowState(slots: layout.inputs.count)
     }
 }
 
@@ -106,7 +107,7 @@ final class PredecessorStore {
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
         keepsEntries = p.lookback != nil || layout.needsScan
         // With a lookback, `check` aggregates the entries within it afresh each time.
-        state = HistoryState(keepsRuns: p.lookback == nil, distinctSlots: layout.distinctInputs.count)
+        state = HistoryState(slots: layout.inputs.count, keepsRuns: p.lookback == nil, distinctSlots: layout.distinctInputs.count)
     }
 }
 
@@ -117,7 +118,7 @@ final class ExpectedStore {
     let expectedFilter: BoolFn?
     let expectedKey: [KeyPart]
     let layout: AggregateLayout
-    let state = HistoryState(keepsRuns: false, distinctSlots: 0)
+    let state: HistoryState
     var expiries = Heap<Engine.Expiry>()
     /// Its index among the engine's histories (`FeedStores.all`).
     var index = 0
@@ -128,6 +129,7 @@ final class ExpectedStore {
         expectedFilter = p.expectedFilter
         expectedKey = p.expectedKey
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
+        state = HistoryState(slots: layout.inputs.count, keepsRuns: false, distinctSlots: 0)
     }
 }
 

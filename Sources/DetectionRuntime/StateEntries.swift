@@ -17,8 +17,7 @@ struct Entry {
     var slots: InlineArray<4, Fingerprint>
     /// Bit i set when slot i is present.
     var present: UInt8
-    /// The next entry of the same key in a window's `EntryPool` (-1: none);
-    /// it fills what would be padding.
+    /// The next entry of the same key in its `EntryPool` (-1: none).
     var next: Int32 = -1
 
     init(_ e: borrowing Event, ref: UInt64, inputs: [InputFn], env: EvalEnv) {
@@ -44,9 +43,6 @@ struct Entry {
         self.present = present
         slots = InlineArray(repeating: .zero)
     }
-
-    /// A free slot of an `EntryPool`.
-    static let vacant = Entry(time: 0, ref: 0, present: 0)
 
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
     /// Slot i as a number.

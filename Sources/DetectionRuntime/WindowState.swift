@@ -26,7 +26,10 @@ final class WindowState {
     private var freeKeys: [Int32] = []
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
-    let pool = EntryPool()
+    let pool: EntryPool
+
+    /// `slots`: how many aggregate inputs the rule's entries carry.
+    init(slots: Int) { pool = EntryPool(slots: slots) }
 
     var count: Int { index.count }
     var entryCount: Int { pool.live }
@@ -91,9 +94,8 @@ final class WindowState {
         let r = keys[Int(s)].run
         var n = keys[Int(s)].count
         while h >= 0 {
-            let p = pool.pointer(h)
-            guard p.pointee.time < limit else { break }
-            if r >= 0 { runs[Int(r)].remove(p.pointee, layout) }
+            guard pool.time(h) < limit else { break }
+            if r >= 0 { runs[Int(r)].remove(pool[h], layout) }
             h = pool.release(h)
             n -= 1
         }
@@ -137,92 +139,5 @@ final class WindowState {
     private func dropRun(_ r: Int32) {
         runs[Int(r)] = .scanning
         freeRuns.append(r)
-    }
-}
-
-/// Entries in fixed-size chunks: slots are reused through a free list, and
-/// growing allocates a chunk without copying the others. A slot is written
-/// only when first handed out, so the untouched rest of a chunk costs no
-/// resident memory (1,400 rules each with a pool and a few keys stay small).
-final class EntryPool {
-    static let chunkBits: Int32 = 14
-    static let chunkSize = 1 << Int(chunkBits)
-    private var chunks: [UnsafeMutablePointer<Entry>] = []
-    /// The first free slot (linked through `Entry.next`), or -1.
-    private var freeHead: Int32 = -1
-    /// Slots handed out at least once; those above were never written.
-    private var used: Int32 = 0
-    private(set) var live = 0
-
-    init() {
-        // Slots are written and overwritten without deinitialising: entries hold no references.
-        precondition(_isPOD(Entry.self))
-    }
-
-    deinit {
-        for c in chunks { c.deallocate() }
-    }
-
-    @inline(__always) func pointer(_ i: Int32) -> UnsafeMutablePointer<Entry> {
-        chunks[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1))
-    }
-
-    @inline(__always) subscript(_ i: Int32) -> Entry { pointer(i).pointee }
-
-    @inline(__always) func setNext(_ i: Int32, _ next: Int32) { pointer(i).pointee.next = next }
-
-    /// Stores an entry (unlinked); its slot.
-    func add(_ e: Entry) -> Int32 {
-        let i: Int32
-        if freeHead >= 0 {
-            i = freeHead
-            freeHead = pointer(i).pointee.next
-        } else {
-            if Int(used) == chunks.count << Int(EntryPool.chunkBits) {
-                chunks.append(.allocate(capacity: EntryPool.chunkSize))
-            }
-            i = used
-            used += 1
-        }
-        let p = pointer(i)
-        p.initialize(to: e)
-        p.pointee.next = -1
-        live += 1
-        return i
-    }
-
-    /// Frees a slot; the slot that followed it.
-    @discardableResult
-    func release(_ i: Int32) -> Int32 {
-        let p = pointer(i)
-        let next = p.pointee.next
-        p.pointee = Entry.vacant
-        p.pointee.next = freeHead
-        freeHead = i
-        live -= 1
-        return next
-    }
-
-    /// Calls `body` with every entry in use.
-    func forEachLive(_ body: (Entry) -> Void) {
-        var i: Int32 = 0
-        while i < used {
-            let p = pointer(i)
-            if p.pointee.ref != 0 { body(p.pointee) }
-            i += 1
-        }
-    }
-
-    /// A key's entries from `start`, following the links.
-    struct Walk: Sequence, IteratorProtocol {
-        let pool: EntryPool
-        var start: Int32
-
-        @inline(__always) mutating func next() -> Entry? {
-            guard start >= 0 else { return nil }
-            let p = pool.pointer(start)
-            start = p.pointee.next
-            return p.pointee
-        }
     }
 }

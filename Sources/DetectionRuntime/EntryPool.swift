@@ -1,0 +1,120 @@
+import EventModel
+
+/// Entries in fixed-size chunks: slots are reused through a free list, and
+/// growing allocates a chunk without copying the others. A slot is written
+/// only when first handed out, so the untouched rest of a chunk costs no
+/// resident memory (1,400 rules each with a pool and a few keys stay small).
+///
+/// A slot holds only what the rule reads: a 24-byte head (time, evidence
+/// reference, link, which inputs are present) and one 128-bit value per
+/// aggregate input — 24 bytes for a history that aggregates nothing, 56 for
+/// double-attendance's two inputs, never the 88 of a whole `Entry`.
+final class EntryPool {
+    static let chunkBits: Int32 = 14
+    static let chunkSize = 1 << Int(chunkBits)
+
+    private struct Head {
+        var time: Instant
+        var ref: UInt64
+        var next: Int32
+        var present: UInt8
+    }
+
+    private static let headBytes = 24
+    /// Aggregate inputs per entry (0–4).
+    let slots: Int
+    private let stride: Int
+    private var chunks: [UnsafeMutableRawPointer] = []
+    /// The first free slot (linked through `next`), or -1.
+    private var freeHead: Int32 = -1
+    /// Slots handed out at least once; those above were never written.
+    private var used: Int32 = 0
+    private(set) var live = 0
+
+    init(slots: Int) {
+        precondition(MemoryLayout<Head>.size <= EntryPool.headBytes && (0...4).contains(slots))
+        self.slots = slots
+        stride = EntryPool.headBytes + slots * MemoryLayout<Fingerprint>.stride
+    }
+
+    deinit {
+        for c in chunks { c.deallocate() }
+    }
+
+    @inline(__always) private func address(_ i: Int32) -> UnsafeMutableRawPointer {
+        chunks[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1)) * stride
+    }
+
+    @inline(__always) private func head(_ i: Int32) -> UnsafeMutablePointer<Head> {
+        address(i).assumingMemoryBound(to: Head.self)
+    }
+
+    /// The entry in slot `i`.
+    @inline(__always) subscript(_ i: Int32) -> Entry {
+        let a = address(i)
+        let h = a.assumingMemoryBound(to: Head.self).pointee
+        var e = Entry(time: h.time, ref: h.ref, present: h.present)
+        e.next = h.next
+        let values = (a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self)
+        for j in 0..<slots { e.slots[j] = values[j] }
+        return e
+    }
+
+    @inline(__always) func time(_ i: Int32) -> Instant { head(i).pointee.time }
+
+    @inline(__always) func setNext(_ i: Int32, _ next: Int32) { head(i).pointee.next = next }
+
+    /// Stores an entry (unlinked); its slot.
+    func add(_ e: Entry) -> Int32 {
+        let i: Int32
+        if freeHead >= 0 {
+            i = freeHead
+            freeHead = head(i).pointee.next
+        } else {
+            if Int(used) == chunks.count << Int(EntryPool.chunkBits) {
+                chunks.append(.allocate(byteCount: EntryPool.chunkSize * stride, alignment: MemoryLayout<Head>.alignment))
+            }
+            i = used
+            used += 1
+        }
+        let a = address(i)
+        a.initializeMemory(as: Head.self, to: Head(time: e.time, ref: e.ref, next: -1, present: e.present))
+        let values = (a + EntryPool.headBytes).bindMemory(to: Fingerprint.self, capacity: slots)
+        for j in 0..<slots { (values + j).initialize(to: e.slots[j]) }
+        live += 1
+        return i
+    }
+
+    /// Frees a slot; the slot that followed it.
+    @discardableResult
+    func release(_ i: Int32) -> Int32 {
+        let h = head(i)
+        let next = h.pointee.next
+        h.pointee = Head(time: 0, ref: 0, next: freeHead, present: 0)
+        freeHead = i
+        live -= 1
+        return next
+    }
+
+    /// Calls `body` with every entry in use.
+    func forEachLive(_ body: (Entry) -> Void) {
+        var i: Int32 = 0
+        while i < used {
+            if head(i).pointee.ref != 0 { body(self[i]) }
+            i += 1
+        }
+    }
+
+    /// A key's entries from `start`, following the links.
+    struct Walk: Sequence, IteratorProtocol {
+        let pool: EntryPool
+        var start: Int32
+
+        @inline(__always) mutating func next() -> Entry? {
+            guard start >= 0 else { return nil }
+            let e = pool[start]
+            start = e.next
+            return e
+        }
+    }
+}

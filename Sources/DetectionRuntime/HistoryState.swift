@@ -8,30 +8,42 @@ import EventModel
 /// A precedence history without a lookback also keeps running aggregates per
 /// key (`keepsRuns`): its rules aggregate every predecessor within the
 /// retention, while it keeps only the latest few entries (for evidence)
-/// unless min/max need them all.
+/// unless min/max need them all. When count is all its rules aggregate, the
+/// key's `total` is those aggregates.
 final class HistoryState {
     struct Key {
         var head: Int32 = -1
         var tail: Int32 = -1
         var count: Int32 = 0
+        /// Entries ever appended (the running count, when `runs` is `.count`).
+        var total: Int32 = 0
         var lastTime: Instant = .min
+    }
+
+    /// Which running aggregates each key keeps.
+    enum Runs {
+        case none
+        /// Only the count (in `Key.total`).
+        case count
+        case full
     }
 
     /// Every key with its slot.
     private(set) var index: [Fingerprint: Int32] = [:]
     private let keys = ChunkedStore<Key>()
     private var freeKeys: [Int32] = []
-    /// Running aggregates by key slot, when `keepsRuns`.
+    /// Running aggregates by key slot, when `runMode` is `.full`.
     private var runs: [RunningAggregates] = []
-    let keepsRuns: Bool
+    let runMode: Runs
+    var keepsRuns: Bool { runMode != .none }
     /// count(distinct …) tables each key's running aggregates keep.
     let distinctSlots: Int
     let pool: EntryPool
 
     /// `slots`: how many aggregate inputs the entries carry.
-    init(slots: Int, keepsRuns: Bool, distinctSlots: Int) {
+    init(slots: Int, runs: Runs, distinctSlots: Int) {
         pool = EntryPool(slots: slots)
-        self.keepsRuns = keepsRuns
+        runMode = runs
         self.distinctSlots = distinctSlots
     }
 
@@ -49,7 +61,7 @@ final class HistoryState {
         } else {
             s = Int32(keys.append(Key()))
         }
-        if keepsRuns {
+        if runMode == .full {
             let fresh = RunningAggregates(distinctSlots: distinctSlots)
             if Int(s) < runs.count { runs[Int(s)] = fresh } else { runs.append(fresh) }
         }
@@ -63,7 +75,7 @@ final class HistoryState {
         var i = keys[Int(s)].head
         while i >= 0 { i = pool.release(i) }
         keys[Int(s)] = Key()
-        if keepsRuns { runs[Int(s)] = .scanning }
+        if runMode == .full { runs[Int(s)] = .scanning }
         freeKeys.append(s)
     }
 
@@ -78,14 +90,21 @@ final class HistoryState {
     }
 
     /// The key's running aggregates (`keepsRuns`).
-    @inline(__always) func run(_ s: Int32) -> RunningAggregates { runs[Int(s)] }
+    @inline(__always) func run(_ s: Int32) -> RunningAggregates {
+        if runMode == .full { return runs[Int(s)] }
+        var run = RunningAggregates.scanning
+        run.count = Int(keys[Int(s)].total)
+        return run
+    }
 
     /// Replaces the key's running aggregates (a restore).
-    func setRun(_ s: Int32, _ run: RunningAggregates) { runs[Int(s)] = run }
+    func setRun(_ s: Int32, _ run: RunningAggregates) {
+        if runMode == .full { runs[Int(s)] = run } else { keys[Int(s)].total = Int32(clamping: run.count) }
+    }
 
     /// Appends an entry (the newest) to the key, and to its running aggregates when kept.
     func append(_ s: Int32, _ entry: Entry, layout: AggregateLayout) {
-        if keepsRuns { runs[Int(s)].add(entry, layout) }
+        if runMode == .full { runs[Int(s)].add(entry, layout) }
         link(s, entry)
     }
 
@@ -96,6 +115,7 @@ final class HistoryState {
         if t >= 0 { pool.setNext(t, i) } else { keys[Int(s)].head = i }
         keys[Int(s)].tail = i
         keys[Int(s)].count += 1
+        keys[Int(s)].total &+= 1
     }
 
     /// Drops the key's oldest entries until it holds at most `n` (its running aggregates keep them).

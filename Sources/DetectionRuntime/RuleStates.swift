@@ -107,7 +107,8 @@ final class PredecessorStore {
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
         keepsEntries = p.lookback != nil || layout.needsScan
         // With a lookback, `check` aggregates the entries within it afresh each time.
-        state = HistoryState(slots: layout.inputs.count, keepsRuns: p.lookback == nil, distinctSlots: layout.distinctInputs.count)
+        let runs: HistoryState.Runs = p.lookback != nil ? .none : layout.specs.allSatisfy { $0.kind == .count } ? .count : .full
+        state = HistoryState(slots: layout.inputs.count, runs: runs, distinctSlots: layout.distinctInputs.count)
     }
 }
 
@@ -129,7 +130,7 @@ final class ExpectedStore {
         expectedFilter = p.expectedFilter
         expectedKey = p.expectedKey
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
-        state = HistoryState(slots: layout.inputs.count, keepsRuns: false, distinctSlots: 0)
+        state = HistoryState(slots: layout.inputs.count, runs: .none, distinctSlots: 0)
     }
 }
 

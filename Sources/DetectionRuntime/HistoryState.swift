@@ -28,10 +28,7 @@ final class HistoryState {
         case full
     }
 
-    /// Every key with its slot.
-    private(set) var index: [Fingerprint: Int32] = [:]
-    private let keys = ChunkedStore<Key>()
-    private var freeKeys: [Int32] = []
+    private let keys = KeyTable<Key>()
     /// Running aggregates by key slot, when `runMode` is `.full`.
     private var runs: [RunningAggregates] = []
     let runMode: Runs
@@ -47,36 +44,29 @@ final class HistoryState {
         self.distinctSlots = distinctSlots
     }
 
-    var count: Int { index.count }
+    /// Every key with its slot.
+    var index: [Fingerprint: Int32] { keys.index }
+    var count: Int { keys.count }
 
     /// The key's slot, if it has state.
-    @inline(__always) func slot(_ k: Fingerprint) -> Int32? { index[k] }
+    @inline(__always) func slot(_ k: Fingerprint) -> Int32? { keys.slot(k) }
 
     /// A new, empty key.
     func add(_ k: Fingerprint) -> Int32 {
-        let s: Int32
-        if let f = freeKeys.popLast() {
-            s = f
-            keys[Int(s)] = Key()
-        } else {
-            s = Int32(keys.append(Key()))
-        }
+        let s = keys.add(k, Key())
         if runMode == .full {
             let fresh = RunningAggregates(distinctSlots: distinctSlots)
             if Int(s) < runs.count { runs[Int(s)] = fresh } else { runs.append(fresh) }
         }
-        index[k] = s
         return s
     }
 
     /// Forgets a key and its entries.
     func remove(_ k: Fingerprint) {
-        guard let s = index.removeValue(forKey: k) else { return }
-        var i = keys[Int(s)].head
+        guard let (s, row) = keys.remove(k) else { return }
+        var i = row.head
         while i >= 0 { i = pool.release(i) }
-        keys[Int(s)] = Key()
         if runMode == .full { runs[Int(s)] = .scanning }
-        freeKeys.append(s)
     }
 
     /// Forgets every key.

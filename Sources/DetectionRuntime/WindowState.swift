@@ -20,10 +20,7 @@ final class WindowState {
         var lastCondition = false
     }
 
-    /// Every key with its slot.
-    private(set) var index: [Fingerprint: Int32] = [:]
-    private let keys = ChunkedStore<Key>()
-    private var freeKeys: [Int32] = []
+    private let keys = KeyTable<Key>()
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
     let pool: EntryPool
@@ -31,33 +28,23 @@ final class WindowState {
     /// `slots`: how many aggregate inputs the rule's entries carry.
     init(slots: Int) { pool = EntryPool(slots: slots) }
 
-    var count: Int { index.count }
+    /// Every key with its slot.
+    var index: [Fingerprint: Int32] { keys.index }
+    var count: Int { keys.count }
     var entryCount: Int { pool.live }
 
     /// The key's slot, if it has state.
-    @inline(__always) func slot(_ k: Fingerprint) -> Int32? { index[k] }
+    @inline(__always) func slot(_ k: Fingerprint) -> Int32? { keys.slot(k) }
 
     /// A new, empty key.
-    func add(_ k: Fingerprint) -> Int32 {
-        let s: Int32
-        if let f = freeKeys.popLast() {
-            s = f
-            keys[Int(s)] = Key()
-        } else {
-            s = Int32(keys.append(Key()))
-        }
-        index[k] = s
-        return s
-    }
+    func add(_ k: Fingerprint) -> Int32 { keys.add(k, Key()) }
 
     /// Forgets a key and its entries.
     func remove(_ k: Fingerprint) {
-        guard let s = index.removeValue(forKey: k) else { return }
-        var i = keys[Int(s)].head
+        guard let (_, row) = keys.remove(k) else { return }
+        var i = row.head
         while i >= 0 { i = pool.release(i) }
-        if keys[Int(s)].run >= 0 { dropRun(keys[Int(s)].run) }
-        keys[Int(s)] = Key()
-        freeKeys.append(s)
+        if row.run >= 0 { dropRun(row.run) }
     }
 
     @inline(__always) subscript(_ s: Int32) -> Key {

@@ -312,8 +312,21 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func seek(_ offsets: [TopicPartition: Int64], timeout: Duration = .seconds(5)) throws(KafkaError) {
         let rk = try requireHandle("rd_kafka_seek_partitions")
         guard !offsets.isEmpty else { return }
-        let list = TopicPartitionList(offsets: offsets)
-        try KafkaError.check(rd_kafka_seek_partitions(rk, list.pointer, timeout.milliseconds), operation: "rd_kafka_seek_partitions")
+        var list = TopicPartitionList(offsets: offsets)
+        // A seek that times out leaves its partitions' state unknown (librdkafka); seeking again is
+        // harmless, and on a loaded machine the first wait can be too short (seen in CI). Three tries.
+        var attempt = 1
+        while true {
+            let error = rd_kafka_seek_partitions(rk, list.pointer, timeout.milliseconds)
+            if let error, rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__TIMED_OUT, attempt < 3 {
+                rd_kafka_error_destroy(error)
+                attempt += 1
+                list = TopicPartitionList(offsets: offsets)
+                continue
+            }
+            try KafkaError.check(error, operation: "rd_kafka_seek_partitions")
+            break
+        }
         var stopped: [TopicPartition: Int64] = [:]
         for (tp, _, err) in list.elements where err != RD_KAFKA_RESP_ERR_NO_ERROR {
             guard err == RD_KAFKA_RESP_ERR__STATE, let offset = offsets[tp] else {

@@ -90,7 +90,7 @@ final class EvidenceSpillFile: EvidenceStore {
             let n = buffer.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, buffer.count - done, off_t(written) + off_t(done)) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
-                problem = "writing the spill file failed (\(String(cString: strerror(errno)))); evidence stays in memory"
+                problem = "writing the spill file failed (\(String(cString: strerror(errno)))); what it had not taken stays in memory"
                 // What was written stays readable from the file; keep the rest here.
                 written += Int64(done)
                 buffer.removeFirst(done)

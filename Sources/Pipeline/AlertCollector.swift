@@ -67,13 +67,6 @@ final class AlertCollector: @unchecked Sendable {
         if !batch.isEmpty { try body(batch) }
     }
 
-    /// Every alert, in the order of RULES.md.
-    func sorted() throws -> [Alert] {
-        var out: [Alert] = []
-        try forEachSortedBatch(of: 4096) { out += $0 }
-        return out
-    }
-
     private func alert(_ item: Item) throws -> Alert {
         if item.memoryIndex >= 0 { return lock.withLock { memory[Int(item.memoryIndex)] } }
         return try AlertCoding.decode(file!.read(item.ref).raw)

@@ -2,9 +2,13 @@
 /// one more chunk and copies nothing, so a table of millions of rows never
 /// holds its old and new storage at once and wastes at most one chunk (an
 /// `Array` doubles: up to twice the rows, three times while it grows).
+/// The first chunk starts small and doubles up to the chunk size, so the
+/// tables of a rule with few keys (1,400 rules are many tables) stay small.
 final class ChunkedStore<Element: BitwiseCopyable> {
     static var chunkBits: Int { 14 }
     private var chunks: [UnsafeMutablePointer<Element>] = []
+    /// Rows the first chunk has room for (the chunk size once a second chunk exists).
+    private var firstCapacity = 0
     private(set) var count = 0
 
     init() {}
@@ -25,9 +29,36 @@ final class ChunkedStore<Element: BitwiseCopyable> {
     /// Adds a row at the end; its index.
     @discardableResult
     func append(_ e: Element) -> Int {
-        if count == chunks.count << Self.chunkBits { chunks.append(.allocate(capacity: 1 << Self.chunkBits)) }
+        if count == firstCapacity && count < 1 << Self.chunkBits {
+            let grown = UnsafeMutablePointer<Element>.allocate(capacity: max(16, firstCapacity * 2))
+            if let old = chunks.first {
+                grown.moveInitialize(from: old, count: count)
+                old.deallocate()
+                chunks[0] = grown
+            } else {
+                chunks.append(grown)
+            }
+            firstCapacity = max(16, firstCapacity * 2)
+        } else if count == chunks.count << Self.chunkBits {
+            chunks.append(.allocate(capacity: 1 << Self.chunkBits))
+        }
         pointer(count).initialize(to: e)
         count += 1
         return count - 1
+    }
+
+    /// A store with the same rows.
+    func copy() -> ChunkedStore {
+        let c = ChunkedStore()
+        for i in 0..<count { c.append(self[i]) }
+        return c
+    }
+
+    /// Removes the last row (its chunk stays for the next append).
+    @discardableResult
+    func removeLast() -> Element {
+        precondition(count > 0, "removeLast of an empty store")
+        count -= 1
+        return pointer(count).pointee
     }
 }

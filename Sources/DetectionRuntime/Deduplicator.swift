@@ -6,10 +6,12 @@ import EventModel
 ///
 /// With a horizon, ids of events older than `horizon` before the newest
 /// event time seen are forgotten (memory stays bounded on an endless stream;
-/// a copy that old would be late anyway). Without one, every id is kept.
+/// a copy that old would be late anyway). Without one (a replay), every id
+/// is kept, in a `GrowingFingerprintSet`.
 public struct Deduplicator: Sendable {
     public let horizon: Int64?
     private var seen: Set<Fingerprint> = []
+    private var all = GrowingFingerprintSet()
     private var byTime: [(Instant, Fingerprint)] = []
     private var head = 0
     private var newest: Instant = .min
@@ -18,12 +20,12 @@ public struct Deduplicator: Sendable {
         self.horizon = horizon
     }
 
-    public var count: Int { seen.count }
+    public var count: Int { horizon == nil ? all.count : seen.count }
 
     /// True the first time an id is offered; false for every later copy.
     public mutating func firstSighting(of e: borrowing Event) -> Bool {
+        guard let h = horizon else { return all.insert(e.idKey) }
         guard seen.insert(e.idKey).inserted else { return false }
-        guard let h = horizon else { return true }
         byTime.append((e.time, e.idKey))
         if e.time > newest { newest = e.time }
         if byTime.count - head > 4096 { expire(before: newest - h) }

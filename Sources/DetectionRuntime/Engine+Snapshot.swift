@@ -34,7 +34,7 @@ extension Engine {
                 w.u8(1)
                 let state = win.state
                 w.int(state.count)
-                for (k, s) in state.index {
+                state.forEach { k, s in
                     w.fingerprint(k)
                     w.bool(state[s].lastCondition)
                     w.i64(state[s].lastTime)
@@ -51,7 +51,7 @@ extension Engine {
                 w.u8(2)
                 let state = p.state
                 w.int(state.count)
-                for (k, s) in state.index {
+                state.forEach { k, s in
                     // The record keeps its layout from before the flat histories: every
                     // predecessor kept, the latest few, and the running aggregates (empty
                     // ones, with empty distinct tables, where the rule has a lookback).
@@ -79,7 +79,7 @@ extension Engine {
                 w.u8(3)
                 let state = a.state
                 w.int(state.count)
-                for (k, s) in state.index {
+                state.forEach { k, s in
                     w.fingerprint(k)
                     w.i64(state[s].lastTime)
                     writeEntries(Array(state.entries(s)), &w)

@@ -235,7 +235,7 @@ public final class Engine {
         if let found = state.slot(k) { s = found } else {
             s = state.add(k)
             let due = e.time + (w.window ?? rt.retention)
-            rt.expiries.insert(Expiry(due: due, key: k))
+            rt.expiries.insert(Expiry(due: due, slot: s))
             schedule(rt.rule.index, due)
         }
         if let len = w.window { state.prune(s, olderThan: e.time - len, layout: layout) }
@@ -304,7 +304,7 @@ public final class Engine {
             if let x = state.slot(k) { s = x } else {
                 s = state.add(k)
                 let due = e.time + (p.lookback ?? p.retention)
-                p.expiries.insert(Expiry(due: due, key: k))
+                p.expiries.insert(Expiry(due: due, slot: s))
                 schedule(runtimes.count + p.index, due)
             }
             state.append(s, Entry(e, ref: evidenceRef(e), inputs: p.layout.inputs, env: env), layout: p.layout)
@@ -320,7 +320,7 @@ public final class Engine {
             if let x = state.slot(k) { s = x } else {
                 s = state.add(k)
                 let due = e.time + a.retention
-                a.expiries.insert(Expiry(due: due, key: k))
+                a.expiries.insert(Expiry(due: due, slot: s))
                 schedule(runtimes.count + a.index, due)
             }
             state.link(s, Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
@@ -356,10 +356,12 @@ public final class Engine {
 
     // MARK: eviction
 
-    /// A key to look at again once event time passes `due`.
+    /// A key (by its slot in the state) to look at again once event time
+    /// passes `due`. Each live key has exactly one; a key is forgotten only
+    /// when its look comes due, so the slot still names it then.
     struct Expiry: Comparable {
         var due: Instant
-        var key: Fingerprint
+        var slot: Int32
         static func < (a: Expiry, b: Expiry) -> Bool { a.due < b.due }
     }
 
@@ -406,27 +408,27 @@ public final class Engine {
 
     func expire(_ rt: RuleRuntime, now: Instant) {
         guard case .window(let w) = rt.kind else {
-            rt.expiries = Heap()
+            rt.expiries = ChunkedHeap()
             return
         }
         let state = w.state
         while let t = rt.expiries.min, t.due < now {
-            let x = rt.expiries.removeMin()
-            guard let s = state.slot(x.key) else { continue }
+            let s = rt.expiries.removeMin().slot
+            assert(state.slot(state.key(s)) == s)
             if let len = w.window {
                 state.prune(s, olderThan: now - len, layout: w.layout)
                 if let f = state.firstTime(s) {
-                    rt.expiries.insert(Expiry(due: f + len, key: x.key))
+                    rt.expiries.insert(Expiry(due: f + len, slot: s))
                 } else if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
                     // Over the line when it went quiet: remember that until the retention passes.
-                    rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
+                    rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
                 } else {
-                    state.remove(x.key)
+                    state.remove(state.key(s))
                 }
             } else if state[s].lastTime >= now - rt.retention {
-                rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, key: x.key))
+                rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
             } else {
-                state.remove(x.key)
+                state.remove(state.key(s))
             }
         }
     }
@@ -435,25 +437,25 @@ public final class Engine {
         switch store {
         case .predecessors(let p):
             while let t = p.expiries.min, t.due < now {
-                let x = p.expiries.removeMin()
+                let s = p.expiries.removeMin().slot
                 let state = p.state
-                guard let s = state.slot(x.key) else { continue }
+                assert(state.slot(state.key(s)) == s)
                 if let lb = p.lookback {
                     state.prune(s, olderThan: now - lb)
-                    if let f = state.firstTime(s) { p.expiries.insert(Expiry(due: f + lb, key: x.key)) } else { state.remove(x.key) }
+                    if let f = state.firstTime(s) { p.expiries.insert(Expiry(due: f + lb, slot: s)) } else { state.remove(state.key(s)) }
                 } else if state[s].lastTime >= now - p.retention {
-                    p.expiries.insert(Expiry(due: state[s].lastTime + p.retention, key: x.key))
+                    p.expiries.insert(Expiry(due: state[s].lastTime + p.retention, slot: s))
                 } else {
-                    state.remove(x.key)
+                    state.remove(state.key(s))
                 }
             }
         case .expected(let a):
             while let t = a.expiries.min, t.due < now {
-                let x = a.expiries.removeMin()
+                let s = a.expiries.removeMin().slot
                 let state = a.state
-                guard let s = state.slot(x.key) else { continue }
+                assert(state.slot(state.key(s)) == s)
                 state.prune(s, olderThan: now - a.retention)
-                if let f = state.firstTime(s) { a.expiries.insert(Expiry(due: f + a.retention, key: x.key)) } else { state.remove(x.key) }
+                if let f = state.firstTime(s) { a.expiries.insert(Expiry(due: f + a.retention, slot: s)) } else { state.remove(state.key(s)) }
             }
         }
     }
@@ -461,26 +463,26 @@ public final class Engine {
     /// After a restore: one look per live key.
     func rebuildExpiries() {
         for rt in runtimes {
-            rt.expiries = Heap()
+            rt.expiries = ChunkedHeap()
             if case .window(let w) = rt.kind {
                 let state = w.state
-                for (k, s) in state.index {
-                    rt.expiries.insert(Expiry(due: (w.window.flatMap { len in state.firstTime(s).map { $0 + len } }) ?? state[s].lastTime + rt.retention, key: k))
+                state.forEach { _, s in
+                    rt.expiries.insert(Expiry(due: (w.window.flatMap { len in state.firstTime(s).map { $0 + len } }) ?? state[s].lastTime + rt.retention, slot: s))
                 }
             }
         }
         for store in stores.all {
             switch store {
             case .predecessors(let p):
-                p.expiries = Heap()
+                p.expiries = ChunkedHeap()
                 let state = p.state
-                for (k, s) in state.index {
-                    p.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in state.firstTime(s).map { $0 + lb } }) ?? state[s].lastTime + p.retention, key: k))
+                state.forEach { _, s in
+                    p.expiries.insert(Expiry(due: (p.lookback.flatMap { lb in state.firstTime(s).map { $0 + lb } }) ?? state[s].lastTime + p.retention, slot: s))
                 }
             case .expected(let a):
-                a.expiries = Heap()
+                a.expiries = ChunkedHeap()
                 let state = a.state
-                for (k, s) in state.index { a.expiries.insert(Expiry(due: (state.firstTime(s) ?? state[s].lastTime) + a.retention, key: k)) }
+                state.forEach { _, s in a.expiries.insert(Expiry(due: (state.firstTime(s) ?? state[s].lastTime) + a.retention, slot: s)) }
             }
         }
         dues = Heap()

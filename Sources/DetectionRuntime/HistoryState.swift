@@ -44,8 +44,11 @@ final class HistoryState {
         self.distinctSlots = distinctSlots
     }
 
-    /// Every key with its slot.
-    var index: [Fingerprint: Int32] { keys.index }
+    /// Every key with its slot, in no particular order.
+    func forEach(_ body: (Fingerprint, Int32) -> Void) { keys.forEach(body) }
+
+    /// The key that owns slot `s`.
+    @inline(__always) func key(_ s: Int32) -> Fingerprint { keys.key(s) }
     var count: Int { keys.count }
 
     /// The key's slot, if it has state.
@@ -71,7 +74,7 @@ final class HistoryState {
 
     /// Forgets every key.
     func removeAll() {
-        for k in Array(index.keys) { remove(k) }
+        for k in keys.keys { remove(k) }
     }
 
     @inline(__always) subscript(_ s: Int32) -> Key {

@@ -30,7 +30,7 @@ final class RuleRuntime {
     let kind: Kind
     /// When to look at which key of a window rule again (see `Engine.expire`;
     /// histories of ordered rules have theirs in their store).
-    var expiries = Heap<Engine.Expiry>()
+    var expiries = ChunkedHeap<Engine.Expiry>()
 
     enum Kind {
         case condition
@@ -94,7 +94,7 @@ final class PredecessorStore {
     /// few (evidence), and the key's running aggregates count the rest.
     let keepsEntries: Bool
     let state: HistoryState
-    var expiries = Heap<Engine.Expiry>()
+    var expiries = ChunkedHeap<Engine.Expiry>()
     /// Its index among the engine's histories (`FeedStores.all`).
     var index = 0
 
@@ -120,7 +120,7 @@ final class ExpectedStore {
     let expectedKey: [KeyPart]
     let layout: AggregateLayout
     let state: HistoryState
-    var expiries = Heap<Engine.Expiry>()
+    var expiries = ChunkedHeap<Engine.Expiry>()
     /// Its index among the engine's histories (`FeedStores.all`).
     var index = 0
 

@@ -10,14 +10,27 @@ import EventModel
 /// dropped again once it is back to half the limit.
 final class WindowState {
     /// One key: where its entries are, and what the engine remembers of it.
+    /// 24 bytes: the condition's last value shares a word with the count.
     struct Key {
         var head: Int32 = -1
         var tail: Int32 = -1
-        var count: Int32 = 0
+        /// The entry count (low 31 bits) and `lastCondition` (the top bit).
+        private var countAndCondition: UInt32 = 0
         /// Index into `runs`, or -1 while the key's aggregates are found by a walk.
         var run: Int32 = -1
         var lastTime: Instant = .min
-        var lastCondition = false
+
+        /// Entries the key holds.
+        var count: Int32 {
+            @inline(__always) get { Int32(bitPattern: countAndCondition & 0x7FFF_FFFF) }
+            @inline(__always) set { countAndCondition = countAndCondition & 0x8000_0000 | UInt32(bitPattern: newValue) & 0x7FFF_FFFF }
+        }
+
+        /// Whether the rule's condition held at the key's last event.
+        var lastCondition: Bool {
+            @inline(__always) get { countAndCondition & 0x8000_0000 != 0 }
+            @inline(__always) set { countAndCondition = countAndCondition & 0x7FFF_FFFF | (newValue ? 0x8000_0000 : 0) }
+        }
     }
 
     private let keys = KeyTable<Key>()
@@ -28,8 +41,11 @@ final class WindowState {
     /// `slots`: how many aggregate inputs the rule's entries carry.
     init(slots: Int) { pool = EntryPool(slots: slots) }
 
-    /// Every key with its slot.
-    var index: [Fingerprint: Int32] { keys.index }
+    /// Every key with its slot, in no particular order.
+    func forEach(_ body: (Fingerprint, Int32) -> Void) { keys.forEach(body) }
+
+    /// The key that owns slot `s`.
+    @inline(__always) func key(_ s: Int32) -> Fingerprint { keys.key(s) }
     var count: Int { keys.count }
     var entryCount: Int { pool.live }
 
@@ -111,7 +127,7 @@ final class WindowState {
 
     /// Forgets every key.
     func removeAll() {
-        for k in Array(index.keys) { remove(k) }
+        for k in keys.keys { remove(k) }
     }
 
     private func newRun(_ run: RunningAggregates) -> Int32 {

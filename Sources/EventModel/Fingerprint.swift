@@ -5,7 +5,7 @@
 /// and never grow with the stream. Two different strings share a
 /// fingerprint with probability about 2⁻¹²⁸ per pair — below 10⁻²⁰ for a
 /// year of a province's data.
-public struct Fingerprint: Hashable, Sendable, Comparable, Codable {
+public struct Fingerprint: Hashable, Sendable, Comparable, Codable, BitwiseCopyable {
     public var hi: UInt64
     public var lo: UInt64
 

@@ -52,6 +52,10 @@ public struct ReferenceTables: Sendable {
 
     private var storage = Storage()
 
+    /// The people the lookups name: cadres, and the people through whom a
+    /// vendor is linked to one. The rest of `people.csv` serves only to build
+    /// the links and is not kept (a province's villagers are most of the
+    /// table: 70 MB of the 10 M-event benchmark's memory).
     public var people: [String: Person] { storage.people }
     public var vendors: [String: Vendor] { storage.vendors }
     public var referencePrices: [String: Int64] { storage.referencePrices }
@@ -200,6 +204,12 @@ public struct ReferenceTables: Sendable {
                 }
             }
         }
+        var named: Set<String> = []
+        for link in storage.links.values {
+            named.insert(link.cadreID)
+            if let via = link.viaPersonID { named.insert(via) }
+        }
+        storage.people = storage.people.filter { named.contains($0.key) }
     }
 
     private mutating func setLink(_ v: VillageCode, _ person: String, _ link: CadreLink, _ personLinks: inout [String: [(VillageCode, CadreLink)]]) {

@@ -70,13 +70,15 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let tables = try ReferenceLoader.load(directory: reference)
-        // Two connections: the rows are written in batches, each parsed and
-        // indexed by its own backend, so two backends keep both cores busy.
-        var stores: [PostgresAlertStore] = []
+        // The results go to PostgreSQL while the replay hands them out, in
+        // batches over two connections (two backends keep both cores busy).
+        var url: String? = nil
         if !dryRun {
-            let url = try await db.resolve(announce: !quiet)
-            stores = [PostgresAlertStore(url: url), PostgresAlertStore(url: url)]
-            _ = try await stores[0].migrate()
+            let u = try await db.resolve(announce: !quiet)
+            let store = PostgresAlertStore(url: u)
+            _ = try await store.migrate()
+            await store.close()
+            url = u
         }
         let replay = Replay(ruleSet: rs, tables: tables)
         replay.reorderWindow = Int64(reorderHours) * TimeUnit.hour
@@ -85,25 +87,31 @@ struct ReplayCommand: AsyncParsableCommand {
         replay.keepStateUntilExit = true
         let bar = (quiet || json) ? nil : ProgressBar()
         replay.progress = bar.map { b in { @Sendable p in b.update(p) } }
-        let sink = MemorySink()
-        var summary = try replay.run(ledgers: ledgers, sink: sink)
+        let writer = url.map { PostgresReplaySink(url: $0, connections: 2) }
+        let identities = IdentitySink()
+        var summary: ReplaySummary
+        do {
+            summary = try replay.run(ledgers: ledgers, sink: (writer as ReplaySink?) ?? identities)
+        } catch {
+            _ = try? writer?.finish()
+            throw error
+        }
         bar?.finish()
         for w in summary.warnings { FileHandle.standardError.write("warning: \(w)\n") }
-        var written = AlertWriteSummary()
-        if !stores.isEmpty {
+        var written: AlertWriteSummary? = nil
+        if let writer {
             let start = Date()
-            written = try await PostgresAlertStore.write(alerts: sink.alerts, deadLetters: sink.deadLetters, over: stores)
-            for s in stores { await s.close() }
+            written = try writer.finish()
             summary.seconds += Date().timeIntervalSince(start)
         }
         if dryRun {
             print("rule_id,anchor_event_id")
-            for id in sink.alerts.map(\.identity).sorted() { print("\(id.ruleID),\(id.anchorEventID)") }
+            for id in identities.identities.sorted() { print("\(id.ruleID),\(id.anchorEventID)") }
         }
         if json {
-            print(SummaryText.json(summary, written: stores.isEmpty ? nil : written))
+            print(SummaryText.json(summary, written: written))
         } else if !quiet {
-            FileHandle.standardError.write(SummaryText.table(summary, written: stores.isEmpty ? nil : written))
+            FileHandle.standardError.write(SummaryText.table(summary, written: written))
         }
     }
 }

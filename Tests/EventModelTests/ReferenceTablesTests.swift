@@ -26,6 +26,10 @@ import Testing
         #expect(t.cadreLink(Fingerprint("V2"), village: v)?.kind == .vendorShareholder)
         #expect(t.cadreLink(Fingerprint("C9"), village: v) == nil)
         #expect(t.cadreLink(Fingerprint("C9"), village: VillageCode("330521101203")!)?.kind == .cadre)
+        // Only the people the links name are kept: the cadres, and P2 through whom V1 is linked.
+        #expect(Set(t.people.keys) == ["C1", "C9", "P2"])
+        let viaP2 = try #require(t.cadreLink(Fingerprint("V1"), village: v))
+        #expect(t.describe(viaP2, payee: "V1", chinese: true) == "收款单位的法定代表人 李四是村干部 张三（党组织书记） 的亲属")
     }
 
     @Test func villageLimitsDefaultAndBadRows() throws {

@@ -1,6 +1,7 @@
 import AlertStore
 import EventModel
 import Foundation
+import Pipeline
 import TestSupport
 import Testing
 
@@ -44,6 +45,34 @@ struct PostgresThroughputTests {
             #expect(again.alertsInserted == 0 && again.alertsSkipped == 15_345 && again.deadLettersInserted == 0)
             #expect(try await store.countAlerts() == 12_345)
             for s in stores.dropFirst() { await s.close() }
+        }
+    }
+
+    @Test func replaySinkWritesBatchesAsTheyComeOverTwoConnections() async throws {
+        try await TestPostgres.withStore { store, url in
+            let alerts = PostgresFixtures.alerts(0..<7_500)
+            let letters = (0..<120).map { PostgresFixtures.deadLetter($0) }
+            func pour(_ sink: PostgresReplaySink) throws -> AlertWriteSummary {
+                try sink.write(alerts: [], deadLetters: letters)
+                for i in stride(from: 0, to: alerts.count, by: 1_000) {
+                    try sink.write(alerts: Array(alerts[i..<min(i + 1_000, alerts.count)]), deadLetters: [])
+                }
+                return try sink.finish()
+            }
+            let once = try pour(PostgresReplaySink(url: url, connections: 2))
+            #expect(once.alertsInserted == 7_500 && once.deadLettersInserted == 120 && once.alertsSkipped == 0)
+            let again = try pour(PostgresReplaySink(url: url, connections: 3))
+            #expect(again.alertsInserted == 0 && again.alertsSkipped == 7_500 && again.deadLettersSkipped == 120)
+            #expect(try await store.countAlerts() == 7_500)
+        }
+    }
+
+    @Test func replaySinkReportsAWriteThatFails() throws {
+        let sink = PostgresReplaySink(url: "postgresql:///none?host=/nonexistent-qianliyan-socket-dir&connect_timeout=2", connections: 2)
+        let alerts = PostgresFixtures.alerts(0..<10)
+        #expect(throws: PostgresError.self) {
+            for _ in 0..<20 { try sink.write(alerts: alerts, deadLetters: []) }
+            _ = try sink.finish()
         }
     }
 

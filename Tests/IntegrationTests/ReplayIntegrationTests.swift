@@ -47,12 +47,13 @@ import Testing
     static func replay(_ ledger: String, reference: URL, url: String) async throws -> ReplaySummary {
         let rs = RuleLoader.compile(paths: [root + "/Rules"]).ruleSet!
         let tables = try ReferenceLoader.load(directory: reference.path)
-        let sink = MemorySink()
-        let summary = try Replay(ruleSet: rs, tables: tables).run(ledgers: [ledger], sink: sink)
         let store = PostgresAlertStore(url: url)
         _ = try await store.migrate()
-        _ = try await store.write(alerts: sink.alerts, deadLetters: sink.deadLetters)
         await store.close()
+        // As `qianliyan replay` does: the results go to PostgreSQL while the replay hands them out.
+        let sink = PostgresReplaySink(url: url)
+        let summary = try Replay(ruleSet: rs, tables: tables).run(ledgers: [ledger], sink: sink)
+        _ = try sink.finish()
         return summary
     }
 

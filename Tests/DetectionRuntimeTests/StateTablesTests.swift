@@ -1,0 +1,151 @@
+@testable import DetectionRuntime
+import EventModel
+import Testing
+
+/// The flat tables the engine keeps its state in, each against the plain
+/// Swift collection it replaces, under long random sequences of operations.
+@Suite struct StateTablesTests {
+    /// A deterministic generator (SplitMix64), so a failure repeats.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    }
+
+    @Test func keyTableAgreesWithADictionaryThroughGrowthAndDeletions() {
+        var rng = Random(state: 7)
+        let table = KeyTable<Int64>()
+        var model: [Fingerprint: Int64] = [:]
+        // Keys from a small universe so that adds and removes hit each other,
+        // plus keys that differ in one word only (same low or high half).
+        var universe: [Fingerprint] = []
+        for i in 0..<6_000 {
+            switch i % 3 {
+            case 0: universe.append(Fingerprint(hi: 42, lo: UInt64(i)))
+            case 1: universe.append(Fingerprint(hi: UInt64(i), lo: 42))
+            default: universe.append(Fingerprint(hi: rng.next(), lo: rng.next()))
+            }
+        }
+        for step in 0..<60_000 {
+            let k = universe[rng.below(step < 30_000 ? universe.count : universe.count / 4)]
+            switch rng.below(3) {
+            case 0, 1:
+                if model[k] == nil {
+                    let s = table.add(k, Int64(step))
+                    #expect(table.key(s) == k)
+                    model[k] = Int64(step)
+                } else {
+                    let removed = table.remove(k)
+                    #expect(removed?.row == model[k])
+                    model[k] = nil
+                }
+            default:
+                let s = table.slot(k)
+                #expect((s != nil) == (model[k] != nil))
+                if let s { #expect(table[Int(s)] == model[k]) }
+            }
+            #expect(table.count == model.count)
+        }
+        var seen: [Fingerprint: Int64] = [:]
+        table.forEach { k, s in seen[k] = table[Int(s)] }
+        #expect(seen == model)
+        #expect(Set(table.keys) == Set(model.keys))
+        for k in model.keys { _ = table.remove(k) }
+        #expect(table.count == 0)
+        for k in universe { #expect(table.slot(k) == nil) }
+    }
+
+    @Test func keyTableReusesTheSlotsOfForgottenKeys() {
+        let table = KeyTable<Int32>()
+        let a = table.add(Fingerprint(hi: 1, lo: 1), 10)
+        let b = table.add(Fingerprint(hi: 2, lo: 2), 20)
+        #expect(table.remove(Fingerprint(hi: 1, lo: 1))?.slot == a)
+        let c = table.add(Fingerprint(hi: 3, lo: 3), 30)
+        #expect(c == a && table[Int(c)] == 30 && table.key(c) == Fingerprint(hi: 3, lo: 3))
+        #expect(table.slot(Fingerprint(hi: 2, lo: 2)) == b && table.slot(Fingerprint(hi: 1, lo: 1)) == nil)
+    }
+
+    @Test func chunkedHeapHandsOutInOrder() {
+        var rng = Random(state: 3)
+        let heap = ChunkedHeap<Int64>()
+        var model: [Int64] = []
+        // Past one chunk (16,384) and back, with many equal values.
+        for round in 0..<4 {
+            for _ in 0..<(round.isMultiple(of: 2) ? 40_000 : 5_000) {
+                let v = Int64(rng.below(1_000))
+                heap.insert(v)
+                model.append(v)
+            }
+            model.sort()
+            for _ in 0..<(round.isMultiple(of: 2) ? 20_000 : 25_000) where !model.isEmpty {
+                #expect(heap.min == model.first)
+                #expect(heap.removeMin() == model.removeFirst())
+            }
+            #expect(heap.count == model.count)
+        }
+        while let m = heap.min {
+            #expect(heap.removeMin() == m)
+            #expect(m == model.removeFirst())
+        }
+        #expect(heap.isEmpty && model.isEmpty)
+    }
+
+    @Test func chunkedStoreGrowsItsFirstChunkThenAddsChunks() {
+        let store = ChunkedStore<Int>()
+        let n = (1 << ChunkedStore<Int>.chunkBits) * 2 + 5
+        for i in 0..<n { #expect(store.append(i * 3) == i) }
+        #expect(store.count == n && (0..<n).allSatisfy { store[$0] == $0 * 3 })
+        let copy = store.copy()
+        store[0] = -1
+        #expect(copy[0] == 0 && copy.count == n && copy[n - 1] == (n - 1) * 3)
+        #expect(store.removeLast() == (n - 1) * 3 && store.count == n - 1)
+        store.append(7)
+        #expect(store[n - 1] == 7)
+    }
+
+    @Test func growingFingerprintSetAgreesWithASetAcrossMerges() {
+        var rng = Random(state: 11)
+        var set = GrowingFingerprintSet()
+        var model = Set<Fingerprint>()
+        var members: [Fingerprint] = []
+        // 300 k offers, a fifth of them repeats of earlier members: several
+        // merges of the recent ids into the sorted array (the first at 65,536).
+        for _ in 0..<300_000 {
+            let k: Fingerprint
+            if !members.isEmpty && rng.below(5) == 0 {
+                k = members[rng.below(members.count)]
+            } else {
+                k = Fingerprint(hi: rng.next(), lo: rng.next())
+            }
+            let fresh = model.insert(k).inserted
+            let inserted = set.insert(k)
+            #expect(inserted == fresh)
+            if fresh { members.append(k) }
+        }
+        #expect(set.count == model.count)
+        #expect(members.allSatisfy { set.contains($0) })
+        #expect(!set.contains(Fingerprint(hi: 1, lo: 2)))
+        // Fingerprints that share the directory's leading bits, and extremes.
+        for k in [Fingerprint.zero, Fingerprint(hi: .max, lo: .max), Fingerprint(hi: members[0].hi, lo: members[0].lo &+ 1)] {
+            let first = set.insert(k), second = set.insert(k)
+            #expect(first == !model.contains(k))
+            #expect(!second)
+        }
+    }
+
+    @Test func aCopiedSetChangesAlone() {
+        var a = GrowingFingerprintSet()
+        for i in 0..<70_000 { _ = a.insert(Fingerprint(hi: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, lo: UInt64(i))) }
+        var b = a
+        for i in 70_000..<140_000 { _ = b.insert(Fingerprint(hi: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, lo: UInt64(i))) }
+        #expect(a.count == 70_000 && b.count == 140_000)
+        #expect(!a.contains(Fingerprint(hi: UInt64(100_000) &* 0x9E37_79B9_7F4A_7C15, lo: 100_000)))
+        #expect(b.contains(Fingerprint(hi: UInt64(5) &* 0x9E37_79B9_7F4A_7C15, lo: 5)))
+    }
+}

@@ -5,15 +5,17 @@ import EventModel
 /// (and, while it doubles, its old and new storage at once).
 ///
 /// Members live in one sorted array in chunks, found through a directory
-/// of where each run of leading bits starts; new members wait in a small
-/// `Set` and are merged in (backwards, in place) once it holds an eighth as
-/// many. Fingerprints are hashes, so the directory's runs are short.
+/// of where each run of leading bits starts (8–16 members a run, fingerprints
+/// being hashes) with a small filter of the run, so that an absent id — the
+/// usual case — mostly costs one memory access; new members wait in a small `Set`
+/// and are merged in (backwards, in place) once it holds an eighth as many.
 /// A value: a copy that is changed copies the members first.
 struct GrowingFingerprintSet: @unchecked Sendable {
     private var sorted = ChunkedStore<Fingerprint>()
-    /// `directory[j]`: the first index in `sorted` whose top `directoryBits` bits are ≥ j;
-    /// one more entry at the end holds `sorted.count`.
-    private var directory: [Int32] = [0, 0]
+    /// `directory[j]`: the first index in `sorted` whose top `directoryBits`
+    /// bits are ≥ j (low 32 bits), and a 32-bit filter of the run's members
+    /// (two bits each); one more entry at the end holds `sorted.count`.
+    private var directory: [UInt64] = [0, 0]
     private var directoryBits = 0
     private var recent: Set<Fingerprint> = []
 
@@ -33,15 +35,25 @@ struct GrowingFingerprintSet: @unchecked Sendable {
         return true
     }
 
+    /// The two bits of a run's filter that `k` sets (from bits of `lo`; the run is chosen by `hi`).
+    @inline(__always) private static func filterBits(_ k: Fingerprint) -> UInt64 {
+        (1 << (k.lo >> 59)) | (1 << ((k.lo >> 54) & 31))
+    }
+
+    /// Looks in the directory's run for `k`: most absent ids are turned away
+    /// by the run's filter without reading the members.
     private func inSorted(_ k: Fingerprint) -> Bool {
         let j = directoryBits == 0 ? 0 : Int(k.hi >> UInt64(64 - directoryBits))
-        var lo = Int(directory[j])
-        var hi = Int(directory[j + 1])
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let m = sorted[mid]
-            if m == k { return true }
-            if m < k { lo = mid + 1 } else { hi = mid }
+        let entry = directory[j]
+        let f = Self.filterBits(k)
+        guard (entry >> 32) & f == f else { return false }
+        var i = Int(UInt32(truncatingIfNeeded: entry))
+        let end = Int(UInt32(truncatingIfNeeded: directory[j + 1]))
+        while i < end {
+            let m = sorted[i]
+            if m.hi == k.hi && m.lo == k.lo { return true }
+            if k < m { return false }
+            i += 1
         }
         return false
     }
@@ -72,13 +84,15 @@ struct GrowingFingerprintSet: @unchecked Sendable {
         var bits = 0
         while bits < 30 && (8 << (bits + 1)) <= n { bits += 1 }
         directoryBits = bits
-        var dir = [Int32](repeating: 0, count: (1 << bits) + 1)
+        var dir = [UInt64](repeating: 0, count: (1 << bits) + 1)
         var j = 0
         for i in 0..<n {
-            let b = bits == 0 ? 0 : Int(sorted[i].hi >> UInt64(64 - bits))
-            while j <= b { dir[j] = Int32(i); j += 1 }
+            let m = sorted[i]
+            let b = bits == 0 ? 0 : Int(m.hi >> UInt64(64 - bits))
+            while j <= b { dir[j] = UInt64(i); j += 1 }
+            dir[b] |= Self.filterBits(m) << 32
         }
-        while j <= 1 << bits { dir[j] = Int32(n); j += 1 }
+        while j <= 1 << bits { dir[j] = UInt64(n); j += 1 }
         directory = dir
     }
 }

@@ -6,7 +6,9 @@ import EventModel
 /// watermark has passed them).
 ///
 /// The heap orders small keys (time, the id's first 8 bytes, a slot) and the
-/// events stay put in their slots: ordering does not move 300-byte events around.
+/// events stay put in their slots: ordering does not move 300-byte events
+/// around. The slots are in chunks (`EventSlots`): a replay's two days of
+/// events never sit in an array that doubles.
 public struct ReorderBuffer: Sendable {
     struct Key: Comparable, Sendable {
         var time: Instant
@@ -20,7 +22,9 @@ public struct ReorderBuffer: Sendable {
     }
 
     private var heap = Heap<Key>()
-    private var slots: [Event?] = []
+    private var slots = EventSlots()
+    /// Slots handed out at least once.
+    private var used: Int32 = 0
     private var free: [Int32] = []
     /// The newest event time offered so far.
     public private(set) var maxTime: Instant = .min
@@ -46,24 +50,33 @@ public struct ReorderBuffer: Sendable {
     public mutating func insert(_ e: consuming Event) {
         let key = Key(time: e.time, prefix: ReorderBuffer.prefix(e.id), slot: 0)
         if key.time > maxTime { maxTime = key.time }
+        if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
         let slot: Int32
-        if let f = free.popLast() { slot = f; slots[Int(f)] = consume e } else { slot = Int32(slots.count); slots.append(consume e) }
+        if let f = free.popLast() {
+            slot = f
+        } else {
+            slot = used
+            used += 1
+            if Int(used) > slots.capacity { slots.grow() }
+        }
+        slots.pointer(Int(slot)).pointee = consume e
         heap.insert(Key(time: key.time, prefix: key.prefix, slot: slot))
     }
 
     /// Removes the earliest event in the total order (full id comparison on a prefix tie).
     private mutating func popMin() -> Event {
+        if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
         var top = heap.removeMin()
         // Keys equal in time and prefix: pick the smallest full id among them.
         if let next = heap.min, next.time == top.time, next.prefix == top.prefix {
             var tied = [top]
             while let n = heap.min, n.time == top.time, n.prefix == top.prefix { tied.append(heap.removeMin()) }
-            tied.sort { EventOrder.idPrecedes(slots[Int($0.slot)]!.id, slots[Int($1.slot)]!.id) }
+            tied.sort { EventOrder.idPrecedes(slots.pointer(Int($0.slot)).pointee!.id, slots.pointer(Int($1.slot)).pointee!.id) }
             top = tied.removeFirst()
             for t in tied { heap.insert(t) }
         }
         // Moved out of its slot, not copied (no retain and release of its id and bytes).
-        let e = slots[Int(top.slot)].take()!
+        let e = slots.pointer(Int(top.slot)).pointee.take()!
         free.append(top.slot)
         return e
     }
@@ -83,5 +96,42 @@ public struct ReorderBuffer: Sendable {
     /// Hands out everything, in order (end of input).
     public mutating func drain(_ body: (consuming Event) throws -> Void) rethrows {
         while !heap.isEmpty { try body(popMin()) }
+    }
+}
+
+/// Room for buffered events in chunks of 4,096 (one array that doubled held
+/// up to twice the events, and both buffers while it grew).
+final class EventSlots: @unchecked Sendable {
+    // Owned by one ReorderBuffer, which copies it before changing a shared one.
+    static let chunkBits = 12
+    private var chunks: [UnsafeMutablePointer<Event?>] = []
+
+    var capacity: Int { chunks.count << Self.chunkBits }
+
+    init() {}
+
+    deinit {
+        for c in chunks {
+            c.deinitialize(count: 1 << Self.chunkBits)
+            c.deallocate()
+        }
+    }
+
+    /// One more chunk of empty slots.
+    func grow() {
+        let c = UnsafeMutablePointer<Event?>.allocate(capacity: 1 << Self.chunkBits)
+        c.initialize(repeating: nil, count: 1 << Self.chunkBits)
+        chunks.append(c)
+    }
+
+    @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event?> {
+        chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
+    }
+
+    func copy() -> EventSlots {
+        let c = EventSlots()
+        for _ in chunks { c.grow() }
+        for i in 0..<capacity { c.pointer(i).pointee = pointer(i).pointee }
+        return c
     }
 }

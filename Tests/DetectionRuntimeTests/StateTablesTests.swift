@@ -148,4 +148,39 @@ import Testing
         #expect(!a.contains(Fingerprint(hi: UInt64(100_000) &* 0x9E37_79B9_7F4A_7C15, lo: 100_000)))
         #expect(b.contains(Fingerprint(hi: UInt64(5) &* 0x9E37_79B9_7F4A_7C15, lo: 5)))
     }
+
+    @Test func reorderBufferReleasesInTheTotalOrderAcrossChunks() {
+        var rng = Random(state: 5)
+        var buffer = ReorderBuffer()
+        var offered: [(Instant, String)] = []
+        var released: [String] = []
+        // 10,000 events (three chunks of slots), each up to 9 seconds out of
+        // order: about 170 share each second, and every id starts with the
+        // same 8 bytes, so ties go to the full id.
+        for n in 0..<10_000 {
+            let second = n / 200 + rng.below(10)
+            let id = "PAY-0000-\(rng.below(3))-\(n)"
+            let mm = second / 60, ss = second % 60
+            let e = EngineTests.payment(id, "2024-03-01T10:\(mm < 10 ? "0" : "")\(mm):\(ss < 10 ? "0" : "")\(ss)+08:00")
+            offered.append((e.time, e.id))
+            buffer.insert(e)
+            if n % 1_000 == 999 {
+                // Release what is 15 seconds older than the newest: nothing later can precede it.
+                buffer.release(before: buffer.maxTime - 15_000_000) { e in released.append(e.id) }
+            }
+        }
+        #expect(!released.isEmpty)
+        var copy = buffer
+        buffer.drain { e in released.append(e.id) }
+        let expected = offered.sorted { a, b in a.0 != b.0 ? a.0 < b.0 : EventOrder.idPrecedes(a.1, b.1) }
+        #expect(released.count == expected.count)
+        let wrong = zip(released, expected).enumerated().first { $0.element.0 != $0.element.1.1 }
+        #expect(wrong == nil, "first out of order: \(String(describing: wrong))")
+        // The copy taken before the drain still holds its events, in the same order.
+        #expect(buffer.isEmpty)
+        var fromCopy: [String] = []
+        copy.drain { e in fromCopy.append(e.id) }
+        #expect(!fromCopy.isEmpty)
+        #expect(fromCopy.elementsEqual(expected.map(\.1).suffix(fromCopy.count)), "the copy releases the same tail in order")
+    }
 }

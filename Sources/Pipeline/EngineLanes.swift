@@ -72,14 +72,17 @@ final class EngineLanes {
         EngineLanes.offer(b, to: local, collector: collector)
     }
 
-    /// Offers a batch's events in place: iterating the array would copy
-    /// each event and retain its id and raw bytes — atomics on objects the
-    /// other lanes are touching at the same time.
+    /// Offers a batch's events in place: iterating the array, or passing an
+    /// element or a pointer's `pointee`, copies each event (376 bytes) and
+    /// retains its id, raw bytes and texts — atomics on objects the other
+    /// lanes are touching at the same time.
     static func offer(_ batch: [Event], to engines: [Engine], collector: AlertCollector?) {
         batch.withUnsafeBufferPointer { events in
             guard let base = events.baseAddress else { return }
-            for i in events.indices {
-                for engine in engines { engine.process((base + i).pointee) }
+            // Lanes only read the shared events; see `Engine.process(inPlace:)`.
+            let events = UnsafeMutablePointer(mutating: base)
+            for i in 0..<batch.count {
+                for engine in engines { engine.process(inPlace: &events[i]) }
             }
         }
         for engine in engines { collect(engine, into: collector) }

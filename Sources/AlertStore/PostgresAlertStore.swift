@@ -45,37 +45,6 @@ public final class PostgresAlertStore: Sendable {
         }
     }
 
-    /// Writes many rows through several stores (connections) at once: dead
-    /// letters, then alerts, in batches of `batchSize`, batch k through
-    /// `stores[k % stores.count]`. Each batch is one idempotent transaction
-    /// as in `write(alerts:deadLetters:)`; PostgreSQL parses and indexes each
-    /// batch in its own backend, so two connections keep two cores busy (a
-    /// replay's final write). Returns the summed counts.
-    public static func write(alerts: [Alert], deadLetters: [DeadLetter], over stores: [PostgresAlertStore],
-                             batchSize: Int = 5_000) async throws -> AlertWriteSummary {
-        precondition(!stores.isEmpty && batchSize > 0)
-        var batches: [(alerts: [Alert], deadLetters: [DeadLetter])] = []
-        for i in stride(from: 0, to: deadLetters.count, by: batchSize) {
-            batches.append(([], Array(deadLetters[i..<min(i + batchSize, deadLetters.count)])))
-        }
-        for i in stride(from: 0, to: alerts.count, by: batchSize) {
-            batches.append((Array(alerts[i..<min(i + batchSize, alerts.count)]), []))
-        }
-        return try await withThrowingTaskGroup(of: AlertWriteSummary.self) { group in
-            for (n, store) in stores.enumerated() {
-                let mine = batches.indices.filter { $0 % stores.count == n }.map { batches[$0] }
-                group.addTask {
-                    var total = AlertWriteSummary()
-                    for b in mine { total.add(try await store.write(alerts: b.alerts, deadLetters: b.deadLetters)) }
-                    return total
-                }
-            }
-            var sum = AlertWriteSummary()
-            for try await w in group { sum.add(w) }
-            return sum
-        }
-    }
-
     /// Runs `body` in one transaction on the store's connection: commit when
     /// it returns, rollback when it throws. Inside, write alerts with
     /// `connection.write(alerts:deadLetters:)` next to rows of your own, e.g.

@@ -75,14 +75,12 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
     }
 }
 
-/// Keeps only the alerts' identities (rule, anchor event) and the dead
-/// letters: `replay --dry-run`, which prints the identities.
+/// Keeps only the alerts' identities (rule, anchor event): `replay
+/// --dry-run`, which prints them (the summary counts the dead letters).
 public final class IdentitySink: ReplaySink {
     public private(set) var identities: [AlertIdentity] = []
-    public private(set) var deadLetters = 0
     public init() {}
-    public func write(alerts: [Alert], deadLetters d: [DeadLetter]) throws {
+    public func write(alerts: [Alert], deadLetters: [DeadLetter]) throws {
         identities += alerts.map(\.identity)
-        deadLetters += d.count
     }
 }

@@ -1,25 +1,13 @@
 @testable import DetectionRuntime
 import EventModel
+import FuzzSupport
 import Testing
 
 /// The flat tables the engine keeps its state in, each against the plain
 /// Swift collection it replaces, under long random sequences of operations.
 @Suite struct StateTablesTests {
-    /// A deterministic generator (SplitMix64), so a failure repeats.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     @Test func keyTableAgreesWithADictionaryThroughGrowthAndDeletions() {
-        var rng = Random(state: 7)
+        var rng = SeededRandom(seed: 7)
         let table = KeyTable<Int64>()
         var model: [Fingerprint: Int64] = [:]
         // Keys from a small universe so that adds and removes hit each other,
@@ -72,7 +60,7 @@ import Testing
     }
 
     @Test func chunkedHeapHandsOutInOrder() {
-        var rng = Random(state: 3)
+        var rng = SeededRandom(seed: 3)
         let heap = ChunkedHeap<Int64>()
         var model: [Int64] = []
         // Past one chunk (16,384) and back, with many equal values.
@@ -110,7 +98,7 @@ import Testing
     }
 
     @Test func growingFingerprintSetAgreesWithASetAcrossMerges() {
-        var rng = Random(state: 11)
+        var rng = SeededRandom(seed: 11)
         var set = GrowingFingerprintSet()
         var model = Set<Fingerprint>()
         var members: [Fingerprint] = []
@@ -150,7 +138,7 @@ import Testing
     }
 
     @Test func reorderBufferReleasesInTheTotalOrderAcrossChunks() {
-        var rng = Random(state: 5)
+        var rng = SeededRandom(seed: 5)
         var buffer = ReorderBuffer()
         var offered: [(Instant, String)] = []
         var released: [String] = []

@@ -33,36 +33,22 @@ struct PostgresThroughputTests {
         }
     }
 
-    @Test func batchesOverSeveralConnectionsWriteEveryRowOnce() async throws {
-        try await TestPostgres.withStore { store, url in
-            let alerts = PostgresFixtures.alerts(0..<12_345)
-            let letters = (0..<250).map { PostgresFixtures.deadLetter($0) }
-            let stores = [store, PostgresAlertStore(url: url), PostgresAlertStore(url: url)]
-            let once = try await PostgresAlertStore.write(alerts: alerts, deadLetters: letters, over: stores, batchSize: 1_000)
-            #expect(once.alertsInserted == 12_345 && once.deadLettersInserted == 250 && once.alertsSkipped == 0)
-            // Again, and overlapping batches from two connections: nothing new, nothing lost.
-            let again = try await PostgresAlertStore.write(alerts: alerts + alerts.prefix(3_000), deadLetters: letters, over: stores, batchSize: 700)
-            #expect(again.alertsInserted == 0 && again.alertsSkipped == 15_345 && again.deadLettersInserted == 0)
-            #expect(try await store.countAlerts() == 12_345)
-            for s in stores.dropFirst() { await s.close() }
-        }
-    }
-
     @Test func replaySinkWritesBatchesAsTheyComeOverTwoConnections() async throws {
         try await TestPostgres.withStore { store, url in
             let alerts = PostgresFixtures.alerts(0..<7_500)
             let letters = (0..<120).map { PostgresFixtures.deadLetter($0) }
-            func pour(_ sink: PostgresReplaySink) throws -> AlertWriteSummary {
+            func pour(_ alerts: [Alert], _ sink: PostgresReplaySink, batch: Int) throws -> AlertWriteSummary {
                 try sink.write(alerts: [], deadLetters: letters)
-                for i in stride(from: 0, to: alerts.count, by: 1_000) {
-                    try sink.write(alerts: Array(alerts[i..<min(i + 1_000, alerts.count)]), deadLetters: [])
+                for i in stride(from: 0, to: alerts.count, by: batch) {
+                    try sink.write(alerts: Array(alerts[i..<min(i + batch, alerts.count)]), deadLetters: [])
                 }
                 return try sink.finish()
             }
-            let once = try pour(PostgresReplaySink(url: url, connections: 2))
+            let once = try pour(alerts, PostgresReplaySink(url: url, connections: 2), batch: 1_000)
             #expect(once.alertsInserted == 7_500 && once.deadLettersInserted == 120 && once.alertsSkipped == 0)
-            let again = try pour(PostgresReplaySink(url: url, connections: 3))
-            #expect(again.alertsInserted == 0 && again.alertsSkipped == 7_500 && again.deadLettersSkipped == 120)
+            // Again, with overlapping batches on three connections: nothing new, nothing lost.
+            let again = try pour(alerts + alerts.prefix(3_000), PostgresReplaySink(url: url, connections: 3), batch: 700)
+            #expect(again.alertsInserted == 0 && again.alertsSkipped == 10_500 && again.deadLettersSkipped == 120)
             #expect(try await store.countAlerts() == 7_500)
         }
     }

@@ -108,6 +108,9 @@ extension Engine {
     public func restore(_ bytes: [UInt8]) throws -> [String] {
         var r = BinaryReader(bytes)
         guard try r.u64() == Engine.magic else { throw BinaryReader.Truncated() }
+        // Expiry looks name keys by slot: whatever the restore got to before
+        // a truncated snapshot stopped it, every live key gets exactly one.
+        defer { rebuildExpiries() }
         lastTime = try r.i64()
         lastID = try r.string()
         seq = try r.u64()
@@ -225,7 +228,6 @@ extension Engine {
             guard let ri = bySignature[name + "\u{1}" + sig], case .event(let e) = decoder.decode(raw) else { continue }
             pending.insert(PendingDeadline(deadline: deadline, seq: s, rule: ri, event: e, key: key, from: from, until: until))
         }
-        rebuildExpiries()
         return Array(Set(dropped)).sorted()
     }
 

@@ -87,4 +87,25 @@ import Testing
             #expect(throws: (any Error).self) { try Engine(ruleSet: rs, tables: ReferenceTables()).restore(Array(snap.prefix(cut))) }
         }
     }
+
+    /// Expiry looks name keys by slot: a restore that stops half-way in an
+    /// engine that already had state must leave one look per live key, or
+    /// a look would prune and drop whatever key reused its slot.
+    @Test func anEngineKeepsWorkingAfterATruncatedRestore() throws {
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
+        let events = try Self.orderedEvents()
+        let third = events.count / 3
+        let saved = Engine(ruleSet: rs, tables: tables)
+        for e in events.prefix(third) { saved.process(e) }
+        let snap = saved.snapshot()
+        let engine = Engine(ruleSet: rs, tables: tables)
+        for e in events.prefix(2 * third) { engine.process(e) }
+        #expect(throws: (any Error).self) { try engine.restore(Array(snap.prefix(snap.count / 2))) }
+        var processed = 0
+        for e in events.dropFirst(2 * third) where engine.process(e) == .processed { processed += 1 }
+        engine.finish(lastEventTime: events.last!.time)
+        #expect(processed == events.count - 2 * third)
+        #expect(engine.liveKeys().values.reduce(0, +) > 0)
+    }
 }

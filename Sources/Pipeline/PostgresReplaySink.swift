@@ -33,6 +33,8 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
                 var connection: PostgresConnection? = nil
                 defer { connection?.close() }
                 while let batch = queue.take() {
+                    // After a failure the rest is dropped (the replay throws; rerunning it is safe).
+                    if lock.withLock({ failure != nil }) { continue }
                     do {
                         if connection == nil { connection = try PostgresConnection(url) }
                         let w = try connection!.write(alerts: batch.alerts, deadLetters: batch.deadLetters, copyThreshold: copyThreshold)

@@ -201,7 +201,10 @@ public final class Engine {
     /// The current event's evidence reference (stored on first use).
     @inline(__always)
     func evidenceRef(_ e: borrowing Event) -> UInt64 {
-        if currentRef == 0 { currentRef = keepEvidence(id: e.id, raw: e.raw) }
+        if currentRef == 0 {
+            if let store = evidenceStore { currentRef = store.keep(e) }
+            if currentRef == 0 { currentRef = memory.append(id: e.id, raw: e.raw) }
+        }
         return currentRef
     }
 

@@ -65,8 +65,16 @@ public protocol EvidenceStore: AnyObject {
     /// read them back, or 0 when the store declines (the engine then keeps
     /// them in memory).
     func append(id: String, raw: [UInt8]) -> UInt64
-    /// What `append` kept under `ref`.
+    /// Keeps an event's id and raw JSON (as `append`); a store that can read
+    /// them back from where the event came from (`Event.origin`) keeps only
+    /// that position.
+    func keep(_ e: borrowing Event) -> UInt64
+    /// What `append` or `keep` kept under `ref`.
     func read(_ ref: UInt64) -> (id: String, raw: [UInt8])
+}
+
+extension EvidenceStore {
+    public func keep(_ e: borrowing Event) -> UInt64 { append(id: e.id, raw: e.raw) }
 }
 
 /// How one aggregated value is read from an event (built once per rule).

@@ -15,6 +15,10 @@ public struct Event: Sendable {
     public var fields: FieldSlots
     /// The JSON object exactly as received.
     public var raw: [UInt8]
+    /// Where a replay read `raw` in its plain-text ledgers (an adapter's
+    /// nonzero position, see `EvidenceStore.keep`), or 0 when it cannot be
+    /// read there again (streams, compressed ledgers, tests).
+    public var origin: UInt64 = 0
 
     public init(id: String, type: EventType, time: Instant, village: VillageCode,
                 fields: FieldSlots = FieldSlots(repeating: .absent), raw: [UInt8]) {

@@ -167,6 +167,7 @@ public struct EventDecoder: Sendable {
         ev.type = type
         ev.time = time
         ev.village = VillageCode(value: vcode)
+        ev.origin = 0
         if ev.raw.capacity >= buf.count {
             ev.raw.replaceSubrange(0..<ev.raw.count, with: buf) // in place when not shared
         } else {

@@ -33,6 +33,8 @@ public final class BacktestPass: @unchecked Sendable {
     /// Threads that evaluate (each rule set's engine runs on one of them).
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
+    /// The ledgers of the run in progress, when remembered events are read back from them (see `LedgerPositions`).
+    private var ledgerPositions: LedgerPositions?
 
     public init(ruleSets: [CompiledRuleSet], tables: ReferenceTables) {
         self.ruleSets = ruleSets
@@ -52,10 +54,13 @@ public final class BacktestPass: @unchecked Sendable {
     public func run(ledgers: [String]) throws -> Result {
         let start = Date()
         let totalBytes = ledgers.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
+        ledgerPositions = evidenceSpill == nil ? nil : LedgerPositions(ledgers: ledgers)
+        defer { ledgerPositions = nil }
         var outcome: Result? = nil
         if !alwaysSort { outcome = try singlePass(ledgers, totalBytes) }
         if outcome == nil { outcome = try sortedPass(ledgers, totalBytes) }
         var result = outcome!
+        try ledgerPositions?.checkUnchanged()
         for list in result.alerts { for a in list { result.summary.alertsByRule[a.ruleID, default: 0] += 1 } }
         result.summary.seconds = Date().timeIntervalSince(start)
         return result
@@ -67,6 +72,7 @@ public final class BacktestPass: @unchecked Sendable {
         r.progress = progress
         r.runCapacity = runCapacity
         r.spillDirectory = spillDirectory
+        r.ledgerPositions = ledgerPositions
         return r
     }
 
@@ -74,7 +80,7 @@ public final class BacktestPass: @unchecked Sendable {
     func makeFanout() -> EngineLanes {
         EngineLanes(engines: ruleSets.map { rs in
             let engine = Engine(ruleSet: rs, tables: tables)
-            if let spill = evidenceSpill { engine.evidenceStore = spill.makeFile(fallback: spillDirectory) }
+            if let spill = evidenceSpill { engine.evidenceStore = spill.makeFile(fallback: spillDirectory, ledgers: ledgerPositions) }
             return engine
         }, threads: threads)
     }

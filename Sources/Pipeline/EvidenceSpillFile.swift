@@ -1,4 +1,5 @@
 import DetectionRuntime
+import EventModel
 import Foundation
 
 /// The ids and raw JSON of the events a replay's rule state remembers,
@@ -14,7 +15,13 @@ import Foundation
 /// written. If the file cannot be created or a write fails (disk full),
 /// nothing is lost: from then on the records stay in memory, and `problem`
 /// says why.
+///
+/// With the replay's `ledgers`, an event read from a plain-text ledger is
+/// not copied at all: its reference is its position there (bit 62 set) and
+/// its bytes are read back from the ledger.
 final class EvidenceSpillFile: EvidenceStore {
+    let ledgers: LedgerPositions?
+    static let ledgerTag: UInt64 = 1 << 62
     private var fd: Int32 = -1
     /// Bytes already in the file (records before this offset are read from it).
     private var written: Int64 = 0
@@ -24,7 +31,8 @@ final class EvidenceSpillFile: EvidenceStore {
     /// Why the records stay in memory, if they do.
     private(set) var problem: String?
 
-    init(directory: String? = nil, bufferBytes: Int = 4 << 20) {
+    init(directory: String? = nil, bufferBytes: Int = 4 << 20, ledgers: LedgerPositions? = nil) {
+        self.ledgers = ledgers
         flushAt = max(1, bufferBytes)
         let dir = directory ?? NSTemporaryDirectory()
         var template = Array((URL(fileURLWithPath: dir).appendingPathComponent("qianliyan-evidence-XXXXXX").path).utf8CString)
@@ -47,7 +55,7 @@ final class EvidenceSpillFile: EvidenceStore {
         let length = 2 + idBytes + raw.count
         guard idBytes <= Int(UInt16.max), length < 1 << 24 else { return 0 }
         let offset = size
-        guard offset < 1 << 39 else { return 0 }  // references stay below 2^63 (EvidenceStore)
+        guard offset < 1 << 38 else { return 0 }  // references stay below 2^62 (`ledgerTag`)
         buffer.append(UInt8(idBytes >> 8))
         buffer.append(UInt8(idBytes & 0xFF))
         buffer.append(contentsOf: id.utf8)
@@ -56,7 +64,13 @@ final class EvidenceSpillFile: EvidenceStore {
         return UInt64(offset) << 24 | UInt64(length)
     }
 
+    func keep(_ e: borrowing Event) -> UInt64 {
+        if e.origin != 0, ledgers != nil { return Self.ledgerTag | e.origin }
+        return append(id: e.id, raw: e.raw)
+    }
+
     func read(_ ref: UInt64) -> (id: String, raw: [UInt8]) {
+        if ref & Self.ledgerTag != 0, let ledgers { return ledgers.read(ref & ~Self.ledgerTag) }
         let offset = Int64(ref >> 24), length = Int(ref & 0xFF_FFFF)
         var record = [UInt8](repeating: 0, count: length)
         if offset >= written {

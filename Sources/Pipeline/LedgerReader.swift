@@ -20,6 +20,12 @@ public final class LedgerReader {
     /// Compressed bytes read from disk so far.
     public private(set) var bytesRead: Int64 = 0
     public let fileSize: Int64
+    /// For a plain (uncompressed) file, the byte offset in the file of the
+    /// line `forEachLine` is handing out; -1 for a compressed one.
+    public private(set) var lineOffset: Int64 = -1
+    /// The file offset of `buf[0]` (plain files).
+    private var bufOffset: Int64 = 0
+    public var isCompressed: Bool { gz != nil }
     let chunk = 1 << 20
 
     public struct ReadError: Error, CustomStringConvertible {
@@ -66,6 +72,7 @@ public final class LedgerReader {
             }
             if let nl = found {
                 lineNumber += 1
+                if gz == nil { lineOffset = bufOffset + Int64(pos) }
                 let keep = try buf.withUnsafeBufferPointer { b in
                     var end = nl
                     if end > pos && b[end - 1] == 0x0D { end -= 1 }
@@ -78,6 +85,7 @@ public final class LedgerReader {
             if eof {
                 if pos < buf.count {
                     lineNumber += 1
+                    if gz == nil { lineOffset = bufOffset + Int64(pos) }
                     _ = try buf.withUnsafeBufferPointer { b in try body(UnsafeBufferPointer(rebasing: b[pos..<b.count]), lineNumber) }
                     pos = buf.count
                 }
@@ -86,6 +94,7 @@ public final class LedgerReader {
             // compact and refill
             if pos > 0 {
                 buf.removeSubrange(0..<pos)
+                bufOffset += Int64(pos)
                 pos = 0
             }
             try refill()

@@ -26,13 +26,16 @@ public final class PartitionedEvaluation {
     /// and the folder used when `spill` names none.
     let spill: EvidenceSpill?
     let spillFolder: String?
+    /// Where the events' raw JSON can be read back from (plain-text ledgers).
+    let ledgers: LedgerPositions?
     private var spillFiles: [EvidenceSpillFile] = []
     /// The pass's alerts (spilled to a file of their own when evidence is).
     let alerts: AlertCollector
 
     init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample,
-         spill: EvidenceSpill? = nil, spillFolder: String? = nil) {
+         spill: EvidenceSpill? = nil, spillFolder: String? = nil, ledgers: LedgerPositions? = nil) {
         self.spillFolder = spillFolder
+        self.ledgers = ledgers
         self.ruleSet = ruleSet
         sampleSize = max(1, sample)
         self.tables = tables
@@ -50,7 +53,7 @@ public final class PartitionedEvaluation {
     private func makeEngine(_ rs: CompiledRuleSet) -> Engine {
         let engine = Engine(ruleSet: rs, tables: tables)
         if let spill {
-            let file = spill.makeFile(fallback: spillFolder)
+            let file = spill.makeFile(fallback: spillFolder, ledgers: ledgers)
             spillFiles.append(file)
             engine.evidenceStore = file
         }
@@ -147,8 +150,8 @@ public struct EvidenceSpill: Sendable {
     }
 
     /// A new spill file, in `directory` or else in `fallback` (a pass's spill folder) or else the temporary folder.
-    func makeFile(fallback: String? = nil) -> EvidenceSpillFile {
-        EvidenceSpillFile(directory: directory ?? fallback, bufferBytes: bufferBytes)
+    func makeFile(fallback: String? = nil, ledgers: LedgerPositions? = nil) -> EvidenceSpillFile {
+        EvidenceSpillFile(directory: directory ?? fallback, bufferBytes: bufferBytes, ledgers: ledgers)
     }
 
     /// Bytes the files hold and why some records stayed in memory (if any did), for a pass's summary.

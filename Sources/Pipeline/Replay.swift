@@ -98,6 +98,8 @@ public final class Replay: @unchecked Sendable {
     public var keepStateUntilExit = false
     /// How many ordered events are counted, by type, before the rules are split (see `PartitionedEvaluation`).
     public var splitSample = PartitionedEvaluation.defaultSample
+    /// The ledgers of the run in progress, when remembered events are read back from them (see `LedgerPositions`).
+    var ledgerPositions: LedgerPositions?
     public var progress: (@Sendable (ReplayProgress) -> Void)? = nil
 
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
@@ -115,10 +117,14 @@ public final class Replay: @unchecked Sendable {
     public func run(ledgers: [String], sink: ReplaySink) throws -> ReplaySummary {
         let start = Date()
         let totalBytes = ledgers.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
+        ledgerPositions = evidenceSpill == nil ? nil : LedgerPositions(ledgers: ledgers)
+        defer { ledgerPositions = nil }
         var outcome: (ReadResult, AlertCollector)? = nil
         if !alwaysSort { outcome = try singlePass(ledgers, totalBytes) }
         if outcome == nil { outcome = try sortedPass(ledgers, totalBytes) }
         var (read, alerts) = outcome!
+        // The alerts' evidence was read back from the ledgers: they must not have changed meanwhile.
+        try ledgerPositions?.checkUnchanged()
         // Write: dead letters, then alerts, in batches.
         var i = 0
         while i < read.dead.count {
@@ -144,8 +150,9 @@ public final class Replay: @unchecked Sendable {
         var bytesBefore: Int64 = 0
         var stopped = false
         do {
-            for path in ledgers where !stopped {
+            for (fileIndex, path) in ledgers.enumerated() where !stopped {
                 let reader = try LedgerReader(path: path)
+                let positions = reader.isCompressed ? nil : ledgerPositions
                 r.summary.files += 1
                 let sourceName = URL(fileURLWithPath: path).standardizedFileURL.path
                 try reader.forEachLine { line, n in
@@ -157,9 +164,10 @@ public final class Replay: @unchecked Sendable {
                         r.summary.deadLetters += 1
                         r.summary.deadLettersByKind[err.kind.rawValue, default: 0] += 1
                         r.dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
-                    case .event(let e):
+                    case .event(var e):
                         if dedupe.firstSighting(of: e) {
                             r.summary.events += 1
+                            if let positions { e.origin = positions.origin(file: fileIndex, offset: reader.lineOffset, length: line.count) }
                             if !emit(e) { stopped = true; return false }
                         } else {
                             r.summary.duplicates += 1
@@ -185,7 +193,7 @@ public final class Replay: @unchecked Sendable {
     /// The engines of one pass, with this replay's settings.
     func makeEvaluation() -> PartitionedEvaluation {
         PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample,
-                              spill: evidenceSpill, spillFolder: spillDirectory)
+                              spill: evidenceSpill, spillFolder: spillDirectory, ledgers: ledgerPositions)
     }
 
     /// Decoding and ordering on a reader thread, evaluation here (and on the

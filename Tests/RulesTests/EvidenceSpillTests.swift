@@ -130,3 +130,92 @@ extension EvidenceSpillTests {
         #expect(first.alerts + second.alerts == whole.alerts)
     }
 }
+
+/// Plain-text ledgers are their own evidence store: remembered events keep
+/// their position there and are read back from the ledger.
+extension EvidenceSpillTests {
+    /// The conformance ledger's lines, split over a plain file with CRLF line
+    /// ends and blank lines, a gzip file and a plain file without a final newline.
+    static func mixedLedgers(in dir: URL) throws -> [String] {
+        let reader = try LedgerReader(path: RepoPaths.conformance + "/events.jsonl.gz")
+        var lines: [[UInt8]] = []
+        try reader.forEachLine { l, _ in lines.append(Array(l)); return true }
+        let a = lines.count / 3, b = 2 * lines.count / 3
+        var first: [UInt8] = []
+        for (i, l) in lines[..<a].enumerated() { first += l + [13, 10] + (i % 50 == 0 ? [10] : []) }
+        let plainCRLF = dir.appendingPathComponent("first.jsonl")
+        try Data(first).write(to: plainCRLF)
+        let gz = dir.appendingPathComponent("second.jsonl")
+        try Data(lines[a..<b].flatMap { $0 + [10] }).write(to: gz)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-f", gz.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let last = dir.appendingPathComponent("third.jsonl")
+        try Data(Array(lines[b...].map { $0 }.joined(separator: [10]))).write(to: last)
+        return [plainCRLF.path, gz.path + ".gz", last.path]
+    }
+
+    @Test(arguments: [false, true])
+    func evidenceReadBackFromPlainLedgersIsTheEvidenceInMemory(sorted: Bool) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qly-positions-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ledgers = try Self.mixedLedgers(in: dir)
+        func run(_ configure: (Replay) -> Void) throws -> (MemorySink, ReplaySummary) {
+            let replay = Replay(ruleSet: RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!,
+                                tables: try ReferenceLoader.load(directory: RepoPaths.conformance))
+            replay.alwaysSort = sorted
+            replay.threads = 2
+            configure(replay)
+            let sink = MemorySink()
+            let summary = try replay.run(ledgers: ledgers, sink: sink)
+            return (sink, summary)
+        }
+        let (inMemory, _) = try run { $0.evidenceSpill = nil }
+        let (fromLedgers, s) = try run { $0.evidenceSpill = EvidenceSpill(bufferBytes: 512) }
+        #expect(Set(inMemory.alerts.map(\.identity)) == (try ConformanceTests.expectedAlerts()))
+        #expect(fromLedgers.alerts == inMemory.alerts)
+        #expect(s.warnings.isEmpty)
+        // Evidence of the alerts names events of all three files.
+        let evidenceIDs = Set(fromLedgers.alerts.flatMap(\.evidenceEventIDs))
+        #expect(evidenceIDs.count > 100)
+        // Only the gzip third (and the alerts) went to the spill file: with
+        // every ledger gzip-compressed far more does.
+        let gz = dir.appendingPathComponent("all.jsonl.gz").path
+        try FileManager.default.copyItem(atPath: RepoPaths.conformance + "/events.jsonl.gz", toPath: gz)
+        let allSpilled = try ConformanceTests.replay(gz) { $0.evidenceSpill = EvidenceSpill(bufferBytes: 512); $0.alwaysSort = sorted }.1
+        #expect(s.evidenceSpilledBytes > 0 && s.evidenceSpilledBytes < allSpilled.evidenceSpilledBytes * 3 / 4,
+                "\(s.evidenceSpilledBytes) vs \(allSpilled.evidenceSpilledBytes)")
+    }
+
+    @Test func aLedgerThatChangedDuringTheReplayIsReported() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qly-changed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("l.jsonl").path
+        let line = Array(#"{"event_id": "e1", "type": "seal.application", "occurred_at": "2023-01-01T11:02:17+08:00", "village": "330521101211", "application_id": "YY20230101-001", "seal_id": "S101211-2", "applicant_id": "330521197511265234", "document_type": "contract", "purpose": "用印申请"}"#.utf8)
+        try Data([10] + line + [10]).write(to: URL(fileURLWithPath: path))
+        let positions = LedgerPositions(ledgers: [path])
+        let origin = positions.origin(file: 0, offset: 1, length: line.count)
+        #expect(origin != 0)
+        #expect(positions.read(origin).id == "e1" && positions.read(origin).raw == line)
+        try positions.checkUnchanged()
+        // Out of range: no position, the event is spilled instead.
+        #expect(positions.origin(file: 0, offset: 1, length: 1 << 22) == 0)
+        #expect(positions.origin(file: 1, offset: 0, length: 10) == 0)
+
+        // Rewritten with other bytes at the same place: the read is noticed.
+        try Data([10] + Array(repeating: UInt8(ascii: " "), count: line.count) + [10]).write(to: URL(fileURLWithPath: path))
+        _ = positions.read(origin)
+        #expect(throws: LedgerReader.ReadError.self) { try positions.checkUnchanged() }
+        // Grown (an appended line): the size says so.
+        let grown = LedgerPositions(ledgers: [path])
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try h.seekToEnd()
+        try h.write(contentsOf: line + [10])
+        try h.close()
+        #expect(throws: LedgerReader.ReadError.self) { try grown.checkUnchanged() }
+    }
+}

@@ -75,6 +75,14 @@ public final class Engine {
             stats.duplicates += 1
             return .duplicate
         }
+        lastID = e.id
+        evaluate(e)
+        return .processed
+    }
+
+    /// Evaluates the next event of the total order (checked by the caller); `lastID` is the caller's to set.
+    @inline(__always)
+    private func evaluate(_ e: borrowing Event) {
         // Every event at or before a deadline strictly earlier than this one has been seen.
         if let top = pending.min, top.deadline < e.time { fireDeadlines { $0 < e.time } }
         if e.time >= nextSweep {
@@ -84,7 +92,6 @@ public final class Engine {
         }
         if memory.needsCollection { collectEvidence() }
         lastTime = e.time
-        lastID = e.id
         currentRef = 0
         stats.events += 1
         let t = Int(e.type.rawValue)
@@ -93,7 +100,38 @@ public final class Engine {
             for ri in pinned { trigger(ri, e) }
         }
         for store in stores.byType[t] { feed(store, e) }
-        return .processed
+    }
+
+    @inline(__always)
+    private func evaluate(inPlace e: inout Event) { evaluate(e) }
+
+    /// `process(_:)` for each event of a buffer the caller shares with other
+    /// engines on other threads (a batch of ordered events every lane
+    /// reads), in place (see `process(inPlace:)`). Each event is checked
+    /// against the one before it in the buffer, and only the last one's id
+    /// is kept: keeping each id (a retain and a release on a string every
+    /// lane touches at the same time) was the engine's costliest line.
+    public func process(inPlace events: UnsafeMutableBufferPointer<Event>) {
+        guard let base = events.baseAddress else { return }
+        var previous = -1
+        for i in 0..<events.count {
+            let e = base + i
+            let t = e.pointee.time
+            let (lastT, inBatch) = previous < 0 ? (lastTime, false) : (base[previous].time, true)
+            if t < lastT {
+                stats.outOfOrder += 1
+                continue
+            }
+            if t == lastT {
+                let id = e.pointee.id
+                let before = inBatch ? base[previous].id : lastID
+                if EventOrder.idPrecedes(id, before) { stats.outOfOrder += 1; continue }
+                if id == before { stats.duplicates += 1; continue }
+            }
+            evaluate(inPlace: &e.pointee)
+            previous = i
+        }
+        if previous >= 0 { lastID = base[previous].id }
     }
 
     /// `process(_:)` for an event in memory the caller shares (a batch that

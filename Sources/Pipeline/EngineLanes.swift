@@ -80,10 +80,8 @@ final class EngineLanes {
         batch.withUnsafeBufferPointer { events in
             guard let base = events.baseAddress else { return }
             // Lanes only read the shared events; see `Engine.process(inPlace:)`.
-            let events = UnsafeMutablePointer(mutating: base)
-            for i in 0..<batch.count {
-                for engine in engines { engine.process(inPlace: &events[i]) }
-            }
+            let events = UnsafeMutableBufferPointer(start: UnsafeMutablePointer(mutating: base), count: batch.count)
+            for engine in engines { engine.process(inPlace: events) }
         }
         for engine in engines { collect(engine, into: collector) }
     }

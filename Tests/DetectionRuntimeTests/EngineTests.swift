@@ -45,6 +45,35 @@ import Testing
         #expect(engine.stats.outOfOrder == 2)
     }
 
+    @Test func aSharedBatchIsCheckedAsOneEventAtATime() {
+        // The same events, one at a time and in batches cut at every place:
+        // duplicates and events out of order inside a batch and across its start.
+        let events = [
+            Self.payment("b", "2023-01-02T00:00:00Z"), Self.payment("a", "2023-01-01T00:00:00Z"),
+            Self.payment("a", "2023-01-02T00:00:00Z"), Self.payment("b", "2023-01-02T00:00:00Z"),
+            Self.payment("c", "2023-01-02T00:00:00Z"), Self.payment("c", "2023-01-02T00:00:00Z"),
+            Self.payment("b", "2023-01-02T00:00:00Z"), Self.payment("d", "2023-01-02T00:00:01Z"),
+            Self.payment("d", "2023-01-02T00:00:01Z"), Self.payment("e", "2023-01-02T00:00:01Z"),
+        ]
+        let one = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
+        for e in events { one.process(e) }
+        #expect(one.stats.outOfOrder == 3 && one.stats.duplicates == 3 && one.stats.events == 4)
+        for cut in 0...events.count {
+            let batched = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
+            var copy = events
+            copy.withUnsafeMutableBufferPointer { buffer in
+                batched.process(inPlace: UnsafeMutableBufferPointer(rebasing: buffer[..<cut]))
+                batched.process(inPlace: UnsafeMutableBufferPointer(rebasing: buffer[cut...]))
+            }
+            #expect(batched.alerts == one.alerts, "cut at \(cut)")
+            #expect(batched.stats.outOfOrder == 3 && batched.stats.duplicates == 3 && batched.stats.events == 4, "cut at \(cut)")
+            #expect(batched.lastEventTime == one.lastEventTime)
+            // The id kept at the end is the last processed one: "e" comes after "d" at the same instant.
+            #expect(batched.process(Self.payment("d", "2023-01-02T00:00:01Z")) == .outOfOrder)
+            #expect(batched.process(Self.payment("e", "2023-01-02T00:00:01Z")) == .duplicate)
+        }
+    }
+
     @Test func alertsCarryVersionSeverityFiguresAndBothSummaries() throws {
         let engine = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
         engine.process(Self.payment("p1", "2023-01-01T00:00:00Z", amount: 100))

@@ -5,10 +5,18 @@ import EventModel
 /// order of RULES.md once nothing earlier can arrive any more (the caller's
 /// watermark has passed them).
 ///
-/// The heap orders small keys (time, the id's first 8 bytes, a slot) and the
+/// Small keys (time, the id's first 8 bytes, a slot) are ordered and the
 /// events stay put in their slots: ordering does not move 300-byte events
 /// around. The slots are in chunks (`EventSlots`): a replay's two days of
 /// events never sit in an array that doubles.
+///
+/// Ledgers and streams are nearly in order (half of a generated ledger's
+/// events come before the newest one, by a median of 26 seconds), so a key
+/// goes into a sorted deque when its place is among the last `nearTail`
+/// keys there (found by stepping back from the tail), and into a heap
+/// otherwise; the earliest event is the smaller of the deque's head and the
+/// heap's top. Keeping every key in the heap took an eighth of a replay's
+/// reading thread.
 public struct ReorderBuffer: Sendable {
     struct Key: Comparable, Sendable {
         var time: Instant
@@ -21,7 +29,11 @@ public struct ReorderBuffer: Sendable {
         static func == (a: Key, b: Key) -> Bool { a.time == b.time && a.prefix == b.prefix }
     }
 
+    /// Keys in order (non-decreasing by `<`).
+    private var ordered = Deque<Key>()
+    /// Keys that arrived too far back for `ordered`.
     private var heap = Heap<Key>()
+    static let nearTail = 32
     private var slots = EventSlots()
     /// Slots handed out at least once.
     private var used: Int32 = 0
@@ -31,10 +43,14 @@ public struct ReorderBuffer: Sendable {
 
     public init() {}
 
-    public var count: Int { heap.count }
-    public var isEmpty: Bool { heap.isEmpty }
+    public var count: Int { ordered.count + heap.count }
+    public var isEmpty: Bool { ordered.isEmpty && heap.isEmpty }
     /// The earliest buffered event time.
-    public var minTime: Instant? { heap.min?.time }
+    public var minTime: Instant? {
+        guard let a = ordered.first?.time else { return heap.min?.time }
+        guard let b = heap.min?.time else { return a }
+        return min(a, b)
+    }
 
     static func prefix(_ id: String) -> UInt64 {
         var p: UInt64 = 0
@@ -60,20 +76,48 @@ public struct ReorderBuffer: Sendable {
             if Int(used) > slots.capacity { slots.grow() }
         }
         slots.pointer(Int(slot)).pointee = consume e
-        heap.insert(Key(time: key.time, prefix: key.prefix, slot: slot))
+        place(Key(time: key.time, prefix: key.prefix, slot: slot))
+    }
+
+    /// Puts a key in the deque if its place is near the tail, else in the heap.
+    private mutating func place(_ key: Key) {
+        var i = ordered.count
+        let stop = max(0, i - Self.nearTail)
+        while i > stop && key < ordered[i - 1] { i -= 1 }
+        if i > 0 && key < ordered[i - 1] {
+            heap.insert(key)
+        } else if i == ordered.count {
+            ordered.append(key)
+        } else {
+            ordered.insert(key, at: i)
+        }
+    }
+
+    /// Removes the earliest key (by time and prefix; either one of equals).
+    private mutating func removeMinKey() -> Key {
+        if let a = ordered.first, heap.isEmpty || !(heap.min! < a) { return ordered.removeFirst() }
+        return heap.removeMin()
+    }
+
+    /// The earliest key without removing it.
+    private var minKey: Key? {
+        guard let a = ordered.first else { return heap.min }
+        guard let b = heap.min else { return a }
+        return b < a ? b : a
     }
 
     /// Removes the earliest event in the total order (full id comparison on a prefix tie).
     private mutating func popMin() -> Event {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
-        var top = heap.removeMin()
-        // Keys equal in time and prefix: pick the smallest full id among them.
-        if let next = heap.min, next.time == top.time, next.prefix == top.prefix {
+        var top = removeMinKey()
+        // Keys equal in time and prefix: pick the smallest full id among them;
+        // the others go back to the deque's head (they precede every other key).
+        if let next = minKey, next.time == top.time, next.prefix == top.prefix {
             var tied = [top]
-            while let n = heap.min, n.time == top.time, n.prefix == top.prefix { tied.append(heap.removeMin()) }
+            while let n = minKey, n.time == top.time, n.prefix == top.prefix { tied.append(removeMinKey()) }
             tied.sort { EventOrder.idPrecedes(slots.pointer(Int($0.slot)).pointee!.id, slots.pointer(Int($1.slot)).pointee!.id) }
             top = tied.removeFirst()
-            for t in tied { heap.insert(t) }
+            ordered.prepend(contentsOf: tied)
         }
         // Moved out of its slot, not copied (no retain and release of its id and bytes).
         let e = slots.pointer(Int(top.slot)).pointee.take()!
@@ -83,19 +127,19 @@ public struct ReorderBuffer: Sendable {
 
     /// Hands out, in the total order, every buffered event strictly older than `watermark`.
     public mutating func release(before watermark: Instant, _ body: (consuming Event) throws -> Void) rethrows {
-        while let top = heap.min, top.time < watermark {
+        while let t = minTime, t < watermark {
             try body(popMin())
         }
     }
 
     /// Hands out the earliest event regardless of the watermark (to bound memory).
     public mutating func releaseOne() -> Event? {
-        heap.isEmpty ? nil : popMin()
+        isEmpty ? nil : popMin()
     }
 
     /// Hands out everything, in order (end of input).
     public mutating func drain(_ body: (consuming Event) throws -> Void) rethrows {
-        while !heap.isEmpty { try body(popMin()) }
+        while !isEmpty { try body(popMin()) }
     }
 }
 

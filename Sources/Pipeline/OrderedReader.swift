@@ -28,18 +28,21 @@ final class OrderedReader: @unchecked Sendable {
             var out: [Event] = []
             out.reserveCapacity(1024)
             var ordered = true
+            // The last event handed out is `out`'s last, or (`out` just sent) the one `lastID` names:
+            // keeping each id would retain and release every event's id string.
             func release(_ e: consuming Event) {
                 lastTime = e.time
-                lastID = e.id
                 out.append(consume e)
                 if out.count == 1024 {
+                    lastID = out[1023].id
                     queue.put(out)
                     out = []
                     out.reserveCapacity(1024)
                 }
             }
             let r = replay.read(ledgers, totalBytes) { e in
-                if lastTime != .min && EventOrder.precedes(e.time, e.id, lastTime, lastID) {
+                if lastTime != .min && (e.time < lastTime
+                    || (e.time == lastTime && EventOrder.idPrecedes(e.id, out.isEmpty ? lastID : out[out.count - 1].id))) {
                     ordered = false
                     return false
                 }

@@ -33,6 +33,7 @@ let package = Package(
 
         // MARK: C libraries from Debian -dev packages
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
@@ -42,7 +43,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka", "CZlib",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "AlertStore", "KafkaIngest",
+        .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "CZstd", "AlertStore", "KafkaIngest",
             .product(name: "Logging", package: "swift-log")], swiftSettings: hot),
         .target(name: "AnalystAPI", dependencies: ["AlertStore", "EventModel",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -91,6 +91,44 @@ public final class PostgresConnection: @unchecked Sendable {
         return try consume(result, file: file, line: line)
     }
 
+    /// `execute(_:params:)` with `bytes` sent in binary as one more parameter,
+    /// `$(params.count + 1)` (a bytea): no hex text of twice the size to
+    /// build here and to decode in the server (checkpoints of tens of MB).
+    @discardableResult
+    public func execute(_ sql: String, params: [String?], bytes: [UInt8], file: String = #fileID, line: Int = #line) throws -> PostgresRows {
+        let conn = try connected(file: file, line: line)
+        let n = params.count + 1
+        var lengths = [Int32](repeating: 0, count: n)
+        lengths[n - 1] = Int32(clamping: bytes.count)
+        var formats = [Int32](repeating: 0, count: n)
+        formats[n - 1] = 1
+        let texts: [UnsafeMutablePointer<CChar>?] = params.map { $0.flatMap { strdup($0) } }
+        defer { for p in texts { free(p) } }
+        let empty: [CChar] = [0]
+        let result: OpaquePointer? = bytes.withUnsafeBytes { raw in
+            empty.withUnsafeBufferPointer { e in
+                var values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
+                values.append(raw.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) } ?? e.baseAddress)
+                return PQexecParams(conn, sql, Int32(n), nil, values, lengths, formats, 0)
+            }
+        }
+        return try consume(result, file: file, line: line)
+    }
+
+    /// The first column of the first row, in binary (a bytea's bytes); nil when there is no row or it is null.
+    public func queryBytes(_ sql: String, params: [String?] = [], file: String = #fileID, line: Int = #line) throws -> [UInt8]? {
+        let conn = try connected(file: file, line: line)
+        guard let result = PostgresConnection.withOptionalCStrings(params, { values in
+            PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 1)
+        }) else { throw error(nil, file: file, line: line) }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_TUPLES_OK else { throw error(result, file: file, line: line) }
+        guard PQntuples(result) > 0, PQnfields(result) > 0, PQgetisnull(result, 0, 0) == 0 else { return nil }
+        let count = Int(PQgetlength(result, 0, 0))
+        guard let value = PQgetvalue(result, 0, 0) else { return [] }
+        return value.withMemoryRebound(to: UInt8.self, capacity: count) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+    }
+
     /// Runs one or more `;`-separated statements without parameters
     /// (`PQexec`, the simple protocol). Returns the last statement's rows.
     @discardableResult

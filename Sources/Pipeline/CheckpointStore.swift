@@ -8,9 +8,9 @@ struct CheckpointStore {
 
     /// The saved state of a shard and its next offsets; nil when none.
     func load(_ conn: PostgresConnection, shard: String) throws -> (state: [UInt8], offsets: [StreamShard.Partition: Int64])? {
-        let rows = try conn.execute("SELECT state FROM ingest_checkpoints WHERE group_id = $1 AND shard = $2", params: [group, shard])
-        guard let hex = rows.rows.first?[0], let compressed = PostgresText.parseBytea(hex) else { return nil }
-        let state = try Deflate.decompress(compressed)
+        guard let compressed = try conn.queryBytes("SELECT state FROM ingest_checkpoints WHERE group_id = $1 AND shard = $2",
+                                                   params: [group, shard]) else { return nil }
+        let state = try CheckpointCompression.decompress(compressed)
         var offsets: [StreamShard.Partition: Int64] = [:]
         let o = try conn.execute("SELECT topic, kafka_partition, next_offset FROM ingest_offsets WHERE group_id = $1 AND shard = $2",
                                  params: [group, shard])
@@ -23,14 +23,14 @@ struct CheckpointStore {
 
     /// Saves a shard's state and offsets (call inside the caller's transaction).
     func save(_ conn: PostgresConnection, shard: StreamShard) throws {
-        let state = Deflate.compress(shard.snapshot())
+        let state = CheckpointCompression.compress(shard.snapshot())
         let wm: String? = shard.watermark == .min ? nil : PostgresText.timestamp(shard.watermark)
         _ = try conn.execute("""
             INSERT INTO ingest_checkpoints (group_id, shard, state, watermark, events, updated_at)
-            VALUES ($1, $2, $3::bytea, $4::timestamptz, $5::bigint, now())
+            VALUES ($1, $2, $5::bytea, $3::timestamptz, $4::bigint, now())
             ON CONFLICT (group_id, shard) DO UPDATE
               SET state = EXCLUDED.state, watermark = EXCLUDED.watermark, events = ingest_checkpoints.events + EXCLUDED.events, updated_at = now()
-            """, params: [group, shard.name, PostgresText.byteaHex(state), wm, String(shard.counters.events)])
+            """, params: [group, shard.name, wm, String(shard.counters.events)], bytes: state)
         for (p, next) in shard.offsets {
             _ = try conn.execute("""
                 INSERT INTO ingest_offsets (group_id, shard, topic, kafka_partition, next_offset, updated_at)

@@ -33,6 +33,26 @@ struct PostgresErrorTests {
         }
     }
 
+    @Test func bytesGoAndComeBackInBinary() async throws {
+        try await TestPostgres.withStore { store, _ in
+            try await store.withConnection { c in
+                try c.execute("CREATE TEMP TABLE blobs (name text, b bytea)")
+                var big = [UInt8](repeating: 0, count: 3 << 20)
+                for i in big.indices { big[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 7) }
+                let cases: [(String, [UInt8])] = [("all", Array(0...255)), ("empty", []), ("zeros", [0, 0, 0]), ("big", big)]
+                for (name, bytes) in cases {
+                    try c.execute("INSERT INTO blobs VALUES ($1, $2)", params: [name], bytes: bytes)
+                    #expect(try c.queryBytes("SELECT b FROM blobs WHERE name = $1", params: [name]) == bytes, "\(name)")
+                }
+                // The server holds the same bytes as a hex literal would have given.
+                #expect(try c.execute("SELECT b = '\\x000000'::bytea FROM blobs WHERE name = 'zeros'").scalar == "t")
+                #expect(try c.execute("SELECT length(b) FROM blobs WHERE name = 'big'").scalar == String(3 << 20))
+                #expect(try c.queryBytes("SELECT b FROM blobs WHERE name = 'none'") == nil)
+                #expect(try c.queryBytes("SELECT NULL::bytea") == nil)
+            }
+        }
+    }
+
     @Test func aServerThatIsNotThereIsRetriable() async throws {
         let port = try await TestPostgres.shared.server().port
         let error = #expect(throws: PostgresError.self) {

@@ -19,7 +19,23 @@ public struct BinaryWriter: Sendable {
     }
     public mutating func fingerprint(_ f: Fingerprint) { u64(f.hi); u64(f.lo) }
     public mutating func blob(_ b: [UInt8]) { int(b.count); bytes.append(contentsOf: b) }
-    public mutating func string(_ s: String) { blob(Array(s.utf8)) }
+    /// A string as `blob` writes its UTF-8 bytes (without building an array of them).
+    public mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { u in
+            int(u.count)
+            bytes.append(contentsOf: u)
+        }
+    }
+    /// A blob whose bytes `body` writes here, as `blob` would write them:
+    /// the length is filled in afterwards (no copy of a large part).
+    public mutating func blob(writing body: (inout BinaryWriter) -> Void) {
+        let at = bytes.count
+        int(0)
+        body(&self)
+        let n = UInt64(bytes.count - at - 8).littleEndian
+        withUnsafeBytes(of: n) { b in for k in 0..<8 { bytes[at + k] = b[k] } }
+    }
     public mutating func optionalI64(_ v: Int64?) {
         bool(v != nil)
         if let v { i64(v) }

@@ -17,6 +17,12 @@ extension Engine {
 
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 1 << 20)
+        snapshot(into: &w)
+        return w.bytes
+    }
+
+    /// `snapshot()`, appended to `w`.
+    public func snapshot(into w: inout BinaryWriter) {
         w.u64(Engine.magic)
         w.i64(lastTime)
         w.string(lastID)
@@ -99,7 +105,6 @@ extension Engine {
             w.optionalI64(p.from)
             w.optionalI64(p.until)
         }
-        return w.bytes
     }
 
     /// Restores a snapshot taken by `snapshot()`, possibly of another version of the rules.

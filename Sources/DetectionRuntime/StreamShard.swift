@@ -184,7 +184,9 @@ public final class StreamShard {
     /// Everything needed to resume: engine state, buffered events, the
     /// deduplication window, the watermark and each partition's next offset.
     public func snapshot() -> [UInt8] {
-        var w = BinaryWriter(capacity: 1 << 20)
+        // The last snapshot's size (and a tenth more): a state of hundreds of
+        // MB is then not copied again and again while its buffer doubles.
+        var w = BinaryWriter(capacity: max(1 << 20, lastSnapshotBytes + lastSnapshotBytes / 10))
         w.u64(StreamShard.magic)
         w.i64(watermark)
         w.int(partitions.count)
@@ -202,9 +204,13 @@ public final class StreamShard {
         let seen = dedupe.remembered()
         w.int(seen.count)
         for (t, f) in seen { w.i64(t); w.fingerprint(f) }
-        w.blob(engine.snapshot())
+        w.blob { engine.snapshot(into: &$0) }
+        lastSnapshotBytes = w.bytes.count
         return w.bytes
     }
+
+    /// The size of the last snapshot taken.
+    private var lastSnapshotBytes = 0
 
     /// Restores a checkpoint; returns the rules whose state was dropped because they changed.
     @discardableResult

@@ -1,0 +1,30 @@
+import DetectionRuntime
+import Testing
+
+/// Snapshots keep their byte layout whichever way a part is written.
+@Suite struct BinaryCodingTests {
+    @Test func aBlobWrittenInPlaceIsTheBlobOfItsBytes() throws {
+        let inner: [UInt8] = Array(0...255) + Array("事件 id".utf8)
+        var direct = BinaryWriter()
+        direct.u8(7)
+        direct.blob(inner)
+        direct.string("村 330521")
+        direct.blob([])
+
+        var inPlace = BinaryWriter()
+        inPlace.u8(7)
+        inPlace.blob { w in
+            for b in inner { w.u8(b) }
+        }
+        inPlace.blob(Array("村 330521".utf8))
+        inPlace.blob { _ in }
+        #expect(inPlace.bytes == direct.bytes)
+
+        var r = BinaryReader(inPlace.bytes)
+        #expect(try r.u8() == 7)
+        #expect(try r.blob() == inner)
+        #expect(try r.string() == "村 330521")
+        #expect(try r.blob() == [])
+        #expect(r.atEnd)
+    }
+}

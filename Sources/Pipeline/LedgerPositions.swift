@@ -12,8 +12,8 @@ import Foundation
 ///
 /// Positions count bytes across the ledgers in the order given (40 bits:
 /// 1 TiB), with the line's length (22 bits: 4 MiB); lines past either limit,
-/// and every line of a gzip ledger, carry no position and are spilled as
-/// before. The ledgers must not change while the replay runs:
+/// and every line of a gzip ledger or of a pipe, carry no position and are
+/// spilled as before. The ledgers must not change while the replay runs:
 /// `checkUnchanged()` compares their sizes and modification times with
 /// those seen when the replay began.
 public final class LedgerPositions: @unchecked Sendable {
@@ -23,6 +23,8 @@ public final class LedgerPositions: @unchecked Sendable {
         var start: Int64
         var size: Int64
         var modified: Date?
+        /// Only regular files can be read again (not pipes such as `<(zcat …)`).
+        var readable: Bool
     }
     private let files: [File]
     // `descriptors` and `decoder` only under `lock`.
@@ -41,7 +43,8 @@ public final class LedgerPositions: @unchecked Sendable {
         for path in ledgers {
             let attrs = try? FileManager.default.attributesOfItem(atPath: path)
             let size = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
-            files.append(File(path: path, start: start, size: size, modified: attrs?[.modificationDate] as? Date))
+            files.append(File(path: path, start: start, size: size, modified: attrs?[.modificationDate] as? Date,
+                              readable: attrs?[.type] as? FileAttributeType == .typeRegular))
             start += size
         }
         self.files = files
@@ -52,7 +55,7 @@ public final class LedgerPositions: @unchecked Sendable {
 
     /// The origin of a line at `offset` of ledger `file`, `length` bytes long; 0 when out of range.
     func origin(file: Int, offset: Int64, length: Int) -> UInt64 {
-        guard file < files.count, length > 0, length < 1 << Int(Self.lengthBits) else { return 0 }
+        guard file < files.count, files[file].readable, length > 0, length < 1 << Int(Self.lengthBits) else { return 0 }
         let position = files[file].start + offset
         guard position >= 0, position < Self.positionLimit else { return 0 }
         return UInt64(position) << Self.lengthBits | UInt64(length)
@@ -95,7 +98,7 @@ public final class LedgerPositions: @unchecked Sendable {
         let problem = changed
         lock.unlock()
         if let problem { throw problem }
-        for f in files {
+        for f in files where f.readable {
             let attrs = try? FileManager.default.attributesOfItem(atPath: f.path)
             let size = (attrs?[.size] as? NSNumber)?.int64Value ?? -1
             if size != f.size || (attrs?[.modificationDate] as? Date) != f.modified {

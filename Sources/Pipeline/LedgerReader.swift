@@ -26,6 +26,8 @@ public final class LedgerReader {
     /// The file offset of `buf[0]` (plain files).
     private var bufOffset: Int64 = 0
     public var isCompressed: Bool { gz != nil }
+    /// The bytes `init` read to tell gzip from plain text, until `refill` takes them.
+    private var firstChunk: [UInt8]?
     let chunk = 1 << 20
 
     public struct ReadError: Error, CustomStringConvertible {
@@ -42,9 +44,11 @@ public final class LedgerReader {
         handle = h
         let attrs = try? FileManager.default.attributesOfItem(atPath: path)
         fileSize = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
-        let head = try h.read(upToCount: 2) ?? Data()
-        try h.seek(toOffset: 0)
-        if head.count == 2 && head[head.startIndex] == 0x1F && head[head.startIndex + 1] == 0x8B {
+        // The first chunk tells gzip from plain text; it is kept, not read again,
+        // so that a pipe (`<(zcat …)`, /dev/stdin) reads like a file.
+        let head = [UInt8](try h.read(upToCount: chunk) ?? Data())
+        firstChunk = head
+        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B {
             let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             s.initialize(to: z_stream())
             let rc = inflateInit2_(s, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
@@ -101,11 +105,23 @@ public final class LedgerReader {
         }
     }
 
+    /// The next chunk of the file's bytes (the first chunk first); empty at its end.
+    private func nextInput() throws -> [UInt8] {
+        let d: [UInt8]
+        if let f = firstChunk {
+            firstChunk = nil
+            d = f
+        } else {
+            d = [UInt8](try handle.read(upToCount: chunk) ?? Data())
+        }
+        bytesRead += Int64(d.count)
+        return d
+    }
+
     private func refill() throws {
         if gz == nil {
-            let d = try handle.read(upToCount: chunk) ?? Data()
+            let d = try nextInput()
             if d.isEmpty { eof = true; return }
-            bytesRead += Int64(d.count)
             buf.append(contentsOf: d)
             return
         }
@@ -115,13 +131,12 @@ public final class LedgerReader {
         while produced == 0 {
             if g.pointee.avail_in == 0 {
                 if gzDone { eof = true; return }
-                let d = try handle.read(upToCount: chunk) ?? Data()
+                let d = try nextInput()
                 if d.isEmpty {
                     eof = true
                     return
                 }
-                bytesRead += Int64(d.count)
-                inBuf = [UInt8](d)
+                inBuf = d
             }
             let outStart = buf.count
             buf.append(contentsOf: repeatElement(0, count: chunk * 4))

@@ -190,6 +190,29 @@ extension EvidenceSpillTests {
                 "\(s.evidenceSpilledBytes) vs \(allSpilled.evidenceSpilledBytes)")
     }
 
+    @Test func aLedgerReadFromAPipeIsSpilled() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qly-pipe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("ledger.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = try LedgerReader(path: RepoPaths.conformance + "/events.jsonl.gz")
+        var text: [UInt8] = []
+        try reader.forEachLine { l, _ in text += Array(l) + [10]; return true }
+        let bytes = text
+        let writer = Thread {
+            let h = FileHandle(forWritingAtPath: fifo)!
+            h.write(Data(bytes))
+            h.closeFile()
+        }
+        writer.start()
+        #expect(LedgerPositions(ledgers: [fifo]).origin(file: 0, offset: 0, length: 10) == 0)
+        let (sink, summary) = try ConformanceTests.replay(fifo) { $0.evidenceSpill = EvidenceSpill(bufferBytes: 512) }
+        #expect(Set(sink.alerts.map(\.identity)) == (try ConformanceTests.expectedAlerts()))
+        #expect(summary.evidenceSpilledBytes > 100_000, "a pipe cannot be read again: its events are spilled")
+        #expect(sink.alerts.allSatisfy { $0.evidence.count == $0.evidenceEventIDs.count && !$0.evidence.contains([]) })
+    }
+
     @Test func aLedgerThatChangedDuringTheReplayIsReported() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qly-changed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

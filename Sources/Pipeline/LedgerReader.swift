@@ -27,7 +27,7 @@ public final class LedgerReader {
     private var bufOffset: Int64 = 0
     public var isCompressed: Bool { gz != nil }
     /// The bytes `init` read to tell gzip from plain text, until `refill` takes them.
-    private var firstChunk: [UInt8]?
+    private var firstChunk: Data?
     let chunk = 1 << 20
 
     public struct ReadError: Error, CustomStringConvertible {
@@ -46,9 +46,9 @@ public final class LedgerReader {
         fileSize = (attrs?[.size] as? NSNumber)?.int64Value ?? 0
         // The first chunk tells gzip from plain text; it is kept, not read again,
         // so that a pipe (`<(zcat …)`, /dev/stdin) reads like a file.
-        let head = [UInt8](try h.read(upToCount: chunk) ?? Data())
+        let head = try h.read(upToCount: chunk) ?? Data()
         firstChunk = head
-        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B {
+        if head.count >= 2 && head[head.startIndex] == 0x1F && head[head.startIndex + 1] == 0x8B {
             let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             s.initialize(to: z_stream())
             let rc = inflateInit2_(s, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
@@ -106,13 +106,13 @@ public final class LedgerReader {
     }
 
     /// The next chunk of the file's bytes (the first chunk first); empty at its end.
-    private func nextInput() throws -> [UInt8] {
-        let d: [UInt8]
+    private func nextInput() throws -> Data {
+        let d: Data
         if let f = firstChunk {
             firstChunk = nil
             d = f
         } else {
-            d = [UInt8](try handle.read(upToCount: chunk) ?? Data())
+            d = try handle.read(upToCount: chunk) ?? Data()
         }
         bytesRead += Int64(d.count)
         return d
@@ -136,7 +136,7 @@ public final class LedgerReader {
                     eof = true
                     return
                 }
-                inBuf = d
+                inBuf = [UInt8](d)
             }
             let outStart = buf.count
             buf.append(contentsOf: repeatElement(0, count: chunk * 4))

@@ -46,7 +46,7 @@ final class OrderedReader: @unchecked Sendable {
                     ordered = false
                     return false
                 }
-                buffer.insert(e)
+                buffer.insert(consume e)
                 buffer.release(before: buffer.maxTime - reorderWindow, release)
                 while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
                 return true

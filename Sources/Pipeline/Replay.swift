@@ -168,7 +168,7 @@ public final class Replay: @unchecked Sendable {
                         if dedupe.firstSighting(of: e) {
                             r.summary.events += 1
                             if let positions { e.origin = positions.origin(file: fileIndex, offset: reader.lineOffset, length: line.count) }
-                            if !emit(e) { stopped = true; return false }
+                            if !emit(consume e) { stopped = true; return false }
                         } else {
                             r.summary.duplicates += 1
                         }

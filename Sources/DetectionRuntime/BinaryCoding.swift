@@ -27,6 +27,14 @@ public struct BinaryWriter: Sendable {
             bytes.append(contentsOf: u)
         }
     }
+    /// A count, then the items `body` writes and counts (it returns how many):
+    /// as `int(n)` followed by the items, without counting them first.
+    public mutating func counted(_ body: (inout BinaryWriter) -> Int) {
+        let at = bytes.count
+        int(0)
+        let n = UInt64(body(&self)).littleEndian
+        withUnsafeBytes(of: n) { b in for k in 0..<8 { bytes[at + k] = b[k] } }
+    }
     /// A blob whose bytes `body` writes here, as `blob` would write them:
     /// the length is filled in afterwards (no copy of a large part).
     public mutating func blob(writing body: (inout BinaryWriter) -> Void) {

@@ -44,7 +44,7 @@ extension Engine {
                     w.fingerprint(k)
                     w.bool(state[s].lastCondition)
                     w.i64(state[s].lastTime)
-                    writeEntries(Array(state.entries(s)), &w)
+                    writeEntries(state.entries(s), &w)
                 }
             case .precedence(let rp):
                 let p = rp.store
@@ -63,7 +63,7 @@ extension Engine {
                     // ones, with empty distinct tables, where the rule has a lookback).
                     w.fingerprint(k)
                     w.i64(state[s].lastTime)
-                    writeEntries(p.keepsEntries ? Array(state.entries(s)) : [], &w)
+                    if p.keepsEntries { writeEntries(state.entries(s), &w) } else { w.int(0) }
                     writeEntries(state.newest(s, evidenceKeep), &w)
                     let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: p.layout.distinctInputs.count)
                     w.int(run.count)
@@ -88,7 +88,7 @@ extension Engine {
                 state.forEach { k, s in
                     w.fingerprint(k)
                     w.i64(state[s].lastTime)
-                    writeEntries(Array(state.entries(s)), &w)
+                    writeEntries(state.entries(s), &w)
                 }
             }
         }
@@ -236,17 +236,26 @@ extension Engine {
         return Array(Set(dropped)).sorted()
     }
 
-    func writeEntries<C: Collection>(_ entries: C, _ w: inout BinaryWriter) where C.Element == Entry {
-        w.int(entries.count)
-        for e in entries {
-            let (id, raw) = evidence(e)
-            w.i64(e.time)
-            w.string(id)
-            w.blob(raw)
-            w.u8(e.present)
-            // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
-            for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
+    /// A count, then the entries (the walk of a key's entries is not copied into an array first).
+    func writeEntries<S: Sequence>(_ entries: S, _ w: inout BinaryWriter) where S.Element == Entry {
+        w.counted { w in
+            var n = 0
+            for e in entries {
+                writeEntry(e, &w)
+                n += 1
+            }
+            return n
         }
+    }
+
+    private func writeEntry(_ e: Entry, _ w: inout BinaryWriter) {
+        let (id, raw) = evidence(e)
+        w.i64(e.time)
+        w.string(id)
+        w.blob(raw)
+        w.u8(e.present)
+        // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
+        for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
     }
 
     func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> {

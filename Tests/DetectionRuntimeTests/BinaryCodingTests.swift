@@ -27,4 +27,18 @@ import Testing
         #expect(try r.blob() == [])
         #expect(r.atEnd)
     }
+
+    @Test func itemsCountedAsTheyAreWrittenLookCountedFirst() throws {
+        var first = BinaryWriter()
+        first.int(3)
+        for v in [5, 6, 7] as [Int64] { first.i64(v) }
+        first.int(0)
+        var counted = BinaryWriter()
+        counted.counted { w in
+            for v in [5, 6, 7] as [Int64] { w.i64(v) }
+            return 3
+        }
+        counted.counted { _ in 0 }
+        #expect(counted.bytes == first.bytes)
+    }
 }

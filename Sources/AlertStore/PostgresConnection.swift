@@ -102,14 +102,14 @@ public final class PostgresConnection: @unchecked Sendable {
         lengths[n - 1] = Int32(clamping: bytes.count)
         var formats = [Int32](repeating: 0, count: n)
         formats[n - 1] = 1
-        let texts: [UnsafeMutablePointer<CChar>?] = params.map { $0.flatMap { strdup($0) } }
-        defer { for p in texts { free(p) } }
         let empty: [CChar] = [0]
-        let result: OpaquePointer? = bytes.withUnsafeBytes { raw in
-            empty.withUnsafeBufferPointer { e in
-                var values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
-                values.append(raw.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) } ?? e.baseAddress)
-                return PQexecParams(conn, sql, Int32(n), nil, values, lengths, formats, 0)
+        let result: OpaquePointer? = PostgresConnection.withOptionalCStrings(params) { texts in
+            bytes.withUnsafeBytes { raw in
+                empty.withUnsafeBufferPointer { e in
+                    var values = Array(UnsafeBufferPointer(start: texts, count: params.count))
+                    values.append(raw.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) } ?? e.baseAddress)
+                    return PQexecParams(conn, sql, Int32(n), nil, values, lengths, formats, 0)
+                }
             }
         }
         return try consume(result, file: file, line: line)

@@ -38,11 +38,11 @@ public struct BinaryWriter: Sendable {
     /// A blob whose bytes `body` writes here, as `blob` would write them:
     /// the length is filled in afterwards (no copy of a large part).
     public mutating func blob(writing body: (inout BinaryWriter) -> Void) {
-        let at = bytes.count
-        int(0)
-        body(&self)
-        let n = UInt64(bytes.count - at - 8).littleEndian
-        withUnsafeBytes(of: n) { b in for k in 0..<8 { bytes[at + k] = b[k] } }
+        counted { w in
+            let start = w.bytes.count
+            body(&w)
+            return w.bytes.count - start
+        }
     }
     public mutating func optionalI64(_ v: Int64?) {
         bool(v != nil)

@@ -46,11 +46,7 @@ public struct ReorderBuffer: Sendable {
     public var count: Int { ordered.count + heap.count }
     public var isEmpty: Bool { ordered.isEmpty && heap.isEmpty }
     /// The earliest buffered event time.
-    public var minTime: Instant? {
-        guard let a = ordered.first?.time else { return heap.min?.time }
-        guard let b = heap.min?.time else { return a }
-        return min(a, b)
-    }
+    public var minTime: Instant? { minKey?.time }
 
     static func prefix(_ id: String) -> UInt64 {
         var p: UInt64 = 0

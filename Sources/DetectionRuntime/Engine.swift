@@ -67,17 +67,28 @@ public final class Engine {
     /// Processes the next event of the total order.
     @discardableResult
     public func process(_ e: borrowing Event) -> Outcome {
-        if e.time < lastTime || (e.time == lastTime && EventOrder.idPrecedes(e.id, lastID)) {
-            stats.outOfOrder += 1
-            return .outOfOrder
-        }
-        if e.time == lastTime && e.id == lastID {
-            stats.duplicates += 1
-            return .duplicate
-        }
+        let outcome: Outcome = e.time != lastTime ? (e.time < lastTime ? .outOfOrder : .processed) : Self.tie(e.id, after: lastID)
+        guard counted(outcome) else { return outcome }
         lastID = e.id
         evaluate(e)
         return .processed
+    }
+
+    /// An event at the same instant as the last one processed: after it (by id), the same, or before it.
+    @inline(__always)
+    private static func tie(_ id: String, after last: String) -> Outcome {
+        EventOrder.idPrecedes(id, last) ? .outOfOrder : (id == last ? .duplicate : .processed)
+    }
+
+    /// Counts an event refused as a duplicate or out of order; true when it is to be processed.
+    @inline(__always)
+    private func counted(_ outcome: Outcome) -> Bool {
+        switch outcome {
+        case .processed: return true
+        case .duplicate: stats.duplicates += 1
+        case .outOfOrder: stats.outOfOrder += 1
+        }
+        return false
     }
 
     /// Evaluates the next event of the total order (checked by the caller); `lastID` is the caller's to set.
@@ -117,17 +128,11 @@ public final class Engine {
         for i in 0..<events.count {
             let e = base + i
             let t = e.pointee.time
-            let (lastT, inBatch) = previous < 0 ? (lastTime, false) : (base[previous].time, true)
-            if t < lastT {
-                stats.outOfOrder += 1
-                continue
-            }
-            if t == lastT {
-                let id = e.pointee.id
-                let before = inBatch ? base[previous].id : lastID
-                if EventOrder.idPrecedes(id, before) { stats.outOfOrder += 1; continue }
-                if id == before { stats.duplicates += 1; continue }
-            }
+            let lastT = previous < 0 ? lastTime : base[previous].time
+            // Ids are read only on a tie: reading one retains it.
+            let outcome: Outcome = t != lastT ? (t < lastT ? .outOfOrder : .processed)
+                : Self.tie(e.pointee.id, after: previous < 0 ? lastID : base[previous].id)
+            guard counted(outcome) else { continue }
             evaluate(inPlace: &e.pointee)
             previous = i
         }
@@ -280,13 +285,7 @@ public final class Engine {
         let k = key(w.key, e) ?? Fingerprint(hi: 0xAB5E47, lo: 0)
         let layout = w.layout
         let state = w.state
-        let s: Int32
-        if let found = state.slot(k) { s = found } else {
-            s = state.add(k)
-            let due = e.time + (w.window ?? rt.retention)
-            rt.expiries.insert(Expiry(due: due, slot: s))
-            schedule(rt.rule.index, due)
-        }
+        let s = slot(of: k, in: state, looks: rt.expiries, heap: rt.rule.index, due: e.time + (w.window ?? rt.retention))
         if let len = w.window { state.prune(s, olderThan: e.time - len, layout: layout) }
         state.append(s, Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env), layout: layout)
         state[s].lastTime = e.time
@@ -296,6 +295,17 @@ public final class Engine {
             emit(rt.rule, anchor: e, evidence: Array(state.entries(s)), evidenceIncludesAnchor: true)
         }
         state[s].lastCondition = holds
+    }
+
+    /// The key's slot in `state`; a key without one is added, with its first
+    /// expiry look (`due`) in `looks`, the expiry heap `heap` of `schedule`.
+    @inline(__always)
+    func slot<State: KeyedState>(of k: Fingerprint, in state: State, looks: ChunkedHeap<Expiry>, heap: Int, due: Instant) -> Int32 {
+        if let s = state.slot(k) { return s }
+        let s = state.add(k)
+        looks.insert(Expiry(due: due, slot: s))
+        schedule(heap, due)
+        return s
     }
 
     func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
@@ -349,13 +359,7 @@ public final class Engine {
             }
             guard let k = key(p.requiredKey, e) else { return }
             let state = p.state
-            let s: Int32
-            if let x = state.slot(k) { s = x } else {
-                s = state.add(k)
-                let due = e.time + (p.lookback ?? p.retention)
-                p.expiries.insert(Expiry(due: due, slot: s))
-                schedule(runtimes.count + p.index, due)
-            }
+            let s = slot(of: k, in: state, looks: p.expiries, heap: runtimes.count + p.index, due: e.time + (p.lookback ?? p.retention))
             state.append(s, Entry(e, ref: evidenceRef(e), inputs: p.layout.inputs, env: env), layout: p.layout)
             if !p.keepsEntries { state.keepNewest(s, evidenceKeep) }
             state[s].lastTime = e.time
@@ -365,13 +369,7 @@ public final class Engine {
             }
             guard let k = key(a.expectedKey, e) else { return }
             let state = a.state
-            let s: Int32
-            if let x = state.slot(k) { s = x } else {
-                s = state.add(k)
-                let due = e.time + a.retention
-                a.expiries.insert(Expiry(due: due, slot: s))
-                schedule(runtimes.count + a.index, due)
-            }
+            let s = slot(of: k, in: state, looks: a.expiries, heap: runtimes.count + a.index, due: e.time + a.retention)
             state.link(s, Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
             state[s].lastTime = e.time
         }
@@ -581,3 +579,12 @@ public struct EngineStats: Sendable, Hashable {
     /// Absence rules opened without a computable deadline or range.
     public var unscheduled = 0
 }
+
+/// A table of keys with a slot each (window and history state).
+protocol KeyedState: AnyObject {
+    func slot(_ k: Fingerprint) -> Int32?
+    func add(_ k: Fingerprint) -> Int32
+}
+
+extension WindowState: KeyedState {}
+extension HistoryState: KeyedState {}

@@ -73,6 +73,13 @@ public final class StreamShard {
         for p in partitions { self.partitions[p] = PartitionState() }
     }
 
+    /// Events taken in since the last call (what a checkpoint adds to its shard's count).
+    public func takeEventsSinceCheckpoint() -> Int {
+        defer { eventsAtCheckpoint = counters.events }
+        return counters.events - eventsAtCheckpoint
+    }
+    private var eventsAtCheckpoint = 0
+
     /// The partitions this shard reads and the next offset of each.
     public var offsets: [Partition: Int64] { partitions.mapValues(\.nextOffset) }
 

@@ -2,6 +2,27 @@ import AlertStore
 import DetectionRuntime
 import EventModel
 
+/// A shard's checkpoint as taken on the worker thread (a consistent cut of
+/// its state and offsets), to be compressed and written later from any thread.
+struct ShardCheckpoint: Sendable {
+    let shard: String
+    /// The uncompressed snapshot (`StreamShard.snapshot()`).
+    let state: [UInt8]
+    let watermark: Instant
+    /// Events the shard took in since its previous checkpoint was taken.
+    let events: Int
+    let offsets: [StreamShard.Partition: Int64]
+
+    /// Takes the shard's checkpoint now.
+    init(_ s: StreamShard) {
+        shard = s.name
+        state = s.snapshot()
+        watermark = s.watermark
+        events = s.takeEventsSinceCheckpoint()
+        offsets = s.offsets
+    }
+}
+
 /// Reads and writes shard checkpoints (`ingest_checkpoints`, `ingest_offsets`).
 struct CheckpointStore {
     let group: String
@@ -22,21 +43,29 @@ struct CheckpointStore {
     }
 
     /// Saves a shard's state and offsets (call inside the caller's transaction).
-    func save(_ conn: PostgresConnection, shard: StreamShard) throws {
-        let state = CheckpointCompression.compress(shard.snapshot())
-        let wm: String? = shard.watermark == .min ? nil : PostgresText.timestamp(shard.watermark)
+    func save(_ conn: PostgresConnection, _ cp: ShardCheckpoint) throws {
+        let state = CheckpointCompression.compress(cp.state)
+        let wm: String? = cp.watermark == .min ? nil : PostgresText.timestamp(cp.watermark)
         _ = try conn.execute("""
             INSERT INTO ingest_checkpoints (group_id, shard, state, watermark, events, updated_at)
             VALUES ($1, $2, $5::bytea, $3::timestamptz, $4::bigint, now())
             ON CONFLICT (group_id, shard) DO UPDATE
               SET state = EXCLUDED.state, watermark = EXCLUDED.watermark, events = ingest_checkpoints.events + EXCLUDED.events, updated_at = now()
-            """, params: [group, shard.name, wm, String(shard.counters.events)], bytes: state)
-        for (p, next) in shard.offsets {
+            """, params: [group, cp.shard, wm, String(cp.events)], bytes: state)
+        for (p, next) in cp.offsets {
             _ = try conn.execute("""
                 INSERT INTO ingest_offsets (group_id, shard, topic, kafka_partition, next_offset, updated_at)
                 VALUES ($1, $2, $3, $4::integer, $5::bigint, now())
                 ON CONFLICT (group_id, shard, topic, kafka_partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
-                """, params: [group, shard.name, p.topic, String(p.partition), String(next)])
+                """, params: [group, cp.shard, p.topic, String(p.partition), String(next)])
+        }
+    }
+
+    /// One checkpoint in one transaction: alerts and dead letters first, then each shard's state and offsets.
+    func write(_ conn: PostgresConnection, alerts: [Alert], deadLetters: [DeadLetter], shards: [ShardCheckpoint]) throws {
+        try conn.transaction { t in
+            _ = try t.write(alerts: alerts, deadLetters: deadLetters)
+            for s in shards { try save(t, s) }
         }
     }
 }

@@ -64,9 +64,10 @@ public final class IngestWorker: @unchecked Sendable {
     var pendingDead: [DeadLetter] = []
     var conn: PostgresConnection?
     /// Seconds spent polling since the last record: the worker's quiet time.
-    /// Only time spent listening counts, so a checkpoint blocked through a
-    /// PostgreSQL outage does not make the worker look idle (and drain) while
-    /// records wait in Kafka.
+    /// Only time spent listening while no checkpoint is being written counts,
+    /// so a checkpoint retrying through a PostgreSQL outage (here or on the
+    /// checkpoint writer's thread) does not make the worker look idle (and
+    /// drain) while records wait in Kafka.
     var quietSeconds = 0.0
     /// The time spent polling, µs: the clock by which shards judge a caught-up partition
     /// idle (`StreamShard.Config.idleTimeout`). Wall time would make every partition look
@@ -109,6 +110,9 @@ public final class IngestWorker: @unchecked Sendable {
     public func updateRules(_ rs: CompiledRuleSet, version: String) { nextRules.set((rs, version)) }
 
     var checkpoints: CheckpointStore { CheckpointStore(group: config.group) }
+    /// Writes the periodic checkpoints while the loop goes on.
+    lazy var writer = CheckpointWriter(store: checkpoints, databaseURL: databaseURL, logger: logger, metrics: metrics,
+                                       stopping: { [stopFlag] in stopFlag.isSet })
 
     /// The topics the cross-village rules read.
     var globalTopics: [String] {
@@ -137,6 +141,7 @@ public final class IngestWorker: @unchecked Sendable {
         defer { consumer.close(); localConsumer = nil }
         var lastCheckpoint = Date()
         var checkpointEvery = config.checkpointInterval
+        var takenSeconds = 0.0
         var lastFlush = Date()
         var lastElection = Date.distantPast
         logger.info("worker started", metadata: ["kafka.group": "\(config.group)", "kafka.brokers": "\(config.brokers)"])
@@ -157,13 +162,18 @@ public final class IngestWorker: @unchecked Sendable {
                 flushOutputs()
                 lastFlush = Date()
             }
-            if Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
-                let start = Date()
-                checkpoint(allShards)
+            if let done = writer.take(wait: false) {
+                settle(done)
                 lastCheckpoint = Date()
                 // A checkpoint writes the whole state, so its cost grows with the state: keep
-                // checkpoints to at most a fifth of the worker's time (the interval is a minimum).
-                checkpointEvery = max(config.checkpointInterval, lastCheckpoint.timeIntervalSince(start) * Self.checkpointStretch)
+                // checkpoints to at most a fifth of the time (the interval is a minimum).
+                checkpointEvery = max(config.checkpointInterval, (takenSeconds + done.seconds) * Self.checkpointStretch)
+            }
+            if !writer.busy && Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
+                // Taken here, between two polls; compressed and written while the worker goes on.
+                let start = Date()
+                if let job = takeCheckpoint(allShards) { writer.start(job) }
+                takenSeconds = Date().timeIntervalSince(start)
                 // Consumer lag from the brokers' last reported high watermarks.
                 for (tp, lag) in consumer.lag() { metrics.setLag("\(tp.topic)/\(tp.partition)", lag, highWatermark: 0) }
             }
@@ -195,12 +205,13 @@ public final class IngestWorker: @unchecked Sendable {
     /// The interval between checkpoints is at least this many times the last one's duration.
     static let checkpointStretch = 4.0
 
-    /// Runs a poll, counting its time as quiet time (a record heard resets it).
+    /// Runs a poll, counting its time as quiet time (a record heard resets it)
+    /// unless a checkpoint write is in flight.
     func listening(_ poll: () -> [KafkaConsumerEvent]) -> [KafkaConsumerEvent] {
         let start = Date()
         let events = poll()
         let spent = Date().timeIntervalSince(start)
-        quietSeconds += spent
+        if !writer.busy { quietSeconds += spent }
         listened += Int64(spent * 1_000_000)
         return events
     }
@@ -380,30 +391,45 @@ public final class IngestWorker: @unchecked Sendable {
         }
     }
 
-    /// One transaction: pending alerts and dead letters, then each shard's state and offsets.
+    /// Takes a checkpoint of `list` now: each shard's snapshot and offsets, and the alerts and
+    /// dead letters not yet written (handed over: a failed write gives them back, `settle`).
+    func takeCheckpoint(_ list: [StreamShard]) -> CheckpointWriter.Job? {
+        guard !list.isEmpty || !pendingAlerts.isEmpty || !pendingDead.isEmpty else { return nil }
+        for s in list { collect(s) }
+        let job = CheckpointWriter.Job(alerts: pendingAlerts, deadLetters: pendingDead, shards: list.map(ShardCheckpoint.init))
+        pendingAlerts.removeAll()
+        pendingDead.removeAll()
+        return job
+    }
+
+    /// Books a finished checkpoint write; a failed one's alerts and dead letters are pending again.
+    @discardableResult
+    func settle(_ done: CheckpointWriter.Outcome) -> Bool {
+        guard let error = done.error else {
+            metrics.commit(seconds: done.seconds)
+            metrics.checkpointed()
+            return true
+        }
+        pendingAlerts = done.job.alerts + pendingAlerts
+        pendingDead = done.job.deadLetters + pendingDead
+        logger.error("checkpoint failed: \(error); the shards resume from the previous one if the worker stops now")
+        return false
+    }
+
+    /// A checkpoint of `list`, written before this returns (after the one in flight, if any):
+    /// one transaction of pending alerts and dead letters, then each shard's state and offsets.
     /// False when the write failed (the shards resume from the previous checkpoint if the worker stops now).
     @discardableResult
     func checkpoint(_ list: [StreamShard]) -> Bool {
-        guard !list.isEmpty || !pendingAlerts.isEmpty || !pendingDead.isEmpty else { return true }
-        for s in list { collect(s) }
-        let a = pendingAlerts, d = pendingDead
+        if let done = writer.take(wait: true) { settle(done) }
+        guard let job = takeCheckpoint(list) else { return true }
+        let start = Date()
         do {
-            let start = Date()
-            try withDatabase { c in
-                try c.transaction { t in
-                    _ = try t.write(alerts: a, deadLetters: d)
-                    for s in list { try checkpoints.save(t, shard: s) }
-                }
-            }
-            metrics.commit(seconds: Date().timeIntervalSince(start))
-            metrics.checkpointed()
-            pendingAlerts.removeAll()
-            pendingDead.removeAll()
-            return true
+            try withDatabase { c in try checkpoints.write(c, alerts: job.alerts, deadLetters: job.deadLetters, shards: job.shards) }
         } catch {
-            logger.error("checkpoint failed: \(error); the shards resume from the previous one if the worker stops now")
-            return false
+            return settle(.init(job: job, error: error, seconds: Date().timeIntervalSince(start)))
         }
+        return settle(.init(job: job, error: nil, seconds: Date().timeIntervalSince(start)))
     }
 
     func reportGap(_ p: StreamShard.Partition, from offset: Int64) {

@@ -76,6 +76,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
+    /// Events per batch of the engine bench (as `EngineLanes` hands them over).
+    static let engineBatch = 1024
+
     struct EngineBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "engine",
@@ -114,9 +117,15 @@ struct BenchCommand: AsyncParsableCommand {
             let engine = Engine(ruleSet: rs, tables: tables)
             let t0 = DispatchTime.now().uptimeNanoseconds
             var alerts = 0
-            for e in events {
-                engine.process(e)
-                if engine.alerts.count > 4096 { alerts += engine.alerts.count; engine.alerts.removeAll(keepingCapacity: true) }
+            // Batches in place, as a replay's rule lanes take them (no copy of each event).
+            events.withUnsafeMutableBufferPointer { all in
+                var i = 0
+                while i < all.count {
+                    let n = min(BenchCommand.engineBatch, all.count - i)
+                    engine.process(inPlace: UnsafeMutableBufferPointer(rebasing: all[i..<(i + n)]))
+                    i += n
+                    if engine.alerts.count > 4096 { alerts += engine.alerts.count; engine.alerts.removeAll(keepingCapacity: true) }
+                }
             }
             let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             // The engine's state at the end of the ledger, before the final deadlines fire:
@@ -154,6 +163,13 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Reference folder.") var reference: String?
         @OptionGroup var db: DatabaseOptions
         @Option(help: "Partitions per topic.") var partitions: Int32 = 4
+        @Option(help: ArgumentHelp("Publish at this many events per second (0: as fast as the worker takes them).",
+                                   discussion: "Latency is only meaningful below the worker's capacity: at full speed every event waits behind the backlog."))
+        var rate: Double = 0
+        @Option(help: "Publish only the first N events of the ledger.") var limit: Int?
+        @Option(help: ArgumentHelp("The publisher's linger.ms.",
+                                   discussion: "The embedded broker hands out one record batch per partition per fetch: at a steady rate, batches of a few events cap what a consumer can read; 20 ms gives batches of ~20 events per partition at 20,000 events/s."))
+        var lingerMs = 2
         @Flag(help: "Log the worker at info level.") var verbose = false
 
         /// How many events the publisher may run ahead of the worker.
@@ -187,6 +203,7 @@ struct BenchCommand: AsyncParsableCommand {
             // Historical events published at full speed move event time days per second:
             // no partition may count as idle while the ledger is being published.
             config.idleTimeout = 60 * TimeUnit.second
+            config.kafkaOptions = KafkaMockCluster.consumerOptions
             let lateness = config.lateness
             let worker = IngestWorker(config: config, ruleSet: rs, tables: tables, databaseURL: url)
             let (data, ranges) = try BenchCommand.lines(ledger)
@@ -203,15 +220,22 @@ struct BenchCommand: AsyncParsableCommand {
             let start = Date()
             FileHandle.standardError.write("publishing \(ranges.count) lines…\n")
             async let publishing: Void = runOnThread {
-                let producer = try KafkaProducer(bootstrapServers: cluster.bootstrapServers, options: ["linger.ms": "2"])
+                let producer = try KafkaProducer(bootstrapServers: cluster.bootstrapServers, options: ["linger.ms": String(lingerMs)])
                 let decoder = EventDecoder()
                 var times: [String: Double] = [:]
                 times.reserveCapacity(ranges.count)
                 var sent = 0
+                let paceStart = Date()
                 try data.withUnsafeBufferPointer { buf in
                     for r in ranges {
+                        if let limit, sent >= limit { break }
                         let line = UnsafeBufferPointer(rebasing: buf[r])
                         guard case .event(let e) = decoder.decode(line) else { continue }
+                        // A steady offered load: event i leaves at i / rate seconds.
+                        if rate > 0 {
+                            let due = Double(sent) / rate - Date().timeIntervalSince(paceStart)
+                            if due > 0.001 { Thread.sleep(forTimeInterval: due) }
+                        }
                         // Flow control: the mock broker keeps only so many batches per partition
                         // (docs/operations.md); running further ahead of the worker than this
                         // would have retention delete what it has not read (offset gaps).
@@ -265,7 +289,8 @@ struct BenchCommand: AsyncParsableCommand {
             let secs = allSeen!.timeIntervalSince(firstSeen ?? start)
             let total = publishedCount.get() ?? 0
             print(BenchCommand.json([
-                ("events", "\(total)"), ("seconds", String(format: "%.3f", secs)),
+                ("events", "\(total)"), ("offered_events_per_second", rate > 0 ? String(format: "%.0f", rate) : "null"), ("linger_ms", "\(lingerMs)"),
+                ("seconds", String(format: "%.3f", secs)),
                 ("events_per_second", String(format: "%.0f", Double(total) / max(secs, 0.001))),
                 ("publish_seconds", String(format: "%.3f", Date().timeIntervalSince(start))),
                 ("alerts", "\(rows.count)"), ("lateness_ms", "\(lateness / 1000)"),

@@ -73,6 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
         // must not be taken for idle while the others race ahead.
         config.idleTimeout = 30 * TimeUnit.second
         config.checkpointInterval = 1
+        config.kafkaOptions = KafkaMockCluster.consumerOptions
         if exitWhenDone { config.drainWhenIdle = 4 }
         let worker = IngestWorker(config: config, ruleSet: rs, tables: tables, databaseURL: url, logger: Logger(label: "qianliyan.worker"))
         let signals = SignalTrap { worker.stop() }

@@ -26,7 +26,10 @@ struct KafkaCommand: ParsableCommand {
               kcat -b HOST:PORT -L
             The mock keeps data in memory only, and only the newest 5 MiB of
             each partition (about 17,000 events of 300 bytes): consumers must
-            keep up, or they see a gap.
+            keep up, or they see a gap. It answers a fetch that finds nothing only
+            when the fetch's wait runs out, even when records arrive meanwhile: run
+            workers against it with -X fetch.wait.max.ms=10 (librdkafka's default
+            500 ms adds 250 ms on average to every alert).
             """
         )
 

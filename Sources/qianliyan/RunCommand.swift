@@ -85,6 +85,7 @@ struct RunCommand: AsyncParsableCommand {
         config.drainWhenIdle = drainWhenIdle
         config.crossVillage = !noCrossVillage
         config.instanceID = instanceID
+        if embeddedKafka { config.kafkaOptions = KafkaMockCluster.consumerOptions }
         if let file = kafkaConfig {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read --kafka-config \(file)") }
             for line in text.split(whereSeparator: \.isNewline) {

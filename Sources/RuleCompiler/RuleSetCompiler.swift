@@ -145,8 +145,14 @@ final class RuleLowering {
             error("E0206", "'deadline' belongs to an 'expect' rule", r.deadline!.range)
         }
 
-        let filter = trigger.filter.flatMap { ec.compileBool($0, base) }
         let pinned = trigger.filter.flatMap { pinnedVillages($0) }
+        // Compiled for its errors as written; the engine runs it without the village pins, which
+        // the dispatch by village already guarantees (`pinnedTriggers`).
+        let filter = trigger.filter.flatMap { ec.compileBool($0, base) }
+        var runFilter = filter
+        if pinned != nil, filter != nil, let f = trigger.filter {
+            runFilter = RuleLowering.withoutVillagePins(f).flatMap { ec.compileBool($0, base) }
+        }
 
         var kind: CompiledRule.Kind = .condition
         var keyDisplay: [(String, DisplayFn)] = []
@@ -364,7 +370,7 @@ final class RuleLowering {
         let (line, _) = file.position(of: r.range.start)
         return CompiledRule(name: r.name, version: version, severity: severity, titleZH: title, titleEN: r.titleEN ?? r.name,
                             source: file.slice(r.range), path: file.path, line: line, index: index, kind: kind, triggerType: ttype,
-                            triggerFilter: filter, pinnedVillages: pinned, retention: retention, summaryZH: zh, summaryEN: en,
+                            triggerFilter: runFilter, pinnedVillages: pinned, retention: retention, summaryZH: zh, summaryEN: en,
                             keyDisplay: keyDisplay, figures: figures, parameterNames: names,
                             stateSignature: RuleLowering.signature(file.slice(r.range)), villageLocal: villageLocal())
     }
@@ -523,6 +529,29 @@ final class RuleLowering {
         case .unary(_, let a, _), .isPresent(let a, _, _), .money(let a, _): return findCall(a, name)
         case .inList(let a, let items, _, _): return findCall(a, name) ?? items.lazy.compactMap { self.findCall($0, name) }.first
         default: return nil
+        }
+    }
+
+    /// `e` without its top-level conjuncts `village = "…"` and `village in (…)` of 12-digit
+    /// codes (nil when nothing is left): what is still to test of an event that the
+    /// dispatch by village (`pinnedVillages`) has already put in every pinned set.
+    static func withoutVillagePins(_ e: Expr) -> Expr? {
+        func isCode(_ x: Expr) -> Bool {
+            guard case .string(let v, _) = x else { return false }
+            return v.utf8.count == 12 && v.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+        }
+        switch e {
+        case .binary("and", let a, let b, let r):
+            switch (withoutVillagePins(a), withoutVillagePins(b)) {
+            case (nil, nil): return nil
+            case (let x?, nil): return x
+            case (nil, let y?): return y
+            case (let x?, let y?): return .binary("and", x, y, r)
+            }
+        case .binary("=", .name("village", _), let v, _) where isCode(v): return nil
+        case .binary("=", let v, .name("village", _), _) where isCode(v): return nil
+        case .inList(.name("village", _), let items, false, _) where !items.isEmpty && items.allSatisfy(isCode): return nil
+        default: return e
         }
     }
 

@@ -34,6 +34,38 @@ import Testing
     end
     """
 
+    /// A rule pinned to villages is dispatched only for them and runs without
+    /// its pins (the dispatch already tested them): what else its `where` says
+    /// still holds, and each pinned village, and no other, gets its alerts.
+    @Test(arguments: [
+        (#"where village = "330521101202" and amount >= 500"#, ["p1"]),
+        (#"where amount >= 500 and "330521101202" = village"#, ["p1"]),
+        (#"where village in ("330521101202", "330521101203") where amount >= 500"#, ["p1", "q1"]),
+        (#"where village = "330521101202" where village in ("330521101202", "330521101203")"#, ["p0", "p1"]),
+        (#"where (village = "330521101202" or amount >= 500)"#, ["p0", "p1", "q1", "r1"]),
+        (#"where village not in ("330521101202") and amount >= 500"#, ["q1", "r1"]),
+    ])
+    func aVillagePinnedRuleSeesItsVillagesAndTheRestOfItsFilter(filter: String, fires: [String]) {
+        let rs = Self.ruleSet("""
+        rule pinned
+          version 1
+          severity high
+          on finance.payment \(filter)
+          summary "{amount}"
+        end
+        """)
+        let engine = Engine(ruleSet: rs, tables: ReferenceTables())
+        engine.eagerConditions = false
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        for (prefix, village) in [("p", "330521101202"), ("q", "330521101203"), ("r", "330521101204")] {
+            for (i, amount) in [100, 900].enumerated() {
+                t += TimeUnit.minute
+                engine.process(Self.payment("\(prefix)\(i)", ShanghaiTime.formatUTC(t), amount: amount, village: village))
+            }
+        }
+        #expect(engine.alerts.map(\.anchorEventID).sorted() == fires)
+    }
+
     @Test func eventsOutOfOrderAreRefusedNotProcessed() {
         let engine = Engine(ruleSet: Self.ruleSet(Self.windowRule), tables: ReferenceTables())
         #expect(engine.process(Self.payment("b", "2023-01-02T00:00:00Z")) == .processed)

@@ -33,27 +33,19 @@ final class CheckpointWriter: @unchecked Sendable {
     }
 
     private let store: CheckpointStore
-    private let databaseURL: String
-    private let logger: Logger
-    private let metrics: WorkerMetrics
-    private let stopping: () -> Bool
+    /// Touched only by the write in flight.
+    private let connection: ReconnectingConnection
 
     // Under `lock`: whether a write is in flight, and the finished one not yet taken.
     private let lock = NSCondition()
     private var inFlight = false
     private var finished: Outcome?
-    /// Touched only by the write in flight.
-    private var conn: PostgresConnection?
 
-    init(store: CheckpointStore, databaseURL: String, logger: Logger, metrics: WorkerMetrics, stopping: @escaping () -> Bool) {
+    /// `connection` gives up retrying when the worker stops.
+    init(store: CheckpointStore, connection: ReconnectingConnection) {
         self.store = store
-        self.databaseURL = databaseURL
-        self.logger = logger
-        self.metrics = metrics
-        self.stopping = stopping
+        self.connection = connection
     }
-
-    deinit { conn?.close() }
 
     /// True while a write is in flight or its outcome has not been taken.
     var busy: Bool {
@@ -92,21 +84,6 @@ final class CheckpointWriter: @unchecked Sendable {
 
     /// Writes the job in one transaction, reconnecting with backoff while PostgreSQL is away.
     private func write(_ job: Job) throws {
-        var attempt = 0
-        while true {
-            do {
-                if conn == nil || conn?.isConnected == false { conn = try PostgresConnection(databaseURL) }
-                try store.write(conn!, alerts: job.alerts, deadLetters: job.deadLetters, shards: job.shards)
-                return
-            } catch let e as PostgresError where e.isRetriable && !stopping() {
-                attempt += 1
-                metrics.databaseRetry()
-                let delay = min(5.0, 0.1 * pow(2.0, Double(min(attempt, 6))))
-                logger.warning("checkpoint: PostgreSQL unavailable (\(e)); retrying in \(String(format: "%.1f", delay)) s")
-                conn?.close()
-                conn = nil
-                Thread.sleep(forTimeInterval: delay)
-            }
-        }
+        try connection.run { c in try store.write(c, alerts: job.alerts, deadLetters: job.deadLetters, shards: job.shards) }
     }
 }

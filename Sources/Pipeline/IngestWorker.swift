@@ -62,7 +62,8 @@ public final class IngestWorker: @unchecked Sendable {
     var lockConnection: PostgresConnection?
     var pendingAlerts: [Alert] = []
     var pendingDead: [DeadLetter] = []
-    var conn: PostgresConnection?
+    lazy var conn = ReconnectingConnection(url: databaseURL, purpose: "worker", logger: logger, metrics: metrics,
+                                           stopping: { [stopFlag] in stopFlag.isSet })
     /// Seconds spent polling since the last record: the worker's quiet time.
     /// Only time spent listening while no checkpoint is being written counts,
     /// so a checkpoint retrying through a PostgreSQL outage (here or on the
@@ -111,8 +112,8 @@ public final class IngestWorker: @unchecked Sendable {
 
     var checkpoints: CheckpointStore { CheckpointStore(group: config.group) }
     /// Writes the periodic checkpoints while the loop goes on.
-    lazy var writer = CheckpointWriter(store: checkpoints, databaseURL: databaseURL, logger: logger, metrics: metrics,
-                                       stopping: { [stopFlag] in stopFlag.isSet })
+    lazy var writer = CheckpointWriter(store: checkpoints, connection: ReconnectingConnection(
+        url: databaseURL, purpose: "checkpoint writer", logger: logger, metrics: metrics, stopping: { [stopFlag] in stopFlag.isSet }))
 
     /// The topics the cross-village rules read.
     var globalTopics: [String] {
@@ -198,7 +199,7 @@ public final class IngestWorker: @unchecked Sendable {
         checkpoint(allShards)
         globalConsumer?.close()
         lockConnection?.close()
-        conn?.close()
+        conn.close()
         logger.info("worker stopped", metadata: ["events": "\(metrics.snapshot().events)"])
     }
 
@@ -359,23 +360,7 @@ public final class IngestWorker: @unchecked Sendable {
     // MARK: writing
 
     /// Runs `body` with a live connection, reconnecting with backoff while PostgreSQL is away.
-    func withDatabase<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        var attempt = 0
-        while true {
-            do {
-                if conn == nil || conn?.isConnected == false { conn = try PostgresConnection(databaseURL) }
-                return try body(conn!)
-            } catch let e as PostgresError where e.isRetriable && !stopFlag.isSet {
-                attempt += 1
-                metrics.databaseRetry()
-                let delay = min(5.0, 0.1 * pow(2.0, Double(min(attempt, 6))))
-                logger.warning("PostgreSQL unavailable (\(e)); retrying in \(String(format: "%.1f", delay)) s")
-                conn?.close()
-                conn = nil
-                Thread.sleep(forTimeInterval: delay)
-            }
-        }
-    }
+    func withDatabase<T>(_ body: (PostgresConnection) throws -> T) throws -> T { try conn.run(body) }
 
     /// Writes finished alerts and dead letters (idempotent; offsets follow at the next checkpoint).
     func flushOutputs() {

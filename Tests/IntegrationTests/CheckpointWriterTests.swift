@@ -36,8 +36,8 @@ struct CheckpointWriterTests {
             _ = try Migrator().migrate(c)
             let shard = try Self.shard(events: 2_000)
             let job = CheckpointWriter.Job(alerts: PostgresFixtures.alerts(0..<3), deadLetters: [], shards: [ShardCheckpoint(shard)])
-            let writer = CheckpointWriter(store: CheckpointStore(group: "g"), databaseURL: url, logger: Self.logger,
-                                          metrics: WorkerMetrics(), stopping: { false })
+            let writer = CheckpointWriter(store: CheckpointStore(group: "g"), connection: ReconnectingConnection(
+                url: url, purpose: "test", logger: Self.logger, metrics: WorkerMetrics(), stopping: { false }))
             #expect(!writer.busy)
             writer.start(job)
             #expect(writer.busy)
@@ -58,8 +58,9 @@ struct CheckpointWriterTests {
     @Test func aFailedWriteGivesItsAlertsBack() throws {
         // Nothing listens on port 1: every attempt fails; a stopping worker gives up.
         let stop = StopFlag()
-        let writer = CheckpointWriter(store: CheckpointStore(group: "g"), databaseURL: "postgresql://127.0.0.1:1/none?connect_timeout=1",
-                                      logger: Self.logger, metrics: WorkerMetrics(), stopping: { stop.isSet })
+        let writer = CheckpointWriter(store: CheckpointStore(group: "g"), connection: ReconnectingConnection(
+            url: "postgresql://127.0.0.1:1/none?connect_timeout=1", purpose: "test", logger: Self.logger, metrics: WorkerMetrics(),
+            stopping: { stop.isSet }))
         let alerts = PostgresFixtures.alerts(0..<2)
         writer.start(.init(alerts: alerts, deadLetters: [], shards: [ShardCheckpoint(try Self.shard(events: 50))]))
         stop.set()

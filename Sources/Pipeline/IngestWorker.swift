@@ -408,13 +408,8 @@ public final class IngestWorker: @unchecked Sendable {
     func checkpoint(_ list: [StreamShard]) -> Bool {
         if let done = writer.take(wait: true) { settle(done) }
         guard let job = takeCheckpoint(list) else { return true }
-        let start = Date()
-        do {
-            try withDatabase { c in try checkpoints.write(c, alerts: job.alerts, deadLetters: job.deadLetters, shards: job.shards) }
-        } catch {
-            return settle(.init(job: job, error: error, seconds: Date().timeIntervalSince(start)))
-        }
-        return settle(.init(job: job, error: nil, seconds: Date().timeIntervalSince(start)))
+        writer.start(job)
+        return settle(writer.take(wait: true)!)
     }
 
     func reportGap(_ p: StreamShard.Partition, from offset: Int64) {

@@ -48,9 +48,18 @@ final class ChunkedStore<Element: BitwiseCopyable> {
     }
 
     /// A store with the same rows.
+    /// An independent copy (chunk by chunk: a `memcpy` of the elements).
     func copy() -> ChunkedStore {
         let c = ChunkedStore()
-        for i in 0..<count { c.append(self[i]) }
+        c.firstCapacity = firstCapacity
+        c.count = count
+        c.chunks.reserveCapacity(chunks.count)
+        for (i, chunk) in chunks.enumerated() {
+            let capacity = i == 0 ? firstCapacity : 1 << Self.chunkBits
+            let copied = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+            copied.initialize(from: chunk, count: min(capacity, count - (i << Self.chunkBits)))
+            c.chunks.append(copied)
+        }
         return c
     }
 

@@ -33,7 +33,7 @@ public struct Deduplicator: Sendable {
     }
 
     /// The ids remembered under a horizon, with their event times (for checkpoints).
-    public func remembered() -> [(Instant, Fingerprint)] { Array(byTime[head...]) }
+    public func remembered() -> ArraySlice<(Instant, Fingerprint)> { byTime[head...] }
 
     /// Replaces the memory with ids saved by `remembered()`.
     public mutating func reload(_ items: [(Instant, Fingerprint)]) {

@@ -22,89 +22,39 @@ extension Engine {
     }
 
     /// `snapshot()`, appended to `w`.
-    public func snapshot(into w: inout BinaryWriter) {
-        w.u64(Engine.magic)
-        w.i64(lastTime)
-        w.string(lastID)
-        w.u64(seq)
-        w.i64(nextSweep)
-        w.int(runtimes.count)
-        var written: [ObjectIdentifier: String] = [:]
-        for rt in runtimes {
-            w.string(rt.rule.name)
-            w.string(rt.rule.stateSignature)
+    public func snapshot(into w: inout BinaryWriter) { image(copying: false).write(into: &w) }
+
+    /// The state as it is now, to be written as `snapshot()` writes it. With
+    /// `copying`, the image holds copies of the state's flat storage (pools and
+    /// key tables, copied as they lie; the in-memory evidence's arrays are shared
+    /// until the engine changes them), so that it can be written on another
+    /// thread while the engine goes on: a streaming worker pauses for the copy,
+    /// not for the serialisation. Without, it reads the live state and must be
+    /// written before the engine changes.
+    public func image(copying: Bool) -> EngineImage {
+        precondition(!copying || evidenceStore == nil, "an engine whose evidence is in a store is written where it runs")
+        var histories: [Int: HistoryState] = [:]
+        func history(_ index: Int, _ live: HistoryState) -> HistoryState {
+            guard copying else { return live }
+            if let h = histories[index] { return h }
+            let h = live.copy()
+            histories[index] = h
+            return h
+        }
+        let rules = runtimes.map { rt -> EngineImage.Rule in
+            let state: EngineImage.RuleState
             switch rt.kind {
-            case .condition:
-                w.u8(0)
-            case .window(let win):
-                w.u8(1)
-                let state = win.state
-                w.int(state.count)
-                state.forEach { k, s in
-                    w.fingerprint(k)
-                    w.bool(state[s].lastCondition)
-                    w.i64(state[s].lastTime)
-                    writeEntries(state.entries(s), &w)
-                }
-            case .precedence(let rp):
-                let p = rp.store
-                if let first = written[ObjectIdentifier(p)] {
-                    w.u8(4)
-                    w.string(first)
-                    continue
-                }
-                written[ObjectIdentifier(p)] = rt.rule.name
-                w.u8(2)
-                let state = p.state
-                w.int(state.count)
-                state.forEach { k, s in
-                    // The record keeps its layout from before the flat histories: every
-                    // predecessor kept, the latest few, and the running aggregates (empty
-                    // ones, with empty distinct tables, where the rule has a lookback).
-                    w.fingerprint(k)
-                    w.i64(state[s].lastTime)
-                    if p.keepsEntries { writeEntries(state.entries(s), &w) } else { w.int(0) }
-                    writeEntries(state.newest(s, evidenceKeep), &w)
-                    let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: p.layout.distinctInputs.count)
-                    w.int(run.count)
-                    for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
-                    w.int(p.layout.distinctInputs.count)
-                    for d in run.distinct {
-                        w.int(d.count)
-                        for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
-                    }
-                }
-            case .absence(let ra):
-                let a = ra.store
-                if let first = written[ObjectIdentifier(a)] {
-                    w.u8(5)
-                    w.string(first)
-                    continue
-                }
-                written[ObjectIdentifier(a)] = rt.rule.name
-                w.u8(3)
-                let state = a.state
-                w.int(state.count)
-                state.forEach { k, s in
-                    w.fingerprint(k)
-                    w.i64(state[s].lastTime)
-                    writeEntries(state.entries(s), &w)
-                }
+            case .condition: state = .condition
+            case .window(let win): state = .window(copying ? win.state.copy() : win.state)
+            case .precedence(let p):
+                state = .precedence(history: p.store.index, history(p.store.index, p.store.state), keepsEntries: p.store.keepsEntries,
+                                    distinctInputs: p.layout.distinctInputs.count)
+            case .absence(let a): state = .absence(history: a.store.index, history(a.store.index, a.store.state))
             }
+            return EngineImage.Rule(name: rt.rule.name, signature: rt.rule.stateSignature, state: state)
         }
-        let items = pending.unordered
-        w.int(items.count)
-        for p in items {
-            w.i64(p.deadline)
-            w.u64(p.seq)
-            w.string(ruleSet.rules[p.rule].name)
-            w.string(ruleSet.rules[p.rule].stateSignature)
-            w.blob(p.event.raw)
-            w.bool(p.key != nil)
-            if let k = p.key { w.fingerprint(k) }
-            w.optionalI64(p.from)
-            w.optionalI64(p.until)
-        }
+        return EngineImage(lastTime: lastTime, lastID: lastID, seq: seq, nextSweep: nextSweep, rules: rules, pending: pending.unordered,
+                           memory: copying ? memory.copy() : memory, store: evidenceStore, evidenceKeep: evidenceKeep)
     }
 
     /// Restores a snapshot taken by `snapshot()`, possibly of another version of the rules.
@@ -234,28 +184,6 @@ extension Engine {
             pending.insert(PendingDeadline(deadline: deadline, seq: s, rule: ri, event: e, key: key, from: from, until: until))
         }
         return Array(Set(dropped)).sorted()
-    }
-
-    /// A count, then the entries (the walk of a key's entries is not copied into an array first).
-    func writeEntries<S: Sequence>(_ entries: S, _ w: inout BinaryWriter) where S.Element == Entry {
-        w.counted { w in
-            var n = 0
-            for e in entries {
-                writeEntry(e, &w)
-                n += 1
-            }
-            return n
-        }
-    }
-
-    private func writeEntry(_ e: Entry, _ w: inout BinaryWriter) {
-        let (id, raw) = evidence(e)
-        w.i64(e.time)
-        w.string(id)
-        w.blob(raw)
-        w.u8(e.present)
-        // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
-        for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
     }
 
     func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> {

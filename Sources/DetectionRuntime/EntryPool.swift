@@ -41,6 +41,23 @@ final class EntryPool {
         for c in chunks { c.deallocate() }
     }
 
+    private init(copying p: EntryPool) {
+        slots = p.slots
+        stride = p.stride
+        freeHead = p.freeHead
+        used = p.used
+        live = p.live
+        chunks.reserveCapacity(p.chunks.count)
+        for c in p.chunks {
+            let copied = UnsafeMutableRawPointer.allocate(byteCount: EntryPool.chunkSize * stride, alignment: MemoryLayout<Head>.alignment)
+            copied.copyMemory(from: c, byteCount: EntryPool.chunkSize * stride)
+            chunks.append(copied)
+        }
+    }
+
+    /// An independent copy (its chunks copied as they lie).
+    func copy() -> EntryPool { EntryPool(copying: self) }
+
     @inline(__always) private func address(_ i: Int32) -> UnsafeMutableRawPointer {
         chunks[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1)) * stride
     }

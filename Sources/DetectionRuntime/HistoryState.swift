@@ -28,7 +28,7 @@ final class HistoryState {
         case full
     }
 
-    private let keys = KeyTable<Key>()
+    private let keys: KeyTable<Key>
     /// Running aggregates by key slot, when `runMode` is `.full`.
     private var runs: [RunningAggregates] = []
     let runMode: Runs
@@ -39,10 +39,22 @@ final class HistoryState {
 
     /// `slots`: how many aggregate inputs the entries carry.
     init(slots: Int, runs: Runs, distinctSlots: Int) {
+        keys = KeyTable()
         pool = EntryPool(slots: slots)
         runMode = runs
         self.distinctSlots = distinctSlots
     }
+
+    private init(copying s: HistoryState) {
+        keys = s.keys.copy()
+        runs = s.runs
+        runMode = s.runMode
+        distinctSlots = s.distinctSlots
+        pool = s.pool.copy()
+    }
+
+    /// An independent copy, for a snapshot written on another thread.
+    func copy() -> HistoryState { HistoryState(copying: self) }
 
     /// Every key with its slot, in no particular order.
     func forEach(_ body: (Fingerprint, Int32) -> Void) { keys.forEach(body) }

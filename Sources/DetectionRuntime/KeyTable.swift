@@ -22,18 +22,33 @@ final class KeyTable<Row: BitwiseCopyable> {
     private var buckets: UnsafeMutablePointer<Bucket>
     /// log2 of the bucket count (at most 32: the home position comes from the tag).
     private var bits: Int
-    private let rows = ChunkedStore<Row>()
-    private let fingerprints = ChunkedStore<Fingerprint>()
+    private let rows: ChunkedStore<Row>
+    private let fingerprints: ChunkedStore<Fingerprint>
     private var free: [Int32] = []
     private(set) var count = 0
 
     init() {
+        rows = ChunkedStore()
+        fingerprints = ChunkedStore()
         bits = 4
         buckets = .allocate(capacity: 1 << bits)
         buckets.initialize(repeating: Bucket(tag: 0, slot: -1), count: 1 << bits)
     }
 
     deinit { buckets.deallocate() }
+
+    private init(copying t: KeyTable) {
+        bits = t.bits
+        buckets = .allocate(capacity: 1 << bits)
+        buckets.initialize(from: t.buckets, count: 1 << bits)
+        rows = t.rows.copy()
+        fingerprints = t.fingerprints.copy()
+        free = t.free
+        count = t.count
+    }
+
+    /// An independent copy (its storage copied as it lies).
+    func copy() -> KeyTable { KeyTable(copying: self) }
 
     @inline(__always) private var mask: Int { (1 << bits) - 1 }
 

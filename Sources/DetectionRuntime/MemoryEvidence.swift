@@ -17,6 +17,20 @@ final class MemoryEvidence {
     /// Collect when `live` reaches this.
     private(set) var collectAt = 65_536
 
+    init() {}
+
+    private init(copying m: MemoryEvidence) {
+        ids = m.ids
+        raws = m.raws
+        marks = m.marks
+        free = m.free
+        live = m.live
+        collectAt = m.collectAt
+    }
+
+    /// A copy that reads what this one holds now (its arrays are shared until either changes).
+    func copy() -> MemoryEvidence { MemoryEvidence(copying: self) }
+
     @inline(__always) static func holds(_ ref: UInt64) -> Bool { ref & tag != 0 }
 
     func append(id: String, raw: [UInt8]) -> UInt64 {

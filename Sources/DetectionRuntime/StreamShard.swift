@@ -1,5 +1,6 @@
 import EventModel
 import RuleCompiler
+import Synchronization
 
 /// One streaming evaluator: the events of a set of Kafka partitions (the
 /// same partition number of the five co-partitioned topics, or every
@@ -190,34 +191,62 @@ public final class StreamShard {
 
     /// Everything needed to resume: engine state, buffered events, the
     /// deduplication window, the watermark and each partition's next offset.
-    public func snapshot() -> [UInt8] {
-        // The last snapshot's size (and a tenth more): a state of hundreds of
-        // MB is then not copied again and again while its buffer doubles.
-        var w = BinaryWriter(capacity: max(1 << 20, lastSnapshotBytes + lastSnapshotBytes / 10))
-        w.u64(StreamShard.magic)
-        w.i64(watermark)
-        w.int(partitions.count)
-        for (p, s) in partitions.sorted(by: { $0.key < $1.key }) {
-            w.string(p.topic)
-            w.i64(Int64(p.partition))
-            w.i64(s.maxTime)
-            w.i64(s.nextOffset)
-        }
-        var pending: [Event] = []
-        var copy = buffer
-        copy.drain { pending.append($0) }
-        w.int(pending.count)
-        for e in pending { w.blob(e.raw) }
-        let seen = dedupe.remembered()
-        w.int(seen.count)
-        for (t, f) in seen { w.i64(t); w.fingerprint(f) }
-        w.blob { engine.snapshot(into: &$0) }
-        lastSnapshotBytes = w.bytes.count
-        return w.bytes
+    public func snapshot() -> [UInt8] { image(copying: false).bytes() }
+
+    /// The shard as it is now, to be written as `snapshot()` writes it; with
+    /// `copying`, on any thread while the shard goes on (`Engine.image(copying:)`).
+    public func image(copying: Bool) -> Image {
+        Image(watermark: watermark, partitions: partitions.map { ($0.key, $0.value.maxTime, $0.value.nextOffset) }.sorted { $0.0 < $1.0 },
+              buffer: buffer, seen: dedupe.remembered(), engine: engine.image(copying: copying), sizeHint: sizeHint)
     }
 
-    /// The size of the last snapshot taken.
-    private var lastSnapshotBytes = 0
+    /// A shard's state at one instant (`image(copying:)`).
+    public struct Image: Sendable {
+        let watermark: Instant
+        let partitions: [(Partition, maxTime: Instant, nextOffset: Int64)]
+        let buffer: ReorderBuffer
+        let seen: ArraySlice<(Instant, Fingerprint)>
+        let engine: EngineImage
+        let sizeHint: SizeHint
+
+        /// The snapshot's bytes.
+        public func bytes() -> [UInt8] {
+            // The last snapshot's size (and a tenth more): a state of hundreds of
+            // MB is then not copied again and again while its buffer doubles.
+            let last = sizeHint.bytes
+            var w = BinaryWriter(capacity: max(1 << 20, last + last / 10))
+            w.u64(StreamShard.magic)
+            w.i64(watermark)
+            w.int(partitions.count)
+            for (p, maxTime, nextOffset) in partitions {
+                w.string(p.topic)
+                w.i64(Int64(p.partition))
+                w.i64(maxTime)
+                w.i64(nextOffset)
+            }
+            var pending: [Event] = []
+            var copy = buffer
+            copy.drain { pending.append($0) }
+            w.int(pending.count)
+            for e in pending { w.blob(e.raw) }
+            w.int(seen.count)
+            for (t, f) in seen { w.i64(t); w.fingerprint(f) }
+            w.blob { engine.write(into: &$0) }
+            sizeHint.bytes = w.bytes.count
+            return w.bytes
+        }
+    }
+
+    /// The size of the last snapshot written, shared with the images that write them.
+    public final class SizeHint: Sendable {
+        private let value = Atomic<Int>(0)
+        var bytes: Int {
+            get { value.load(ordering: .relaxed) }
+            set { value.store(newValue, ordering: .relaxed) }
+        }
+    }
+
+    private let sizeHint = SizeHint()
 
     /// Restores a checkpoint; returns the rules whose state was dropped because they changed.
     @discardableResult

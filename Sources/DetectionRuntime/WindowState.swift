@@ -33,13 +33,26 @@ final class WindowState {
         }
     }
 
-    private let keys = KeyTable<Key>()
+    private let keys: KeyTable<Key>
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
     let pool: EntryPool
 
     /// `slots`: how many aggregate inputs the rule's entries carry.
-    init(slots: Int) { pool = EntryPool(slots: slots) }
+    init(slots: Int) {
+        keys = KeyTable()
+        pool = EntryPool(slots: slots)
+    }
+
+    private init(copying s: WindowState) {
+        keys = s.keys.copy()
+        runs = s.runs
+        freeRuns = s.freeRuns
+        pool = s.pool.copy()
+    }
+
+    /// An independent copy, for a snapshot written on another thread.
+    func copy() -> WindowState { WindowState(copying: self) }
 
     /// Every key with its slot, in no particular order.
     func forEach(_ body: (Fingerprint, Int32) -> Void) { keys.forEach(body) }

@@ -6,17 +6,18 @@ import EventModel
 /// its state and offsets), to be compressed and written later from any thread.
 struct ShardCheckpoint: Sendable {
     let shard: String
-    /// The uncompressed snapshot (`StreamShard.snapshot()`).
-    let state: [UInt8]
+    /// The shard's state, written out where the checkpoint is written (`StreamShard.Image`).
+    let image: StreamShard.Image
     let watermark: Instant
     /// Events the shard took in since its previous checkpoint was taken.
     let events: Int
     let offsets: [StreamShard.Partition: Int64]
 
-    /// Takes the shard's checkpoint now.
+    /// Takes the shard's checkpoint now: a copy of its state (the pause a
+    /// checkpoint costs the worker), written out later on the writer's thread.
     init(_ s: StreamShard) {
         shard = s.name
-        state = s.snapshot()
+        image = s.image(copying: true)
         watermark = s.watermark
         events = s.takeEventsSinceCheckpoint()
         offsets = s.offsets
@@ -42,9 +43,8 @@ struct CheckpointStore {
         return (state, offsets)
     }
 
-    /// Saves a shard's state and offsets (call inside the caller's transaction).
-    func save(_ conn: PostgresConnection, _ cp: ShardCheckpoint) throws {
-        let state = CheckpointCompression.compress(cp.state)
+    /// Saves a shard's state (`compressed`, from `compress`) and offsets (call inside the caller's transaction).
+    func save(_ conn: PostgresConnection, _ cp: ShardCheckpoint, compressed state: [UInt8]) throws {
         let wm: String? = cp.watermark == .min ? nil : PostgresText.timestamp(cp.watermark)
         _ = try conn.execute("""
             INSERT INTO ingest_checkpoints (group_id, shard, state, watermark, events, updated_at)
@@ -62,10 +62,13 @@ struct CheckpointStore {
     }
 
     /// One checkpoint in one transaction: alerts and dead letters first, then each shard's state and offsets.
-    func write(_ conn: PostgresConnection, alerts: [Alert], deadLetters: [DeadLetter], shards: [ShardCheckpoint]) throws {
+    func write(_ conn: PostgresConnection, alerts: [Alert], deadLetters: [DeadLetter], shards: [(ShardCheckpoint, compressed: [UInt8])]) throws {
         try conn.transaction { t in
             _ = try t.write(alerts: alerts, deadLetters: deadLetters)
-            for s in shards { try save(t, s) }
+            for (s, state) in shards { try save(t, s, compressed: state) }
         }
     }
+
+    /// A shard's state, serialised and compressed for `save`.
+    static func compress(_ cp: ShardCheckpoint) -> [UInt8] { CheckpointCompression.compress(cp.image.bytes()) }
 }

@@ -8,7 +8,8 @@ import Logging
 ///
 /// The worker takes the checkpoint (each shard's snapshot and offsets, and
 /// the alerts and dead letters not yet written) at a point between two
-/// polls; compressing it and writing it in one transaction — most of a
+/// polls (a copy of each shard's state); writing its alerts, then serialising,
+/// compressing and writing the states and offsets in one transaction — most of a
 /// checkpoint's time with a large state — happens here. At most one is in
 /// flight. A failed one gives its alerts and dead letters back to the worker;
 /// its shards resume from the previous checkpoint if the worker stops before
@@ -82,8 +83,15 @@ final class CheckpointWriter: @unchecked Sendable {
         return finished
     }
 
-    /// Writes the job in one transaction, reconnecting with backoff while PostgreSQL is away.
+    /// Writes the job's alerts and dead letters (idempotent, as the worker's own flushes:
+    /// analysts see them now, not after the state is serialised), then serialises and
+    /// compresses the shards' states (once) and writes them with their offsets in one
+    /// transaction; reconnects with backoff while PostgreSQL is away.
     private func write(_ job: Job) throws {
-        try connection.run { c in try store.write(c, alerts: job.alerts, deadLetters: job.deadLetters, shards: job.shards) }
+        if !job.alerts.isEmpty || !job.deadLetters.isEmpty {
+            try connection.run { c in _ = try c.write(alerts: job.alerts, deadLetters: job.deadLetters) }
+        }
+        let shards = job.shards.map { ($0, compressed: CheckpointStore.compress($0)) }
+        try connection.run { c in try store.write(c, alerts: [], deadLetters: [], shards: shards) }
     }
 }

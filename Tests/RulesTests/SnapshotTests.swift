@@ -4,6 +4,7 @@ import Foundation
 import Pipeline
 import RuleCompiler
 import RuleLanguage
+import Synchronization
 import Testing
 
 /// A streaming worker checkpoints the engine and resumes from it: the
@@ -54,6 +55,36 @@ import Testing
         #expect(alerts.count == Set(alerts).count)
         #expect(Set(alerts) == Set(whole.alerts.map(\.identity)))
         return Set(alerts)
+    }
+
+    /// A streaming worker writes a copying image on another thread while the
+    /// engine goes on: it must write the state as it was when taken.
+    @Test func aCopiedImageKeepsItsInstantWhileTheEngineGoesOn() throws {
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let tables = try ReferenceLoader.load(directory: RepoPaths.conformance)
+        let events = try Self.orderedEvents()
+        let engine = Engine(ruleSet: rs, tables: tables)
+        for e in events.prefix(events.count / 2) { engine.process(e) }
+        let then = engine.snapshot()
+        let image = engine.image(copying: true)
+        let alertsThen = engine.alerts.count
+        // Written on another thread while the engine evaluates the rest.
+        let written = Mutex<[UInt8]?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread { written.withLock { $0 = image.bytes() }; done.signal() }.start()
+        for e in events.dropFirst(events.count / 2) { engine.process(e) }
+        engine.finish(lastEventTime: events.last!.time)
+        done.wait()
+        #expect(written.withLock { $0 } == then)
+        #expect(image.bytes() == then)
+        #expect(engine.snapshot() != then, "the engine went on")
+        // And an engine resumed from it gives the rest of the alerts.
+        let resumed = Engine(ruleSet: rs, tables: tables)
+        #expect(try resumed.restore(image.bytes()).isEmpty)
+        for e in events.dropFirst(events.count / 2) { resumed.process(e) }
+        resumed.finish(lastEventTime: events.last!.time)
+        #expect(!resumed.alerts.isEmpty)
+        #expect(engine.alerts.prefix(alertsThen).map(\.identity) + resumed.alerts.map(\.identity) == engine.alerts.map(\.identity))
     }
 
     @Test func aChangedRuleStartsFreshAndTheOthersKeepTheirState() throws {

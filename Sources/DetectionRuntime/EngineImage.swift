@@ -1,0 +1,144 @@
+import EventModel
+
+/// The engine's state at one instant (`Engine.image(copying:)`), written as
+/// `Engine.snapshot()` writes it.
+///
+/// A copying image shares nothing the engine changes afterwards, so it may be
+/// written on another thread; it is `@unchecked Sendable` for that.
+public struct EngineImage: @unchecked Sendable {
+    enum RuleState {
+        case condition
+        case window(WindowState)
+        /// `history`: the store's index among the engine's histories (rules sharing one have the same).
+        case precedence(history: Int, HistoryState, keepsEntries: Bool, distinctInputs: Int)
+        case absence(history: Int, HistoryState)
+    }
+
+    struct Rule {
+        let name: String
+        let signature: String
+        let state: RuleState
+    }
+
+    let lastTime: Instant
+    let lastID: String
+    let seq: UInt64
+    let nextSweep: Instant
+    let rules: [Rule]
+    let pending: [PendingDeadline]
+    let memory: MemoryEvidence
+    let store: EvidenceStore?
+    let evidenceKeep: Int
+
+    /// The snapshot's bytes.
+    public func bytes(capacity: Int = 1 << 20) -> [UInt8] {
+        var w = BinaryWriter(capacity: capacity)
+        write(into: &w)
+        return w.bytes
+    }
+
+    /// The snapshot, appended to `w`.
+    ///
+    /// A history shared by several rules (equal feed signatures) is written once,
+    /// with the first rule; the others' records name that rule (tags 4 and 5).
+    public func write(into w: inout BinaryWriter) {
+        w.u64(Engine.magic)
+        w.i64(lastTime)
+        w.string(lastID)
+        w.u64(seq)
+        w.i64(nextSweep)
+        w.int(rules.count)
+        var written: [Int: String] = [:]
+        for rule in rules {
+            w.string(rule.name)
+            w.string(rule.signature)
+            switch rule.state {
+            case .condition:
+                w.u8(0)
+            case .window(let state):
+                w.u8(1)
+                w.int(state.count)
+                state.forEach { k, s in
+                    w.fingerprint(k)
+                    w.bool(state[s].lastCondition)
+                    w.i64(state[s].lastTime)
+                    writeEntries(state.entries(s), &w)
+                }
+            case .precedence(let history, let state, let keepsEntries, let distinctInputs):
+                if let first = written[history] {
+                    w.u8(4)
+                    w.string(first)
+                    continue
+                }
+                written[history] = rule.name
+                w.u8(2)
+                w.int(state.count)
+                state.forEach { k, s in
+                    // The record keeps its layout from before the flat histories: every
+                    // predecessor kept, the latest few, and the running aggregates (empty
+                    // ones, with empty distinct tables, where the rule has a lookback).
+                    w.fingerprint(k)
+                    w.i64(state[s].lastTime)
+                    if keepsEntries { writeEntries(state.entries(s), &w) } else { w.int(0) }
+                    writeEntries(state.newest(s, evidenceKeep), &w)
+                    let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: distinctInputs)
+                    w.int(run.count)
+                    for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
+                    w.int(distinctInputs)
+                    for d in run.distinct {
+                        w.int(d.count)
+                        for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
+                    }
+                }
+            case .absence(let history, let state):
+                if let first = written[history] {
+                    w.u8(5)
+                    w.string(first)
+                    continue
+                }
+                written[history] = rule.name
+                w.u8(3)
+                w.int(state.count)
+                state.forEach { k, s in
+                    w.fingerprint(k)
+                    w.i64(state[s].lastTime)
+                    writeEntries(state.entries(s), &w)
+                }
+            }
+        }
+        w.int(pending.count)
+        for p in pending {
+            w.i64(p.deadline)
+            w.u64(p.seq)
+            w.string(rules[p.rule].name)
+            w.string(rules[p.rule].signature)
+            w.blob(p.event.raw)
+            w.bool(p.key != nil)
+            if let k = p.key { w.fingerprint(k) }
+            w.optionalI64(p.from)
+            w.optionalI64(p.until)
+        }
+    }
+
+    /// A count, then the entries (the walk of a key's entries is not copied into an array first).
+    private func writeEntries<S: Sequence>(_ entries: S, _ w: inout BinaryWriter) where S.Element == Entry {
+        w.counted { w in
+            var n = 0
+            for e in entries {
+                writeEntry(e, &w)
+                n += 1
+            }
+            return n
+        }
+    }
+
+    private func writeEntry(_ e: Entry, _ w: inout BinaryWriter) {
+        let (id, raw) = MemoryEvidence.holds(e.ref) ? memory.read(e.ref) : store!.read(e.ref)
+        w.i64(e.time)
+        w.string(id)
+        w.blob(raw)
+        w.u8(e.present)
+        // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
+        for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
+    }
+}

@@ -86,6 +86,22 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Looks up the topics' partition leaders now, so that the first message to
+    /// each does not wait for a metadata request (a producer that stays up has
+    /// them already; a benchmark's would otherwise measure its own start).
+    public func warmUp(topics: [String], timeout: Duration = .seconds(10)) throws(KafkaError) {
+        guard let handle else { throw KafkaError(.destroyed, message: "producer is closed", operation: "warmUp") }
+        for topic in topics {
+            guard let rkt = rd_kafka_topic_new(handle, topic, nil) else {
+                throw KafkaError(.fail, message: "cannot create a handle for \(topic)", operation: "rd_kafka_topic_new")
+            }
+            defer { rd_kafka_topic_destroy(rkt) }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            try KafkaError.check(rd_kafka_metadata(handle, 0, rkt, &metadata, timeout.milliseconds), operation: "rd_kafka_metadata(\(topic))")
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+        }
+    }
+
     /// Delivery reports received so far.
     public var deliveryStatistics: DeliveryStatistics { context.statistics }
 

@@ -2,6 +2,9 @@ import AlertStore
 import EventModel
 import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes checkpoints on a thread of its own, with a connection of its own,
 /// while the worker goes on reading and evaluating.
@@ -54,6 +57,9 @@ final class CheckpointWriter: @unchecked Sendable {
         return inFlight || finished != nil
     }
 
+    /// The writer thread's nice value (the worker's is 0).
+    static let niceness: Int32 = 10
+
     /// Starts writing `job` (only when not `busy`).
     func start(_ job: Job) {
         lock.lock()
@@ -61,6 +67,10 @@ final class CheckpointWriter: @unchecked Sendable {
         inFlight = true
         lock.unlock()
         let t = Thread { [self] in
+            // Below the worker's priority (Linux nices threads one by one, and 0 names the
+            // calling thread): on a busy machine the write waits for a free core, not the
+            // events behind it.
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
             let start = Date()
             var error: Error?
             do { try write(job) } catch let e { error = e }

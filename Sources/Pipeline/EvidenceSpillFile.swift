@@ -84,6 +84,7 @@ final class EvidenceSpillFile: EvidenceStore {
             var done = 0
             while done < length {
                 let n = record.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 {
                     // Bytes written and synced to this file cannot vanish while it is open;
                     // a failing read means the disk failed under the process.

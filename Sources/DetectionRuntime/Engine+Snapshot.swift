@@ -13,7 +13,11 @@ import RuleCompiler
 /// A history shared by several rules (equal feed signatures) is written once,
 /// with the first rule; the others' records name that rule (tags 4 and 5).
 extension Engine {
-    static let magic: UInt64 = 0x514C_5953_4E41_5031 // "QLYSNAP1"
+    /// Version 1: each entry carries its event's id and raw JSON (still restored).
+    static let magicV1: UInt64 = 0x514C_5953_4E41_5031 // "QLYSNAP1"
+    /// Version 2: the remembered events' ids and raw JSON once, in a table after the
+    /// header; entries name their event by its index in it.
+    static let magic: UInt64 = 0x514C_5953_4E41_5032 // "QLYSNAP2"
 
     public func snapshot() -> [UInt8] {
         var w = BinaryWriter(capacity: 1 << 20)
@@ -62,7 +66,8 @@ extension Engine {
     @discardableResult
     public func restore(_ bytes: [UInt8]) throws -> [String] {
         var r = BinaryReader(bytes)
-        guard try r.u64() == Engine.magic else { throw BinaryReader.Truncated() }
+        let version = try r.u64()
+        guard version == Engine.magic || version == Engine.magicV1 else { throw BinaryReader.Truncated() }
         // Expiry looks name keys by slot: whatever the restore got to before
         // a truncated snapshot stopped it, every live key gets exactly one.
         defer { rebuildExpiries() }
@@ -70,6 +75,19 @@ extension Engine {
         lastID = try r.string()
         seq = try r.u64()
         nextSweep = try r.i64()
+        // Version 2: the evidence table (each remembered event once).
+        var table: [UInt64]? = nil
+        if version == Engine.magic {
+            let n = try r.int()
+            var refs: [UInt64] = []
+            refs.reserveCapacity(n)
+            for _ in 0..<n {
+                let id = try r.string()
+                refs.append(keepEvidence(id: id, raw: try r.blob()))
+            }
+            table = refs
+        }
+        func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> { try self.readEntries(&r, table: table) }
         var bySignature: [String: Int] = [:]
         for rule in ruleSet.rules { bySignature[rule.name + "\u{1}" + rule.stateSignature] = rule.index }
         var dropped: [String] = []
@@ -186,16 +204,24 @@ extension Engine {
         return Array(Set(dropped)).sorted()
     }
 
-    func readEntries(_ r: inout BinaryReader) throws -> Deque<Entry> {
+    /// A count, then the entries; with a `table` (version 2) each names its evidence by index in it.
+    func readEntries(_ r: inout BinaryReader, table: [UInt64]?) throws -> Deque<Entry> {
         let n = try r.int()
         var out = Deque<Entry>()
         out.reserveCapacity(n)
         for _ in 0..<n {
             let time = try r.i64()
-            let id = try r.string()
-            let raw = try r.blob()
+            let ref: UInt64
+            if let table {
+                let i = try r.int()
+                guard i < table.count else { throw BinaryReader.Truncated() }
+                ref = table[i]
+            } else {
+                let id = try r.string()
+                ref = keepEvidence(id: id, raw: try r.blob())
+            }
             let present = try r.u8()
-            var e = Entry(time: time, ref: keepEvidence(id: id, raw: raw), present: present)
+            var e = Entry(time: time, ref: ref, present: present)
             for j in 0..<4 where e.has(j) { _ = try r.i128(); e.slots[j] = try r.fingerprint() }
             out.append(e)
         }

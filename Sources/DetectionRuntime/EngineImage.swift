@@ -47,6 +47,15 @@ public struct EngineImage: @unchecked Sendable {
         w.string(lastID)
         w.u64(seq)
         w.i64(nextSweep)
+        // Each remembered event once (several rules' entries often name the same event).
+        var table = EvidenceTable(memorySlots: memory.slots)
+        forEachEntry { table.note($0.ref) }
+        w.int(table.refs.count)
+        for ref in table.refs {
+            let (id, raw) = MemoryEvidence.holds(ref) ? memory.read(ref) : store!.read(ref)
+            w.string(id)
+            w.blob(raw)
+        }
         w.int(rules.count)
         var written: [Int: String] = [:]
         for rule in rules {
@@ -62,7 +71,7 @@ public struct EngineImage: @unchecked Sendable {
                     w.fingerprint(k)
                     w.bool(state[s].lastCondition)
                     w.i64(state[s].lastTime)
-                    writeEntries(state.entries(s), &w)
+                    writeEntries(state.entries(s), table, &w)
                 }
             case .precedence(let history, let state, let keepsEntries, let distinctInputs):
                 if let first = written[history] {
@@ -79,8 +88,8 @@ public struct EngineImage: @unchecked Sendable {
                     // ones, with empty distinct tables, where the rule has a lookback).
                     w.fingerprint(k)
                     w.i64(state[s].lastTime)
-                    if keepsEntries { writeEntries(state.entries(s), &w) } else { w.int(0) }
-                    writeEntries(state.newest(s, evidenceKeep), &w)
+                    if keepsEntries { writeEntries(state.entries(s), table, &w) } else { w.int(0) }
+                    writeEntries(state.newest(s, evidenceKeep), table, &w)
                     let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: distinctInputs)
                     w.int(run.count)
                     for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
@@ -102,7 +111,7 @@ public struct EngineImage: @unchecked Sendable {
                 state.forEach { k, s in
                     w.fingerprint(k)
                     w.i64(state[s].lastTime)
-                    writeEntries(state.entries(s), &w)
+                    writeEntries(state.entries(s), table, &w)
                 }
             }
         }
@@ -120,25 +129,66 @@ public struct EngineImage: @unchecked Sendable {
         }
     }
 
+    /// Every entry `write` writes, in no particular order (a shared history once).
+    private func forEachEntry(_ body: (Entry) -> Void) {
+        var seen: Set<Int> = []
+        for rule in rules {
+            switch rule.state {
+            case .condition: break
+            case .window(let state): state.pool.forEachLive(body)
+            case .precedence(let history, let state, let keepsEntries, _):
+                guard seen.insert(history).inserted else { continue }
+                if keepsEntries {
+                    state.pool.forEachLive(body)
+                } else {
+                    state.forEach { _, s in for e in state.newest(s, evidenceKeep) { body(e) } }
+                }
+            case .absence(let history, let state):
+                guard seen.insert(history).inserted else { continue }
+                state.pool.forEachLive(body)
+            }
+        }
+    }
+
     /// A count, then the entries (the walk of a key's entries is not copied into an array first).
-    private func writeEntries<S: Sequence>(_ entries: S, _ w: inout BinaryWriter) where S.Element == Entry {
+    private func writeEntries<S: Sequence>(_ entries: S, _ table: EvidenceTable, _ w: inout BinaryWriter) where S.Element == Entry {
         w.counted { w in
             var n = 0
             for e in entries {
-                writeEntry(e, &w)
+                w.i64(e.time)
+                w.int(table.index(e.ref))
+                w.u8(e.present)
+                // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
+                for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
                 n += 1
             }
             return n
         }
     }
+}
 
-    private func writeEntry(_ e: Entry, _ w: inout BinaryWriter) {
-        let (id, raw) = MemoryEvidence.holds(e.ref) ? memory.read(e.ref) : store!.read(e.ref)
-        w.i64(e.time)
-        w.string(id)
-        w.blob(raw)
-        w.u8(e.present)
-        // A slot is written twice (as a number and as a fingerprint), as before slots were shared.
-        for j in 0..<4 where e.has(j) { w.i128(e.val(j)); w.fingerprint(e.key(j)) }
+/// The evidence references a snapshot names, each given an index once: by slot
+/// for the engine's in-memory evidence, through a dictionary for a store's.
+struct EvidenceTable {
+    private(set) var refs: [UInt64] = []
+    private var bySlot: [Int32]
+    private var byRef: [UInt64: Int32] = [:]
+
+    init(memorySlots: Int) { bySlot = Array(repeating: -1, count: memorySlots) }
+
+    mutating func note(_ ref: UInt64) {
+        if MemoryEvidence.holds(ref) {
+            let slot = Int(ref & ~MemoryEvidence.tag)
+            guard bySlot[slot] < 0 else { return }
+            bySlot[slot] = Int32(refs.count)
+        } else {
+            guard byRef[ref] == nil else { return }
+            byRef[ref] = Int32(refs.count)
+        }
+        refs.append(ref)
+    }
+
+    func index(_ ref: UInt64) -> Int {
+        Int(MemoryEvidence.holds(ref) ? bySlot[Int(ref & ~MemoryEvidence.tag)] : byRef[ref]!)
     }
 }

@@ -31,6 +31,9 @@ final class MemoryEvidence {
     /// A copy that reads what this one holds now (its arrays are shared until either changes).
     func copy() -> MemoryEvidence { MemoryEvidence(copying: self) }
 
+    /// Slots, used or free (a reference's slot is below this).
+    var slots: Int { ids.count }
+
     @inline(__always) static func holds(_ ref: UInt64) -> Bool { ref & tag != 0 }
 
     func append(id: String, raw: [UInt8]) -> UInt64 {

@@ -79,8 +79,9 @@ public final class IngestWorker: @unchecked Sendable {
     private let nextTables = Box<ReferenceTables?>(nil)
     /// A new rule set to switch to at the next batch boundary.
     private let nextRules = RuleBox()
-    /// The version label of the rules in force (for logs and metrics).
-    public private(set) var rulesVersion: String = "files"
+    /// The version label of the rules in force (for logs and metrics); read from any thread.
+    public var rulesVersion: String { inForce.get() }
+    private let inForce = Box("files")
 
     public init(config: Config, ruleSet: CompiledRuleSet, tables: ReferenceTables, databaseURL: String,
                 logger: Logger = Logger(label: "qianliyan.worker")) {
@@ -437,7 +438,7 @@ public final class IngestWorker: @unchecked Sendable {
             globalShard = fresh
         }
         checkpoint(allShards)
-        rulesVersion = version
+        inForce.set(version)
         logger.notice("rules switched", metadata: ["rules.version": "\(version)", "rule.ids.fresh": "\(dropped.sorted())"])
     }
 
@@ -464,6 +465,7 @@ final class Box<T>: @unchecked Sendable {
     private var value: T
     init(_ v: T) { value = v }
     func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
     func take() -> T where T == ReferenceTables? {
         lock.lock(); defer { lock.unlock() }
         let v = value

@@ -101,7 +101,7 @@ import Testing
             // Deploy version 2: the poller hands it over, the worker switches at its next batch boundary.
             let v2 = try RuleDeployTests.deployed(try RuleDeployer(store: versions).deploy(try Self.everyRuleVersion2(), author: "t", message: "v2"))
             try await Self.waitUntil(10, "the switch to v2") { poller.currentVersion == v2.number }
-            try await Task.sleep(for: .milliseconds(600)) // one loop iteration of the worker is ≤ ~100 ms
+            try await Self.waitUntil(30, "the worker's switch to v2") { worker.rulesVersion == "v\(v2.number)" }
             // A version that does not compile, stored by hand: refused, v2 stays.
             var broken = try Self.everyRuleVersion2()
             broken.files["finance/split-payments.rule"]! += "\nrule oops\n  version 1\nend\n"

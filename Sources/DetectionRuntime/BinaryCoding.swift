@@ -19,6 +19,8 @@ public struct BinaryWriter: Sendable {
     }
     public mutating func fingerprint(_ f: Fingerprint) { u64(f.hi); u64(f.lo) }
     public mutating func blob(_ b: [UInt8]) { int(b.count); bytes.append(contentsOf: b) }
+    /// Bytes another writer wrote, as they are (no length).
+    public mutating func append(_ b: [UInt8]) { bytes.append(contentsOf: b) }
     /// A string as `blob` writes its UTF-8 bytes (without building an array of them).
     public mutating func string(_ s: String) {
         var s = s

@@ -47,74 +47,18 @@ public struct EngineImage: @unchecked Sendable {
         w.string(lastID)
         w.u64(seq)
         w.i64(nextSweep)
-        // Each remembered event once (several rules' entries often name the same event).
+        // The rules' state, naming each remembered event by its index in the table written
+        // before it (several rules' entries often name the same event: each once there).
         var table = EvidenceTable(memorySlots: memory.slots)
-        forEachEntry { table.note($0.ref) }
+        var body = BinaryWriter(capacity: 1 << 16)
+        writeRules(&body, &table)
         w.int(table.refs.count)
         for ref in table.refs {
             let (id, raw) = MemoryEvidence.holds(ref) ? memory.read(ref) : store!.read(ref)
             w.string(id)
             w.blob(raw)
         }
-        w.int(rules.count)
-        var written: [Int: String] = [:]
-        for rule in rules {
-            w.string(rule.name)
-            w.string(rule.signature)
-            switch rule.state {
-            case .condition:
-                w.u8(0)
-            case .window(let state):
-                w.u8(1)
-                w.int(state.count)
-                state.forEach { k, s in
-                    w.fingerprint(k)
-                    w.bool(state[s].lastCondition)
-                    w.i64(state[s].lastTime)
-                    writeEntries(state.entries(s), table, &w)
-                }
-            case .precedence(let history, let state, let keepsEntries, let distinctInputs):
-                if let first = written[history] {
-                    w.u8(4)
-                    w.string(first)
-                    continue
-                }
-                written[history] = rule.name
-                w.u8(2)
-                w.int(state.count)
-                state.forEach { k, s in
-                    // The record keeps its layout from before the flat histories: every
-                    // predecessor kept, the latest few, and the running aggregates (empty
-                    // ones, with empty distinct tables, where the rule has a lookback).
-                    w.fingerprint(k)
-                    w.i64(state[s].lastTime)
-                    if keepsEntries { writeEntries(state.entries(s), table, &w) } else { w.int(0) }
-                    writeEntries(state.newest(s, evidenceKeep), table, &w)
-                    let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: distinctInputs)
-                    w.int(run.count)
-                    for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
-                    w.int(distinctInputs)
-                    for d in run.distinct {
-                        w.int(d.count)
-                        for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
-                    }
-                }
-            case .absence(let history, let state):
-                if let first = written[history] {
-                    w.u8(5)
-                    w.string(first)
-                    continue
-                }
-                written[history] = rule.name
-                w.u8(3)
-                w.int(state.count)
-                state.forEach { k, s in
-                    w.fingerprint(k)
-                    w.i64(state[s].lastTime)
-                    writeEntries(state.entries(s), table, &w)
-                }
-            }
-        }
+        w.append(body.bytes)
         w.int(pending.count)
         for p in pending {
             w.i64(p.deadline)
@@ -129,29 +73,70 @@ public struct EngineImage: @unchecked Sendable {
         }
     }
 
-    /// Every entry `write` writes, in no particular order (a shared history once).
-    private func forEachEntry(_ body: (Entry) -> Void) {
-        var seen: Set<Int> = []
+    private func writeRules(_ w: inout BinaryWriter, _ table: inout EvidenceTable) {
+        w.int(rules.count)
+        var written: [Int: String] = [:]
+        /// A history already written with an earlier rule: its tag and that rule's name instead.
+        func writtenBefore(_ history: Int, _ rule: String, tag: UInt8, _ w: inout BinaryWriter) -> Bool {
+            if let first = written[history] {
+                w.u8(tag)
+                w.string(first)
+                return true
+            }
+            written[history] = rule
+            return false
+        }
         for rule in rules {
+            w.string(rule.name)
+            w.string(rule.signature)
             switch rule.state {
-            case .condition: break
-            case .window(let state): state.pool.forEachLive(body)
-            case .precedence(let history, let state, let keepsEntries, _):
-                guard seen.insert(history).inserted else { continue }
-                if keepsEntries {
-                    state.pool.forEachLive(body)
-                } else {
-                    state.forEach { _, s in for e in state.newest(s, evidenceKeep) { body(e) } }
+            case .condition:
+                w.u8(0)
+            case .window(let state):
+                w.u8(1)
+                w.int(state.count)
+                state.forEach { k, s in
+                    w.fingerprint(k)
+                    w.bool(state[s].lastCondition)
+                    w.i64(state[s].lastTime)
+                    writeEntries(state.entries(s), &table, &w)
+                }
+            case .precedence(let history, let state, let keepsEntries, let distinctInputs):
+                if writtenBefore(history, rule.name, tag: 4, &w) { continue }
+                w.u8(2)
+                w.int(state.count)
+                state.forEach { k, s in
+                    // The record keeps its layout from before the flat histories: every
+                    // predecessor kept, the latest few, and the running aggregates (empty
+                    // ones, with empty distinct tables, where the rule has a lookback).
+                    w.fingerprint(k)
+                    w.i64(state[s].lastTime)
+                    if keepsEntries { writeEntries(state.entries(s), &table, &w) } else { w.int(0) }
+                    writeEntries(state.newest(s, evidenceKeep), &table, &w)
+                    let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: distinctInputs)
+                    w.int(run.count)
+                    for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
+                    w.int(distinctInputs)
+                    for d in run.distinct {
+                        w.int(d.count)
+                        for (v, n) in d { w.fingerprint(v); w.int(Int(n)) }
+                    }
                 }
             case .absence(let history, let state):
-                guard seen.insert(history).inserted else { continue }
-                state.pool.forEachLive(body)
+                if writtenBefore(history, rule.name, tag: 5, &w) { continue }
+                w.u8(3)
+                w.int(state.count)
+                state.forEach { k, s in
+                    w.fingerprint(k)
+                    w.i64(state[s].lastTime)
+                    writeEntries(state.entries(s), &table, &w)
+                }
             }
         }
     }
 
     /// A count, then the entries (the walk of a key's entries is not copied into an array first).
-    private func writeEntries<S: Sequence>(_ entries: S, _ table: EvidenceTable, _ w: inout BinaryWriter) where S.Element == Entry {
+    private func writeEntries<S: Sequence>(_ entries: S, _ table: inout EvidenceTable, _ w: inout BinaryWriter) where S.Element == Entry {
         w.counted { w in
             var n = 0
             for e in entries {
@@ -176,19 +161,16 @@ struct EvidenceTable {
 
     init(memorySlots: Int) { bySlot = Array(repeating: -1, count: memorySlots) }
 
-    mutating func note(_ ref: UInt64) {
+    /// `ref`'s index, given on its first use.
+    mutating func index(_ ref: UInt64) -> Int {
         if MemoryEvidence.holds(ref) {
             let slot = Int(ref & ~MemoryEvidence.tag)
-            guard bySlot[slot] < 0 else { return }
-            bySlot[slot] = Int32(refs.count)
-        } else {
-            guard byRef[ref] == nil else { return }
-            byRef[ref] = Int32(refs.count)
+            if bySlot[slot] < 0 { bySlot[slot] = Int32(refs.count); refs.append(ref) }
+            return Int(bySlot[slot])
         }
+        if let i = byRef[ref] { return Int(i) }
+        byRef[ref] = Int32(refs.count)
         refs.append(ref)
-    }
-
-    func index(_ ref: UInt64) -> Int {
-        Int(MemoryEvidence.holds(ref) ? bySlot[Int(ref & ~MemoryEvidence.tag)] : byRef[ref]!)
+        return refs.count - 1
     }
 }

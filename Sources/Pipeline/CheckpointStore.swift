@@ -61,10 +61,9 @@ struct CheckpointStore {
         }
     }
 
-    /// One checkpoint in one transaction: alerts and dead letters first, then each shard's state and offsets.
-    func write(_ conn: PostgresConnection, alerts: [Alert], deadLetters: [DeadLetter], shards: [(ShardCheckpoint, compressed: [UInt8])]) throws {
+    /// The shards' states and offsets in one transaction (their alerts are written before, `CheckpointWriter`).
+    func write(_ conn: PostgresConnection, shards: [(ShardCheckpoint, compressed: [UInt8])]) throws {
         try conn.transaction { t in
-            _ = try t.write(alerts: alerts, deadLetters: deadLetters)
             for (s, state) in shards { try save(t, s, compressed: state) }
         }
     }

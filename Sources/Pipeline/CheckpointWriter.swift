@@ -102,6 +102,6 @@ final class CheckpointWriter: @unchecked Sendable {
             try connection.run { c in _ = try c.write(alerts: job.alerts, deadLetters: job.deadLetters) }
         }
         let shards = job.shards.map { ($0, compressed: CheckpointStore.compress($0)) }
-        try connection.run { c in try store.write(c, alerts: [], deadLetters: [], shards: shards) }
+        try connection.run { c in try store.write(c, shards: shards) }
     }
 }

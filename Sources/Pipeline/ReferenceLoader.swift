@@ -21,7 +21,7 @@ public enum ReferenceLoader {
             guard FileManager.default.fileExists(atPath: path) else { return nil }
             guard let data = FileManager.default.contents(atPath: path) else { throw LoadError(message: "\(path): cannot read") }
             do {
-                return try CSVTable(parsing: String(decoding: data, as: UTF8.self))
+                return try data.withUnsafeBytes { raw in Result { () throws(CSVTable.ParseError) in try CSVTable(parsingUTF8: raw.bindMemory(to: UInt8.self)) } }.get()
             } catch {
                 throw LoadError(message: "\(path):\(error.line): \(error.message)")
             }

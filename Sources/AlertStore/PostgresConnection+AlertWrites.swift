@@ -96,8 +96,43 @@ extension PostgresConnection {
 
     // MARK: COPY into a staging table, then INSERT … SELECT … ON CONFLICT (big batches)
 
+    /// A batch none of whose alerts is stored yet (a first replay, a
+    /// stream's new alerts) is copied straight into `alerts`, under a
+    /// savepoint; a batch with stored alerts, or whose copy meets one
+    /// written meanwhile (unique violation, SQLSTATE 23505), goes through
+    /// a staging table and `INSERT … ON CONFLICT DO NOTHING`. Staging writes
+    /// every row twice: the direct copy cost PostgreSQL about a fifth less
+    /// (17,860 alerts, 26 MB: 0.57–0.62 s against 0.70–0.80 s, 2026-11-28).
     func copyAlerts(_ alerts: [Alert]) throws -> Int {
         guard !alerts.isEmpty else { return 0 }
+        if try !anyStored(alerts) {
+            try executeScript("SAVEPOINT qly_direct_copy")
+            do {
+                let copied = try copyIn("COPY alerts (\(AlertRow.columns.joined(separator: ", "))) FROM STDIN") { w in
+                    for alert in alerts {
+                        AlertRow.copy(alert, into: &w)
+                        try w.endRow()
+                    }
+                }
+                try executeScript("RELEASE SAVEPOINT qly_direct_copy")
+                return copied
+            } catch let e as PostgresError where e.sqlState == "23505" {
+                try executeScript("ROLLBACK TO SAVEPOINT qly_direct_copy")
+            }
+        }
+        return try copyAlertsStaged(alerts)
+    }
+
+    /// Whether any of the alerts' identities is already stored.
+    func anyStored(_ alerts: [Alert]) throws -> Bool {
+        let rows = try execute("""
+            SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS k(rule_id, anchor_event_id)
+                           JOIN alerts a USING (rule_id, anchor_event_id))
+            """, params: [PostgresText.arrayLiteral(alerts.map(\.ruleID)), PostgresText.arrayLiteral(alerts.map(\.anchorEventID))])
+        return (rows.rows.first?.first ?? nil) == "t"
+    }
+
+    func copyAlertsStaged(_ alerts: [Alert]) throws -> Int {
         let columns = AlertRow.columns.joined(separator: ", ")
         try executeScript("""
             CREATE TEMP TABLE IF NOT EXISTS qly_alerts_in (\(AlertRow.stagingDefinition)) ON COMMIT DELETE ROWS

@@ -20,6 +20,24 @@ struct PostgresWriteTests {
         }
     }
 
+    /// A large batch none of whose alerts is stored is copied straight into
+    /// `alerts`; one that meets a stored alert only then (here: the same
+    /// alert twice in the batch) is rolled back to its savepoint and staged,
+    /// and one with stored alerts is staged from the start — each keeps one
+    /// row per alert and counts what it stored.
+    @Test func directCopyFallsBackToStagingOnAConflict() async throws {
+        try await TestPostgres.withStore { store, _ in
+            let fresh = PostgresFixtures.alerts(0..<200)
+            let withRepeat = fresh + [fresh[17]]
+            let first = try await store.write(alerts: withRepeat)
+            #expect(first.alertsInserted == 200 && first.alertsSkipped == 1)
+            let overlapping = PostgresFixtures.alerts(150..<400)
+            let second = try await store.write(alerts: overlapping)
+            #expect(second.alertsInserted == 200 && second.alertsSkipped == 50)
+            #expect(try await store.countAlerts() == 400)
+        }
+    }
+
     @Test func everyFieldRoundTripsExactly() async throws {
         try await TestPostgres.withStore { store, _ in
             var a = PostgresFixtures.alert(7)

@@ -8,13 +8,13 @@ struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
         abstract: "List, show and export alerts from the database.",
-        discussion: """
+        discussion: prose("""
         Examples:
           qianliyan alerts list --rule split-payments --township 330521101
           qianliyan alerts list --status new --since 2023-03-01 --limit 20
           qianliyan alerts show 42
           qianliyan alerts export --format csv --district 330521 > alerts.csv
-        """,
+        """),
         subcommands: [List.self, Show.self, Export.self]
     )
 }

@@ -8,7 +8,7 @@ struct DBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the embedded PostgreSQL 15 database (start, stop, status, url, migrate).",
-        discussion: """
+        discussion: prose("""
         The embedded cluster lives in a directory of its own: --data-dir, else \
         $QIANLIYAN_HOME/pg, else /var/lib/qianliyan/pg as root or \
         ~/.local/share/qianliyan/pg otherwise. It is created on first start \
@@ -24,7 +24,7 @@ struct DBCommand: AsyncParsableCommand {
           export DATABASE_URL=$(qianliyan db url)
           qianliyan db status             exit status 0 when running
           qianliyan db stop
-        """,
+        """),
         subcommands: [Start.self, Stop.self, Status.self, URL.self, Migrate.self]
     )
 }

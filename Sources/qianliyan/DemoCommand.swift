@@ -13,15 +13,15 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run everything on embedded defaults: Kafka, PostgreSQL, synthetic events, a worker, the queue.",
-        discussion: """
+        discussion: prose("""
         1. starts (or reuses) the embedded PostgreSQL and prints how to reach it;
-        2. generates a synthetic ledger of --villages villages over --days days (seasons, working hours,
-           heavy-tailed payees, injected anomalies for all 14 rules, near misses, duplicates, malformed lines);
+        2. generates a synthetic ledger of --villages villages over --days days (seasons, working hours, heavy-tailed payees, injected anomalies for all 14 rules, near misses, duplicates, malformed lines);
         3. starts librdkafka's in-process Kafka with the five village topics;
         4. runs an ingest worker and publishes the ledger at --rate events/s with realistic disorder;
         5. serves the analysts' queue (logged in as a demo analyst) and prints its address.
+
         Alerts appear in the queue as the events stream in. Ctrl-C stops everything cleanly.
-        """
+        """)
     )
 
     @Option(help: "Villages to simulate.") var villages = 24

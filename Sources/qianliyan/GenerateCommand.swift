@@ -9,19 +9,21 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate a realistic synthetic ledger, its reference tables and the ground truth of its injected cases.",
-        discussion: """
+        discussion: prose("""
         Writes into --out:
-          events.jsonl (or events.jsonl.gz)   all 16 event types, mostly but not strictly in time order
+          events.jsonl (or .jsonl.gz)  all 16 event types, nearly in time order
           people.csv vendors.csv reference_prices.csv village_limits.csv
-          ground_truth.csv                    rule_id,anchor_event_id,expect,case (expect: fire | nofire)
-          malformed.csv                       line_no,kind of every malformed line (1-based)
-          manifest.json                       the configuration and what was written
+          ground_truth.csv     rule_id,anchor_event_id,expect,case (expect: fire|nofire)
+          malformed.csv        line_no,kind of every malformed line (1-based)
+          manifest.json        the configuration and what was written
 
         The same options always give the same bytes. The valid events do not
         depend on --malformed-rate or --duplicate-rate: those only add lines.
 
-        Example: qianliyan generate --villages 12 --days 150 --seed 7 --out ledger --malformed-rate 0.002 --duplicate-rate 0.005
-        """
+        Example:
+          qianliyan generate --villages 12 --days 150 --seed 7 --out ledger \\
+              --malformed-rate 0.002 --duplicate-rate 0.005
+        """)
     )
 
     @Option(help: "Number of villages.")

@@ -19,7 +19,7 @@ struct KafkaCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "start",
             abstract: "Run a mock Kafka cluster in the foreground with the five village topics.",
-            discussion: """
+            discussion: prose("""
             Prints `bootstrap: HOST:PORT` as the first line of standard output, then
             runs until SIGINT or SIGTERM. Any Kafka client can connect, e.g.
               qianliyan produce --brokers HOST:PORT ledger.jsonl.gz
@@ -30,7 +30,7 @@ struct KafkaCommand: ParsableCommand {
             when the fetch's wait runs out, even when records arrive meanwhile: run
             workers against it with -X fetch.wait.max.ms=10 (librdkafka's default
             500 ms adds 250 ms on average to every alert).
-            """
+            """)
         )
 
         @Option(help: "Partitions per topic (keep it equal across topics for co-partitioning).")

@@ -11,7 +11,7 @@ struct ProduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "produce",
         abstract: "Publish JSON Lines ledgers (plain or .gz) into the village topics, keyed by village.",
-        discussion: """
+        discussion: prose("""
         Each line is sent unchanged to the topic of its type family (finance.* →
         village.finance, procurement.* → village.procurement, labor.*, lease.*,
         seal.*), keyed by its `village` value, with the murmur2 partitioner (as
@@ -22,7 +22,7 @@ struct ProduceCommand: ParsableCommand {
         final count to standard output.
 
         Example: qianliyan produce --brokers 127.0.0.1:9092 --rate 500 --shuffle-minutes 5 --seed 7 ledger.jsonl.gz
-        """
+        """)
     )
 
     @Option(help: "Kafka bootstrap servers, HOST:PORT[,HOST:PORT…] (see `qianliyan kafka start`).")

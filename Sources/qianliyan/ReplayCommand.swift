@@ -9,7 +9,7 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Replay historical ledgers (JSON Lines, plain or .gz) through the rules into PostgreSQL.",
-        discussion: """
+        discussion: prose("""
         Every line is decoded and checked against the event contract; lines that break it go to
         the dead_letters table with file, line and reason. Re-sent events (same event_id) count
         once. Events are put into the total order (occurred_at, then event_id) — files may be in
@@ -19,10 +19,12 @@ struct ReplayCommand: AsyncParsableCommand {
 
         Examples:
           qianliyan replay --reference ref/ 2023-*.jsonl.gz
-          qianliyan replay --database postgresql:///qianliyan?host=/run/postgresql ledger.jsonl
-          qianliyan replay --dry-run --reference ref/ ledger.jsonl     # no database: alert ids as CSV
+          qianliyan replay --database postgresql:///qianliyan?host=/run/postgresql \\
+              ledger.jsonl
+          # no database: the alerts' ids as CSV on stdout
+          qianliyan replay --dry-run --reference ref/ ledger.jsonl
           qianliyan replay --json --quiet ledger.jsonl > summary.json
-        """
+        """)
     )
 
     @Option(help: "Rule files or folders (repeatable).")

@@ -11,7 +11,7 @@ struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Write, test, backtest, tune and deploy rules.",
-        discussion: """
+        discussion: prose("""
         The rule author's loop (docs/rule-authoring.md):
           rules check Rules              every error as file:line:col
           rules test Rules               the example cases, with coverage
@@ -22,7 +22,7 @@ struct RulesCommand: AsyncParsableCommand {
           rules deploy Rules -m "split-payments: 4 payments in 330521101"
           rules history
           rules rollback 3
-        """,
+        """),
         subcommands: [RulesCheck.self, RulesTest.self, RulesFmt.self, RulesExplain.self, RulesBacktest.self, RulesSweep.self,
                       RulesDeploy.self, RulesHistory.self, RulesRollback.self]
     )
@@ -37,7 +37,7 @@ struct RulesCheck: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate rule files; print every problem with file:line:col.",
-        discussion: """
+        discussion: prose("""
         Parses and type-checks every *.rule file under the given paths and reports all
         errors and warnings of all files in one run, e.g.
 
@@ -49,7 +49,7 @@ struct RulesCheck: AsyncParsableCommand {
 
         Exit status: 0 when there is no error (warnings are allowed unless --strict),
         1 otherwise.
-        """
+        """)
     )
 
     @Argument(help: "Rule files or folders (default: Rules).")
@@ -112,13 +112,13 @@ struct RulesTest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run every rule's example cases (*.cases next to the *.rule files).",
-        discussion: """
+        discussion: prose("""
         A .cases file lists example events and the alerts they must and must not give:
 
           rule split-payments
-          defaults {"type": "finance.payment", "village": "330521101202", …}
+          defaults {"type": "finance.payment", "amount": 4000, …}
           case "three small payments reaching the limit fire at the third"
-            event {"event_id": "p1", "occurred_at": "2023-03-01T10:00:00+08:00", "amount": 4000}
+            event {"event_id": "p1", "occurred_at": "2023-03-01T10:00:00+08:00"}
             …
             expect alerts p3          # exactly these anchors (or: expect no alerts)
             expect fire p3            # at least these
@@ -129,7 +129,7 @@ struct RulesTest: AsyncParsableCommand {
         order, and at the end the watermark reaches the last event's time. The coverage
         report lists rules without a case that fires or without one that must not.
         Exit status 1 when a case fails (or, with --strict, when coverage is incomplete).
-        """
+        """)
     )
 
     @Argument(help: "Rule files or folders (default: Rules).")
@@ -227,17 +227,17 @@ struct RulesFmt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fmt",
         abstract: "Lay rule files out the one canonical way (in place).",
-        discussion: """
+        discussion: prose("""
         Each clause on its own line indented 2 (the parts of require/expect indented 4), one space
         between tokens, comments and the blank lines between clauses kept. Only layout changes: the
         tokens, and so the compiled rules, stay the same; formatting twice changes nothing. Files
         with syntax errors are left alone and their errors printed.
 
         Examples:
-          qianliyan rules fmt Rules                       rewrite every *.rule file under Rules
-          qianliyan rules fmt --check Rules               CI: exit 1 and list the files fmt would change
+          qianliyan rules fmt Rules          rewrite every *.rule file under Rules
+          qianliyan rules fmt --check Rules  CI: exit 1, list the files it would change
           qianliyan rules fmt --stdout Rules/finance/split-payments.rule
-        """
+        """)
     )
 
     @Argument(help: "Rule files or folders (default: Rules).") var paths: [String] = ["Rules"]
@@ -291,7 +291,7 @@ struct RulesExplain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Show a rule's compiled plan in words.",
-        discussion: """
+        discussion: prose("""
         Kind, the events it reads, filter, key, the state the engine keeps and for how long, window,
         lookback or deadline, parameters with their defaults and the overrides of parameters.csv,
         and whether village shards evaluate it alone (village-local) or one worker over every
@@ -299,9 +299,10 @@ struct RulesExplain: AsyncParsableCommand {
 
         Examples:
           qianliyan rules explain split-payments
-          qianliyan rules explain --rules Rules payee-fund-concentration lease-rent-overdue
+          qianliyan rules explain --rules Rules payee-fund-concentration \\
+              lease-rent-overdue
           qianliyan rules explain --all
-        """
+        """)
     )
 
     @Argument(help: "Rule names.") var names: [String] = []
@@ -395,7 +396,7 @@ struct RulesBacktest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest",
         abstract: "Compare a candidate rule set with a baseline on a ledger, rule by rule.",
-        discussion: """
+        discussion: prose("""
         Replays the ledger once, feeding both rule sets (read, deduplicate and order once), and
         reports per rule: alerts before and after, the alerts added and removed (with examples),
         alerts whose figures or evidence changed, and — where analysts have judged the baseline's
@@ -403,12 +404,15 @@ struct RulesBacktest: AsyncParsableCommand {
         and the false positives it would drop. Each folder's parameters.csv applies to its rules.
 
         Examples:
-          qianliyan rules backtest --candidate Rules --ledger /data/2023.jsonl.gz --reference /data/ref
-          qianliyan rules backtest --candidate Rules --baseline /tmp/old-rules --ledger a.jsonl --ledger b.jsonl --no-database
-          qianliyan rules backtest --candidate Rules --ledger 2023.jsonl.gz --format html --out backtest.html
+          qianliyan rules backtest --candidate Rules --ledger /data/2023.jsonl.gz \\
+              --reference /data/ref
+          qianliyan rules backtest --candidate Rules --baseline /tmp/old-rules \\
+              --ledger a.jsonl --ledger b.jsonl --no-database
+          qianliyan rules backtest --candidate Rules --ledger 2023.jsonl.gz \\
+              --format html --out backtest.html
 
         Exit status: 0 (the report is the result), 1 when a rule set does not compile, 64 for usage errors.
-        """
+        """)
     )
 
     @Option(help: ArgumentHelp("The rule folder to try.", valueName: "dir")) var candidate: String
@@ -487,7 +491,7 @@ struct RulesSweep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "A rule's alert counts for each value of a parameter, in one pass over a ledger.",
-        discussion: """
+        discussion: prose("""
         Compiles one variant of the rule per value — the value applies in every village, replacing
         parameters.csv overrides of that parameter (and village_limits for the built-ins) — and
         evaluates them all in one pass, with the rule as configured now for comparison. Per value:
@@ -495,10 +499,13 @@ struct RulesSweep: AsyncParsableCommand {
         false-positive counts. The threshold curve to pick a value from.
 
         Examples:
-          qianliyan rules sweep split-payments --param min_payments=2..6 --ledger 2023.jsonl.gz --reference ref
-          qianliyan rules sweep quote-above-reference --param markup=1.1..1.6:0.1 --ledger 2023.jsonl.gz
-          qianliyan rules sweep split-payments --param approval_limit=6000..14000:1000 --ledger 2023.jsonl.gz --format html --out sweep.html
-        """
+          qianliyan rules sweep split-payments --param min_payments=2..6 \\
+              --ledger 2023.jsonl.gz --reference ref
+          qianliyan rules sweep quote-above-reference --param markup=1.1..1.6:0.1 \\
+              --ledger 2023.jsonl.gz
+          qianliyan rules sweep split-payments --param approval_limit=6000..14000:1000 \\
+              --ledger 2023.jsonl.gz --format html --out sweep.html
+        """)
     )
 
     @Argument(help: "The rule.") var name: String
@@ -599,7 +606,7 @@ struct RulesDeploy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
         abstract: "Check and test a rule folder, then store it as the new version in force.",
-        discussion: """
+        discussion: prose("""
         Compiles the folder's *.rule files with its parameters.csv, runs its *.cases (as `rules
         test`), and refuses — storing nothing — on any error, any failing case, or a rule whose text
         changed since the version in force while its `version` stayed the same (alerts carry that
@@ -609,9 +616,10 @@ struct RulesDeploy: AsyncParsableCommand {
         correlation are unchanged keep their state, changed rules start fresh.
 
         Examples:
-          qianliyan rules deploy Rules -m "split-payments: min_payments 3 → 4 in township 330521101"
-          qianliyan rules deploy Rules -m "…" --author zhang.wei --reference /etc/qianliyan/ref
-        """
+          qianliyan rules deploy Rules -m "split-payments: min_payments 3 → 4"
+          qianliyan rules deploy Rules -m "…" --author zhang.wei \\
+              --reference /etc/qianliyan/ref
+        """)
     )
 
     @Argument(help: "The rule folder.") var directory: String
@@ -644,12 +652,12 @@ struct RulesHistory: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List the deployed rule versions, newest first, with what changed in each.",
-        discussion: """
+        discussion: prose("""
         The newest version is the one in force. Examples:
           qianliyan rules history
           qianliyan rules history --limit 5 --rule split-payments
           qianliyan rules history --format json
-        """
+        """)
     )
 
     @Option(help: "How many versions.") var limit = 20
@@ -700,7 +708,7 @@ struct RulesRollback: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Put an earlier version back in force, as a new version with its files.",
-        discussion: """
+        discussion: prose("""
         Rollback never rewrites history: it stores a new version (restores_version = VERSION) whose
         rule files and parameters are those of VERSION, after the same checks as a deploy (it must
         compile with this build, its cases must pass). Workers switch to it like to any deploy.
@@ -708,7 +716,7 @@ struct RulesRollback: AsyncParsableCommand {
         Examples:
           qianliyan rules rollback 3
           qianliyan rules rollback 3 -m "v4 flooded the queue in 330521"
-        """
+        """)
     )
 
     @Argument(help: "The version to restore (see `rules history`).") var version: Int

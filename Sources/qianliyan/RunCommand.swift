@@ -11,7 +11,7 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "The streaming ingest worker: Kafka → compiled rules → PostgreSQL.",
-        discussion: """
+        discussion: prose("""
         Joins the consumer group, evaluates the village-local rules for the partitions it is given
         (the five topics are co-partitioned by village), and — when it wins the election held in
         PostgreSQL — the cross-village rules (payee across villages, worker across villages) over
@@ -22,15 +22,17 @@ struct RunCommand: AsyncParsableCommand {
         scale out. SIGTERM/SIGINT: finish the batch, commit, leave the group.
 
         Examples:
-          qianliyan run --brokers kafka:9092 --group qianliyan --reference /etc/qianliyan/ref
-          qianliyan run --embedded-kafka --drain-when-idle 5      # demo/tests: in-process Kafka
-          qianliyan run --brokers b:9093 -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-512 ...
+          qianliyan run --brokers kafka:9092 --group qianliyan \\
+              --reference /etc/qianliyan/ref
+          qianliyan run --embedded-kafka --drain-when-idle 5   # in-process Kafka
+          qianliyan run --brokers b:9093 -X security.protocol=SASL_SSL \\
+              -X sasl.mechanisms=SCRAM-SHA-512 ...
 
         Rules: by default (--rules-from auto) the newest version deployed with `qianliyan rules deploy`
         when the database holds one, else the --rules files; either way the worker checks for a newer
         deployed version every --rules-poll-interval seconds and switches to it at a batch boundary
         without a restart (a version that does not compile is refused and the running rules stay).
-        """
+        """)
     )
 
     @Option(help: "Kafka bootstrap servers HOST:PORT[,HOST:PORT].") var brokers: String?

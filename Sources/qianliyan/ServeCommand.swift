@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the analysts' alert queue: web UI (zh-CN / English) and JSON API.",
-        discussion: """
+        discussion: prose("""
         Pages: /queue, /alerts/ID, /overview (integrity map), /rules, /audit.
         API: /api/… described by /api/openapi.json (bearer tokens from `qianliyan users token`).
         Accounts come from `qianliyan users add`; every user sees only the
@@ -18,8 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
         Examples:
           qianliyan users add wang --role analyst --district 330521
           qianliyan serve --listen 127.0.0.1:8080 --rules Rules
-          qianliyan serve --demo-user demo      # every local browser is logged in as 'demo' (loopback only)
-        """)
+          # every local browser is logged in as 'demo' (loopback only):
+          qianliyan serve --demo-user demo
+        """))
 
     @OptionGroup var db: DatabaseOptions
 

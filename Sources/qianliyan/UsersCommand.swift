@@ -8,19 +8,20 @@ struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "Manage the analysts' accounts and API tokens.",
-        discussion: """
+        discussion: prose("""
         Roles: analyst (works the queue), lead (also closes escalated alerts and
         reopens), rule_author (reads, comments, rule pages), admin (lead + audit log).
         A user sees only the alerts of her districts (6-digit codes).
 
         Examples:
           qianliyan users add wang --role analyst --district 330521
-          echo 'a long passphrase' | qianliyan users add li --role lead --district 330521 --district 330522 --password-stdin
+          echo 'a long passphrase' | qianliyan users add li --role lead \\
+              --district 330521 --district 330522 --password-stdin
           qianliyan users list
-          qianliyan users token wang --label nightly-report     # prints the token once
-          qianliyan users passwd wang                            # prints a new random password
-          qianliyan users disable wang                           # ends her sessions and tokens
-        """,
+          qianliyan users token wang --label nightly-report  # prints it once
+          qianliyan users passwd wang       # prints a new random password
+          qianliyan users disable wang      # ends her sessions and tokens
+        """),
         subcommands: [Add.self, List.self, Token.self, Passwd.self, Disable.self, Enable.self])
 
     /// Who runs the command, for the audit log.

@@ -1,3 +1,4 @@
+import CPrefetch
 import Collections
 import EventModel
 
@@ -34,6 +35,7 @@ public struct ReorderBuffer: Sendable {
     /// Keys that arrived too far back for `ordered`.
     private var heap = Heap<Key>()
     static let nearTail = 32
+    static let slotBytes = MemoryLayout<Event>.size
     private var slots = EventSlots()
     /// Slots handed out at least once.
     private var used: Int32 = 0
@@ -60,6 +62,13 @@ public struct ReorderBuffer: Sendable {
     }
 
     public mutating func insert(_ e: consuming Event) {
+        var e = e
+        insert(taking: &e)
+    }
+
+    /// Moves `e` into the buffer, leaving `Event.placeholder` (one copy of
+    /// its 376 bytes, straight into its slot).
+    public mutating func insert(taking e: inout Event) {
         let key = Key(time: e.time, prefix: ReorderBuffer.prefix(e.id), slot: 0)
         if key.time > maxTime { maxTime = key.time }
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
@@ -71,7 +80,10 @@ public struct ReorderBuffer: Sendable {
             used += 1
             if Int(used) > slots.capacity { slots.grow() }
         }
-        slots.pointer(Int(slot)).pointee = consume e
+        withUnsafeMutablePointer(to: &e) { src in
+            slots.pointer(Int(slot)).moveUpdate(from: src, count: 1)
+            src.initialize(to: .placeholder)
+        }
         place(Key(time: key.time, prefix: key.prefix, slot: slot))
     }
 
@@ -111,12 +123,15 @@ public struct ReorderBuffer: Sendable {
         if let next = minKey, next.time == top.time, next.prefix == top.prefix {
             var tied = [top]
             while let n = minKey, n.time == top.time, n.prefix == top.prefix { tied.append(removeMinKey()) }
-            tied.sort { EventOrder.idPrecedes(slots.pointer(Int($0.slot)).pointee!.id, slots.pointer(Int($1.slot)).pointee!.id) }
+            tied.sort { EventOrder.idPrecedes(slots.pointer(Int($0.slot)).pointee.id, slots.pointer(Int($1.slot)).pointee.id) }
             top = tied.removeFirst()
             ordered.prepend(contentsOf: tied)
         }
+        // The next event to go out has waited two days of event time in a
+        // slot no longer in cache: fetch it while this one is handed out.
+        if ordered.count > 1 { qly_prefetch(slots.pointer(Int(ordered[1].slot)), Self.slotBytes) }
         // Moved out of its slot, not copied (no retain and release of its id and bytes).
-        let e = slots.pointer(Int(top.slot)).pointee.take()!
+        let e = slots.pointer(Int(top.slot)).pointee.take()
         free.append(top.slot)
         return e
     }
@@ -140,11 +155,12 @@ public struct ReorderBuffer: Sendable {
 }
 
 /// Room for buffered events in chunks of 4,096 (one array that doubled held
-/// up to twice the events, and both buffers while it grew).
+/// up to twice the events, and both buffers while it grew). A free slot
+/// holds `Event.placeholder` (empty id and bytes: nothing to release).
 final class EventSlots: @unchecked Sendable {
     // Owned by one ReorderBuffer, which copies it before changing a shared one.
     static let chunkBits = 12
-    private var chunks: [UnsafeMutablePointer<Event?>] = []
+    private var chunks: [UnsafeMutablePointer<Event>] = []
 
     var capacity: Int { chunks.count << Self.chunkBits }
 
@@ -159,12 +175,12 @@ final class EventSlots: @unchecked Sendable {
 
     /// One more chunk of empty slots.
     func grow() {
-        let c = UnsafeMutablePointer<Event?>.allocate(capacity: 1 << Self.chunkBits)
-        c.initialize(repeating: nil, count: 1 << Self.chunkBits)
+        let c = UnsafeMutablePointer<Event>.allocate(capacity: 1 << Self.chunkBits)
+        c.initialize(repeating: .placeholder, count: 1 << Self.chunkBits)
         chunks.append(c)
     }
 
-    @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event?> {
+    @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event> {
         chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
     }
 

@@ -44,6 +44,17 @@ public struct Event: Sendable {
               fields: FieldSlots(repeating: .absent), raw: [])
     }
 
+    /// Moves the event out, leaving `placeholder` (its id and bytes change
+    /// owner without a retain or release).
+    @inlinable
+    public mutating func take() -> Event {
+        withUnsafeMutablePointer(to: &self) { p in
+            let e = p.move()
+            p.initialize(to: .placeholder)
+            return e
+        }
+    }
+
     /// The value of a field, `.absent` when the type has no such field or it was not sent.
     @inlinable
     public subscript(field: Field) -> FieldValue {

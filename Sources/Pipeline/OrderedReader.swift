@@ -46,7 +46,7 @@ final class OrderedReader: @unchecked Sendable {
                     ordered = false
                     return false
                 }
-                buffer.insert(consume e)
+                buffer.insert(taking: &e)
                 buffer.release(before: buffer.maxTime - reorderWindow, release)
                 while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
                 return true
@@ -121,7 +121,7 @@ extension Replay {
         var sortError: Error? = nil
         let r = read(ledgers, totalBytes) { e in
             do {
-                try sorter.add(e)
+                try sorter.add(e.take())
                 return true
             } catch {
                 sortError = error

@@ -137,6 +137,18 @@ import Testing
         #expect(b.contains(Fingerprint(hi: UInt64(5) &* 0x9E37_79B9_7F4A_7C15, lo: 5)))
     }
 
+    /// `insert(taking:)` moves the event in and leaves a placeholder to decode the next one into.
+    @Test func insertTakingMovesTheEventAndLeavesAPlaceholder() {
+        var buffer = ReorderBuffer()
+        var e = EngineTests.payment("PAY-1", "2024-03-01T10:00:00+08:00")
+        let raw = e.raw
+        buffer.insert(taking: &e)
+        #expect(e.id.isEmpty && e.raw.isEmpty && buffer.count == 1)
+        var out: [Event] = []
+        buffer.drain { out.append($0) }
+        #expect(out.map(\.id) == ["PAY-1"] && out[0].raw == raw)
+    }
+
     /// `everyNth`: one event in so many is out of order (the others come in
     /// order, so that the buffer's sorted deque and its heap both hold keys).
     @Test(arguments: [1, 40])

@@ -60,7 +60,7 @@ struct GrowingFingerprintSet: @unchecked Sendable {
 
     private mutating func mergeRecent() {
         if !isKnownUniquelyReferenced(&sorted) { sorted = sorted.copy() }
-        let fresh = recent.sorted()
+        let fresh = Self.sorted(recent)
         recent.removeAll(keepingCapacity: true)
         var i = sorted.count - 1
         for k in fresh { sorted.append(k) }
@@ -77,6 +77,46 @@ struct GrowingFingerprintSet: @unchecked Sendable {
             w -= 1
         }
         rebuildDirectory()
+    }
+
+    /// The members in order, by their leading bits: fingerprints are
+    /// hashes, so a distribution into about one bucket per member leaves a
+    /// few to order in each (`Sequence.sorted()`, a merge sort through a
+    /// comparison closure, was a twentieth of a replay's reading thread).
+    /// A bucket that holds more than a few is sorted the usual way.
+    static func sorted(_ members: Set<Fingerprint>) -> [Fingerprint] {
+        let n = members.count
+        guard n > 64 else { return members.sorted() }
+        let bits = min(24, Int.bitWidth - n.leadingZeroBitCount - 1)
+        let shift = UInt64(64 - bits)
+        var starts = [Int](repeating: 0, count: (1 << bits) + 1)
+        for k in members { starts[Int(k.hi >> shift) + 1] += 1 }
+        for b in 0..<(1 << bits) { starts[b + 1] += starts[b] }
+        var out = [Fingerprint](repeating: .zero, count: n)
+        var next = starts
+        out.withUnsafeMutableBufferPointer { o in
+            for k in members {
+                let b = Int(k.hi >> shift)
+                o[next[b]] = k
+                next[b] += 1
+            }
+            for b in 0..<(1 << bits) {
+                let lo = starts[b], hi = starts[b + 1]
+                if hi - lo > 32 {
+                    o[lo..<hi].sort()
+                    continue
+                }
+                var i = lo + 1
+                while i < hi {
+                    let k = o[i]
+                    var j = i
+                    while j > lo && k < o[j - 1] { o[j] = o[j - 1]; j -= 1 }
+                    o[j] = k
+                    i += 1
+                }
+            }
+        }
+        return out
     }
 
     private mutating func rebuildDirectory() {

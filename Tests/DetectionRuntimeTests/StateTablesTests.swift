@@ -127,6 +127,26 @@ import Testing
         }
     }
 
+    /// The bucket sort of a merge against `sorted()`: uniform hashes, all
+    /// members in one bucket (shared leading bits: the fallback sort), equal
+    /// `hi` with different `lo`, and sets too small to bucket.
+    @Test(arguments: [0, 1, 2, 3])
+    func fingerprintBucketSortAgreesWithSorted(shape: Int) {
+        var rng = SeededRandom(seed: 21 + UInt64(shape))
+        for n in [5, 64, 65, 1_000, 70_000] {
+            var members = Set<Fingerprint>()
+            while members.count < n {
+                switch shape {
+                case 0: members.insert(Fingerprint(hi: rng.next(), lo: rng.next()))
+                case 1: members.insert(Fingerprint(hi: 0xABCD << 48 | rng.next() >> 16, lo: rng.next()))
+                case 2: members.insert(Fingerprint(hi: rng.next() & 0xFFFF_0000_0000_0000, lo: rng.next()))
+                default: members.insert(Fingerprint(hi: UInt64(rng.below(3)) << 62, lo: UInt64(rng.below(1 << 20))))
+                }
+            }
+            #expect(GrowingFingerprintSet.sorted(members) == members.sorted(), "shape \(shape), \(n) members")
+        }
+    }
+
     @Test func aCopiedSetChangesAlone() {
         var a = GrowingFingerprintSet()
         for i in 0..<70_000 { _ = a.insert(Fingerprint(hi: UInt64(i) &* 0x9E37_79B9_7F4A_7C15, lo: UInt64(i))) }

@@ -46,6 +46,9 @@ public final class StreamShard {
     public let config: Config
     public let engine: Engine
     let decoder = EventDecoder()
+    /// Each record is decoded into this event and moved from it into the
+    /// reorder buffer (no copies through a returned enum).
+    private var decoded = Event.placeholder
     var partitions: [Partition: PartitionState] = [:]
     var buffer = ReorderBuffer()
     var dedupe: Deduplicator
@@ -94,7 +97,7 @@ public final class StreamShard {
         st.lastActivity = now
         st.caughtUp = false
         defer { partitions[p] = st }
-        switch value.withUnsafeBufferPointer({ decoder.decode($0) }) {
+        switch value.withUnsafeBufferPointer({ decoder.decode($0, into: &decoded) }) {
         case .blank:
             counters.invalid += 1
             guard config.reportInvalid else { return }
@@ -104,20 +107,21 @@ public final class StreamShard {
             counters.invalid += 1
             guard config.reportInvalid else { return }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value, error: err))
-        case .event(let e):
-            guard dedupe.firstSighting(of: e) else { counters.duplicates += 1; return }
-            if e.time > st.maxTime { st.maxTime = e.time }
-            if e.time < watermark {
+        case .event:
+            guard dedupe.firstSighting(of: decoded) else { counters.duplicates += 1; return }
+            let time = decoded.time
+            if time > st.maxTime { st.maxTime = time }
+            if time < watermark {
                 counters.late += 1
                 deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
                                               error: DecodeError(.late, field: "occurred_at",
                                                                  "older than the watermark \(ShanghaiTime.formatUTC(watermark)); the nightly replay covers it"),
-                                              eventID: e.id))
+                                              eventID: decoded.id))
                 return
             }
             counters.events += 1
-            if config.eagerConditions { engine.evaluateConditions(e) }
-            buffer.insert(e)
+            if config.eagerConditions { engine.evaluateConditions(decoded) }
+            buffer.insert(taking: &decoded)
         }
     }
 

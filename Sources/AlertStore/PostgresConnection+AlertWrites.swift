@@ -102,7 +102,7 @@ extension PostgresConnection {
     /// written meanwhile (unique violation, SQLSTATE 23505), goes through
     /// a staging table and `INSERT … ON CONFLICT DO NOTHING`. Staging writes
     /// every row twice: the direct copy cost PostgreSQL about a fifth less
-    /// (17,860 alerts, 26 MB: 0.57–0.62 s against 0.70–0.80 s, 2026-11-28).
+    /// (17,860 alerts, 26 MB: 0.57–0.62 s against 0.70–0.80 s, 2026-11-27).
     func copyAlerts(_ alerts: [Alert]) throws -> Int {
         guard !alerts.isEmpty else { return 0 }
         if try !anyStored(alerts) {

@@ -39,7 +39,7 @@ import Testing
 }
 
 /// The grammar read one Unicode scalar at a time (the implementation before
-/// 2026-11-28), kept as the oracle.
+/// 2026-11-27), kept as the oracle.
 private enum ScalarCSV {
     struct Failure: Error {
         var line: Int

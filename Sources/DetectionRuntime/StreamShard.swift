@@ -152,7 +152,8 @@ public final class StreamShard {
     public func drain() {
         let maxSeen = partitions.values.map(\.maxTime).max() ?? .min
         guard maxSeen != .min else { return }
-        buffer.drain { e in engine.process(e); counters.released += 1 }
+        buffer.drain { e in releaseToEngine(e) }
+        flushReleased()
         if maxSeen + 1 > watermark { watermark = maxSeen + 1 }
         engine.advance(through: maxSeen)
     }
@@ -160,11 +161,27 @@ public final class StreamShard {
     func release(to w: Instant) {
         guard w != .min, w > watermark else { return }
         watermark = w
-        buffer.release(before: w) { e in
-            engine.process(e)
-            counters.released += 1
-        }
+        buffer.release(before: w) { e in releaseToEngine(e) }
+        flushReleased()
         engine.advance(through: w - 1)
+    }
+
+    /// Released events wait here to be evaluated a batch at a time, in
+    /// place (`Engine.process(inPlace:)` keeps only the batch's last id:
+    /// `process(_:)` retained and released every event's id, 3 % of a
+    /// streaming worker's time).
+    private var releasedBatch: [Event] = []
+
+    private func releaseToEngine(_ e: consuming Event) {
+        releasedBatch.append(e)
+        if releasedBatch.count == 256 { flushReleased() }
+    }
+
+    private func flushReleased() {
+        guard !releasedBatch.isEmpty else { return }
+        releasedBatch.withUnsafeMutableBufferPointer { engine.process(inPlace: $0) }
+        counters.released += releasedBatch.count
+        releasedBatch.removeAll(keepingCapacity: true)
     }
 
     /// Hands out and forgets the alerts and dead letters produced so far.

@@ -239,11 +239,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         case RD_KAFKA_RESP_ERR_NO_ERROR:
             var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
             let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-            return .record(KafkaRecord(
+            let record = KafkaRecord(
                 topic: topicName(m.rkt), partition: m.partition, offset: m.offset,
                 key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                 value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [],
-                timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
+                timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
+            return .record(consume record)
         case RD_KAFKA_RESP_ERR__PARTITION_EOF:
             return .partitionEOF(TopicPartition(topic: topicName(m.rkt), partition: m.partition), offset: m.offset)
         default:

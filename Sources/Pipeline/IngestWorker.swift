@@ -220,10 +220,15 @@ public final class IngestWorker: @unchecked Sendable {
 
     var allShards: [StreamShard] { Array(shards.values) + (globalShard.map { [$0] } ?? []) }
 
-    func handle(_ events: [KafkaConsumerEvent], local: Bool) {
+    func handle(_ events: consuming [KafkaConsumerEvent], local: Bool) {
         let now = listened
-        for ev in events {
-            switch ev {
+        // Each event is swapped out of the array, not copied: a copy retained
+        // and released every record's topic, key and value (≈ 6 % of a
+        // streaming worker's time in `perf`).
+        for i in events.indices {
+            var ev = KafkaConsumerEvent.partitionEOF(TopicPartition(topic: "", partition: 0), offset: 0)
+            swap(&ev, &events[i])
+            switch consume ev {
             case .record(let r):
                 quietSeconds = 0
                 let p = StreamShard.Partition(topic: r.topic, partition: r.partition)

@@ -17,6 +17,8 @@ public final class Engine {
     public private(set) var stats = EngineStats()
 
     var runtimes: [RuleRuntime]
+    /// `runtimes` unretained, for the dispatch of every event (`trigger`).
+    let runtimeRefs: [Unmanaged<RuleRuntime>]
     /// Histories of required/expected events, one per feed signature.
     let stores: FeedStores
     var pending = Heap<PendingDeadline>()
@@ -48,6 +50,7 @@ public final class Engine {
         var runtimes: [RuleRuntime] = []
         for r in ruleSet.rules { runtimes.append(RuleRuntime(r, stores: &stores)) }
         self.runtimes = runtimes
+        runtimeRefs = runtimes.map { Unmanaged.passUnretained($0) }
         self.stores = stores
         scheduled = Array(repeating: .max, count: runtimes.count + stores.all.count)
     }
@@ -214,20 +217,21 @@ public final class Engine {
 
     @inline(__always)
     func trigger(_ ri: Int, _ e: borrowing Event) {
-        let rt = runtimes[ri]
-        if eagerConditions && rt.isCondition { return }
-        if let f = rt.filter {
-            guard f(e, env) == true else { return }
-        }
-        switch rt.kind {
-        case .condition:
-            emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
-        case .window(let w):
-            windowEvent(rt, w, e)
-        case .precedence(let p):
-            check(rt, p, e)
-        case .absence(let a):
-            open(ri, a, e)
+        runtimeRefs[ri]._withUnsafeGuaranteedRef { rt in
+            if eagerConditions && rt.isCondition { return }
+            if let f = rt.filter {
+                guard f(e, env) == true else { return }
+            }
+            switch rt.dispatch {
+            case .condition:
+                emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
+            case .window(let w):
+                w._withUnsafeGuaranteedRef { windowEvent(rt, $0, e) }
+            case .precedence(let p):
+                p._withUnsafeGuaranteedRef { check(rt, $0, e) }
+            case .absence(let a):
+                a._withUnsafeGuaranteedRef { open(ri, $0, e) }
+            }
         }
     }
 

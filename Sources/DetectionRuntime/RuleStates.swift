@@ -39,6 +39,19 @@ final class RuleRuntime {
         case absence(AbsenceRuntime)
     }
 
+    /// `kind` for the dispatch of every event, without reference counting:
+    /// binding the enum's payload retained and released it at each trigger
+    /// (with the rule object and its filter, ≈ 3 pairs per rule an event
+    /// meets — a quarter of the 1,400-rule engine's time in `perf`).
+    /// `kind` keeps the objects alive; these only name them.
+    enum Dispatch {
+        case condition
+        case window(Unmanaged<WindowRuntime>)
+        case precedence(Unmanaged<PrecedenceRuntime>)
+        case absence(Unmanaged<AbsenceRuntime>)
+    }
+    let dispatch: Dispatch
+
     init(_ rule: CompiledRule, stores: inout FeedStores) {
         self.rule = rule
         filter = rule.triggerFilter
@@ -49,6 +62,12 @@ final class RuleRuntime {
         case .window(let p): kind = .window(WindowRuntime(p))
         case .precedence(let p): kind = .precedence(PrecedenceRuntime(p, store: stores.store(for: p, rule: rule)))
         case .absence(let p): kind = .absence(AbsenceRuntime(p, store: stores.store(for: p, rule: rule)))
+        }
+        switch kind {
+        case .condition: dispatch = .condition
+        case .window(let w): dispatch = .window(Unmanaged.passUnretained(w))
+        case .precedence(let p): dispatch = .precedence(Unmanaged.passUnretained(p))
+        case .absence(let a): dispatch = .absence(Unmanaged.passUnretained(a))
         }
     }
 

@@ -19,6 +19,8 @@ public final class Engine {
     var runtimes: [RuleRuntime]
     /// `runtimes` unretained, for the dispatch of every event (`trigger`).
     let runtimeRefs: [Unmanaged<RuleRuntime>]
+    /// `stores.byType`, unretained.
+    let feedRefs: [[FeedRef]]
     /// Histories of required/expected events, one per feed signature.
     let stores: FeedStores
     var pending = Heap<PendingDeadline>()
@@ -51,6 +53,7 @@ public final class Engine {
         for r in ruleSet.rules { runtimes.append(RuleRuntime(r, stores: &stores)) }
         self.runtimes = runtimes
         runtimeRefs = runtimes.map { Unmanaged.passUnretained($0) }
+        feedRefs = stores.byType.map { $0.map(FeedRef.init) }
         self.stores = stores
         scheduled = Array(repeating: .max, count: runtimes.count + stores.all.count)
     }
@@ -113,7 +116,7 @@ public final class Engine {
         if !ruleSet.pinnedTriggers[t].isEmpty, let pinned = ruleSet.pinnedTriggers[t][e.village] {
             for ri in pinned { trigger(ri, e) }
         }
-        for store in stores.byType[t] { feed(store, e) }
+        for store in feedRefs[t] { feed(store, e) }
     }
 
     @inline(__always)
@@ -355,28 +358,38 @@ public final class Engine {
     // MARK: feeders
 
     /// Adds a required/expected event to the history that keeps it (once, however many rules share it).
-    func feed(_ store: FeedStore, _ e: borrowing Event) {
+    func feed(_ store: FeedRef, _ e: borrowing Event) {
         switch store {
-        case .predecessors(let p):
-            if let f = p.requiredFilter {
-                guard f(e, env) == true else { return }
-            }
-            guard let k = key(p.requiredKey, e) else { return }
-            let state = p.state
-            let s = slot(of: k, in: state, looks: p.expiries, heap: runtimes.count + p.index, due: e.time + (p.lookback ?? p.retention))
-            state.append(s, Entry(e, ref: evidenceRef(e), inputs: p.layout.inputs, env: env), layout: p.layout)
-            if !p.keepsEntries { state.keepNewest(s, evidenceKeep) }
-            state[s].lastTime = e.time
-        case .expected(let a):
-            if let f = a.expectedFilter {
-                guard f(e, env) == true else { return }
-            }
-            guard let k = key(a.expectedKey, e) else { return }
-            let state = a.state
-            let s = slot(of: k, in: state, looks: a.expiries, heap: runtimes.count + a.index, due: e.time + a.retention)
-            state.link(s, Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
-            state[s].lastTime = e.time
+        case .predecessors(let ref):
+            ref._withUnsafeGuaranteedRef { p in feed(p, e) }
+        case .expected(let ref):
+            ref._withUnsafeGuaranteedRef { a in feed(a, e) }
         }
+    }
+
+    @inline(__always)
+    func feed(_ p: PredecessorStore, _ e: borrowing Event) {
+        if let f = p.requiredFilter {
+            guard f(e, env) == true else { return }
+        }
+        guard let k = key(p.requiredKey, e) else { return }
+        let state = p.state
+        let s = slot(of: k, in: state, looks: p.expiries, heap: runtimes.count + p.index, due: e.time + (p.lookback ?? p.retention))
+        state.append(s, Entry(e, ref: evidenceRef(e), inputs: p.layout.inputs, env: env), layout: p.layout)
+        if !p.keepsEntries { state.keepNewest(s, evidenceKeep) }
+        state[s].lastTime = e.time
+    }
+
+    @inline(__always)
+    func feed(_ a: ExpectedStore, _ e: borrowing Event) {
+        if let f = a.expectedFilter {
+            guard f(e, env) == true else { return }
+        }
+        guard let k = key(a.expectedKey, e) else { return }
+        let state = a.state
+        let s = slot(of: k, in: state, looks: a.expiries, heap: runtimes.count + a.index, due: e.time + a.retention)
+        state.link(s, Entry(e, ref: evidenceRef(e), inputs: a.layout.inputs, env: env))
+        state[s].lastTime = e.time
     }
 
     // MARK: deadlines

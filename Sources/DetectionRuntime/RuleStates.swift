@@ -167,6 +167,20 @@ enum FeedStore {
     }
 }
 
+/// A store an event type feeds, unretained (`FeedStores.all` keeps it
+/// alive): for the dispatch of every event, as `RuleRuntime.Dispatch`.
+enum FeedRef {
+    case predecessors(Unmanaged<PredecessorStore>)
+    case expected(Unmanaged<ExpectedStore>)
+
+    init(_ store: FeedStore) {
+        switch store {
+        case .predecessors(let p): self = .predecessors(Unmanaged.passUnretained(p))
+        case .expected(let a): self = .expected(Unmanaged.passUnretained(a))
+        }
+    }
+}
+
 /// Builds the stores of a rule set, one per feed signature.
 struct FeedStores {
     private(set) var all: [FeedStore] = []

@@ -559,7 +559,6 @@ public final class Engine {
 
     func emit(_ rule: CompiledRule, anchor e: borrowing Event, evidence: [Entry], evidenceIncludesAnchor: Bool) {
         stats.alerts += 1
-        env.rawCache.removeAll(keepingCapacity: true)
         var items: [(Instant, String, [UInt8])] = evidence.map { x in
             let (id, raw) = self.evidence(x)
             return (x.time, id, raw)

@@ -14,8 +14,6 @@ public final class EvalEnv {
     public var deadline: Instant = 0
     /// Render summaries and relations in Chinese (else English).
     public var chinese = true
-    /// Parsed raw fields of events, for display only (filled lazily while building an alert).
-    public var rawCache: [String: RawFields] = [:]
 
     public init(tables: ReferenceTables, params: ParameterResolver) {
         self.tables = tables
@@ -35,10 +33,7 @@ public final class EvalEnv {
 
     /// Text of a field of an event, read from its raw JSON.
     public func text(_ event: borrowing Event, _ name: String) -> String? {
-        if let c = rawCache[event.id] { return c.text(name) }
-        let r = RawFields(event.raw)
-        rawCache[event.id] = r
-        return r.text(name)
+        RawFields(event.raw).text(name)
     }
 }
 

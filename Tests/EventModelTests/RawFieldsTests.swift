@@ -1,0 +1,35 @@
+import EventModel
+import Testing
+
+/// Display text of an event's members, read lazily from its raw JSON.
+@Suite struct RawFieldsTests {
+    static func fields(_ json: String) -> RawFields { RawFields(Array(json.utf8)) }
+
+    @Test func stringsAreUnescapedAndOtherValuesKeepTheirJSONText() {
+        let f = Self.fields(#"{"purpose": "村内\"排水\"\u00e9", "amount": 4000.50, "ok": true, "device": {"sn": "S1"}, "ids": [1, 2], "note": null}"#)
+        #expect(f.text("purpose") == "村内\"排水\"é")
+        #expect(f.text("amount") == "4000.50")
+        #expect(f.text("ok") == "true")
+        #expect(f.text("device") == #"{"sn": "S1"}"#)
+        #expect(f.text("ids") == "[1, 2]")
+        #expect(f.text("note") == nil)
+        #expect(f.text("sn") == nil, "only top-level members")
+        #expect(f.text("absent") == nil)
+    }
+
+    @Test func theLastOccurrenceOfANameCountsAndEscapedNamesMatch() {
+        let f = Self.fields(#"{"payee_id": "A", "pay\u0065e_id": "B", "x": null, "x": "now"}"#)
+        #expect(f.text("payee_id") == "B")
+        #expect(f.text("x") == "now")
+        let g = Self.fields(#"{"x": "first", "x": null}"#)
+        #expect(g.text("x") == nil)
+    }
+
+    @Test func membersBeforeBrokenJSONStillRead() {
+        let f = Self.fields(#"{"a": "1", "b": 2, "c": }"#)
+        #expect(f.text("a") == "1" && f.text("b") == "2")
+        #expect(f.text("c") == nil)
+        #expect(Self.fields("[1]").text("a") == nil)
+        #expect(Self.fields("").text("a") == nil)
+    }
+}

@@ -108,12 +108,7 @@ extension PostgresConnection {
         if try !anyStored(alerts) {
             try executeScript("SAVEPOINT qly_direct_copy")
             do {
-                let copied = try copyIn("COPY alerts (\(AlertRow.columns.joined(separator: ", "))) FROM STDIN") { w in
-                    for alert in alerts {
-                        AlertRow.copy(alert, into: &w)
-                        try w.endRow()
-                    }
-                }
+                let copied = try copyAlertRows(alerts, into: "alerts")
                 try executeScript("RELEASE SAVEPOINT qly_direct_copy")
                 return copied
             } catch let e as PostgresError where e.sqlState == "23505" {
@@ -137,18 +132,24 @@ extension PostgresConnection {
         try executeScript("""
             CREATE TEMP TABLE IF NOT EXISTS qly_alerts_in (\(AlertRow.stagingDefinition)) ON COMMIT DELETE ROWS
             """)
-        try copyIn("COPY qly_alerts_in (\(columns)) FROM STDIN") { w in
-            for alert in alerts {
-                AlertRow.copy(alert, into: &w)
-                try w.endRow()
-            }
-        }
+        try copyAlertRows(alerts, into: "qly_alerts_in")
         let inserted = try executeScript("""
             INSERT INTO alerts (\(columns)) SELECT \(columns) FROM qly_alerts_in
             ON CONFLICT (rule_id, anchor_event_id) DO NOTHING
             """).affectedRows
         try executeScript("TRUNCATE qly_alerts_in")
         return inserted
+    }
+
+    /// COPY of the alerts' rows into `table` (`alerts` or its staging table); rows copied.
+    @discardableResult
+    private func copyAlertRows(_ alerts: [Alert], into table: String) throws -> Int {
+        try copyIn("COPY \(table) (\(AlertRow.columns.joined(separator: ", "))) FROM STDIN") { w in
+            for alert in alerts {
+                AlertRow.copy(alert, into: &w)
+                try w.endRow()
+            }
+        }
     }
 
     func copyDeadLetters(_ letters: [DeadLetter]) throws -> Int {

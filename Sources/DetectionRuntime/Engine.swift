@@ -205,9 +205,9 @@ public final class Engine {
     /// Evaluates only the condition rules for an event, at once.
     public func evaluateConditions(_ e: Event) {
         let t = Int(e.type.rawValue)
-        for ri in ruleSet.triggers[t] where runtimes[ri].isCondition { conditionRule(runtimes[ri], e) }
+        for ri in ruleSet.triggers[t] { runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
         if let pinned = ruleSet.pinnedTriggers[t][e.village] {
-            for ri in pinned where runtimes[ri].isCondition { conditionRule(runtimes[ri], e) }
+            for ri in pinned { runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
         }
     }
 

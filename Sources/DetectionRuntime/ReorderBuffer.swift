@@ -80,10 +80,7 @@ public struct ReorderBuffer: Sendable {
             used += 1
             if Int(used) > slots.capacity { slots.grow() }
         }
-        withUnsafeMutablePointer(to: &e) { src in
-            slots.store(Int(slot), movingFrom: src)
-            src.initialize(to: .placeholder)
-        }
+        slots.store(Int(slot), taking: &e)
         place(Key(time: key.time, prefix: key.prefix, slot: slot))
     }
 
@@ -185,9 +182,9 @@ final class EventSlots: @unchecked Sendable {
         chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
     }
 
-    /// Moves the event at `source` into free slot `i` (`source` is left uninitialised).
-    @inline(__always) func store(_ i: Int, movingFrom source: UnsafeMutablePointer<Event>) {
-        pointer(i).moveInitialize(from: source, count: 1)
+    /// Moves `e` into free slot `i`, leaving `Event.placeholder`.
+    @inline(__always) func store(_ i: Int, taking e: inout Event) {
+        e.move(into: pointer(i))
         live[i >> 6] |= 1 << UInt64(i & 63)
     }
 

@@ -73,7 +73,7 @@ public final class Engine {
     /// Processes the next event of the total order.
     @discardableResult
     public func process(_ e: borrowing Event) -> Outcome {
-        let outcome: Outcome = e.time != lastTime ? (e.time < lastTime ? .outOfOrder : .processed) : Self.tie(e.id, after: lastID)
+        let outcome: Outcome = e.time != lastTime ? (e.time < lastTime ? .outOfOrder : .processed) : Self.tie(e, after: lastID)
         guard counted(outcome) else { return outcome }
         lastID = e.id
         evaluate(e)
@@ -82,8 +82,13 @@ public final class Engine {
 
     /// An event at the same instant as the last one processed: after it (by id), the same, or before it.
     @inline(__always)
-    private static func tie(_ id: String, after last: String) -> Outcome {
-        EventOrder.idPrecedes(id, last) ? .outOfOrder : (id == last ? .duplicate : .processed)
+    private static func tie(_ e: borrowing Event, after last: String) -> Outcome {
+        e.idPrecedes(last) ? .outOfOrder : (e.idEquals(last) ? .duplicate : .processed)
+    }
+
+    /// `tie` against an event of the same batch (by address: no copy of it).
+    private static func tie(_ e: borrowing Event, after last: UnsafeMutablePointer<Event>) -> Outcome {
+        e.idPrecedes(last.pointee) ? .outOfOrder : (last.pointee.idPrecedes(e) ? .processed : .duplicate)
     }
 
     /// Counts an event refused as a duplicate or out of order; true when it is to be processed.
@@ -137,7 +142,7 @@ public final class Engine {
             let lastT = previous < 0 ? lastTime : base[previous].time
             // Ids are read only on a tie: reading one retains it.
             let outcome: Outcome = t != lastT ? (t < lastT ? .outOfOrder : .processed)
-                : Self.tie(e.pointee.id, after: previous < 0 ? lastID : base[previous].id)
+                : (previous < 0 ? Self.tie(e.pointee, after: lastID) : Self.tie(e.pointee, after: base + previous))
             guard counted(outcome) else { continue }
             evaluate(inPlace: &e.pointee)
             previous = i
@@ -253,7 +258,7 @@ public final class Engine {
     func evidenceRef(_ e: borrowing Event) -> UInt64 {
         if currentRef == 0 {
             if let store = evidenceStore { currentRef = store.keep(e) }
-            if currentRef == 0 { currentRef = memory.append(id: e.id, raw: e.raw) }
+            if currentRef == 0 { currentRef = memory.append(e) }
         }
         return currentRef
     }

@@ -1,3 +1,5 @@
+import EventModel
+
 /// The ids and raw JSON of remembered events that no `EvidenceStore` keeps
 /// (a streaming worker's engine, tests, records a store declined), in slots
 /// that are reused once no rule state names them.
@@ -8,8 +10,22 @@
 /// others are freed — amortised, a constant cost per remembered event.
 final class MemoryEvidence {
     static let tag: UInt64 = 1 << 63
-    private var ids: [String] = []
-    private var raws: [[UInt8]] = []
+    /// An event's raw JSON and its id (given, or where `raw` holds it: a
+    /// decoded event's id is not made into a `String` until it is read).
+    struct Item {
+        var givenID: String?
+        var raw: [UInt8]
+        var idStart: UInt32
+        var idCount: UInt32
+
+        static let empty = Item(givenID: "", raw: [], idStart: 0, idCount: 0)
+
+        var id: String {
+            if let g = givenID { return g }
+            return raw.withUnsafeBufferPointer { String(decoding: $0[Int(idStart)..<Int(idStart + idCount)], as: UTF8.self) }
+        }
+    }
+    private var items: [Item] = []
     private var marks: [Bool] = []
     private var free: [Int] = []
     /// Slots in use.
@@ -20,8 +36,7 @@ final class MemoryEvidence {
     init() {}
 
     private init(copying m: MemoryEvidence) {
-        ids = m.ids
-        raws = m.raws
+        items = m.items
         marks = m.marks
         free = m.free
         live = m.live
@@ -32,26 +47,33 @@ final class MemoryEvidence {
     func copy() -> MemoryEvidence { MemoryEvidence(copying: self) }
 
     /// Slots, used or free (a reference's slot is below this).
-    var slots: Int { ids.count }
+    var slots: Int { items.count }
 
     @inline(__always) static func holds(_ ref: UInt64) -> Bool { ref & tag != 0 }
 
     func append(id: String, raw: [UInt8]) -> UInt64 {
+        append(Item(givenID: id, raw: raw, idStart: 0, idCount: 0))
+    }
+
+    /// Keeps an event's id and raw JSON (its raw bytes shared, its id not made into a `String`).
+    func append(_ e: borrowing Event) -> UInt64 {
+        append(Item(givenID: e.givenID, raw: e.raw, idStart: e.idStart, idCount: e.idCount))
+    }
+
+    private func append(_ item: Item) -> UInt64 {
         live += 1
         if let i = free.popLast() {
-            ids[i] = id
-            raws[i] = raw
+            items[i] = item
             return MemoryEvidence.tag | UInt64(i)
         }
-        ids.append(id)
-        raws.append(raw)
+        items.append(item)
         marks.append(false)
-        return MemoryEvidence.tag | UInt64(ids.count - 1)
+        return MemoryEvidence.tag | UInt64(items.count - 1)
     }
 
     func read(_ ref: UInt64) -> (id: String, raw: [UInt8]) {
-        let i = Int(ref & ~MemoryEvidence.tag)
-        return (ids[i], raws[i])
+        let item = items[Int(ref & ~MemoryEvidence.tag)]
+        return (item.id, item.raw)
     }
 
     var needsCollection: Bool { live >= collectAt }
@@ -65,8 +87,7 @@ final class MemoryEvidence {
             if MemoryEvidence.holds(ref) { self.marks[Int(ref & ~MemoryEvidence.tag)] = true }
         }
         for i in marks.indices where !marks[i] {
-            ids[i] = ""
-            raws[i] = []
+            items[i] = .empty
             free.append(i)
             live -= 1
         }

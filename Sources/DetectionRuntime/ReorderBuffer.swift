@@ -50,15 +50,15 @@ public struct ReorderBuffer: Sendable {
     /// The earliest buffered event time.
     public var minTime: Instant? { minKey?.time }
 
-    static func prefix(_ id: String) -> UInt64 {
-        var p: UInt64 = 0
-        var n = 0
-        for b in id.utf8 {
-            if n == 8 { break }
-            p = p << 8 | UInt64(b)
-            n += 1
+    /// The id's first 8 bytes as a big-endian number (shorter ids padded with
+    /// zeros): comparing prefixes orders ids as their bytes do, up to ties.
+    static func prefix(_ id: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if id.count >= 8, let p = id.baseAddress {
+            return UInt64(bigEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
         }
-        return p << (8 * UInt64(8 - n))
+        var p: UInt64 = 0
+        for b in id { p = p << 8 | UInt64(b) }
+        return p << (8 * UInt64(8 - id.count))
     }
 
     public mutating func insert(_ e: consuming Event) {
@@ -69,7 +69,7 @@ public struct ReorderBuffer: Sendable {
     /// Moves `e` into the buffer, leaving `Event.placeholder` (one copy of
     /// its 376 bytes, straight into its slot).
     public mutating func insert(taking e: inout Event) {
-        let key = Key(time: e.time, prefix: ReorderBuffer.prefix(e.id), slot: 0)
+        let key = Key(time: e.time, prefix: e.withIDBytes(ReorderBuffer.prefix), slot: 0)
         if key.time > maxTime { maxTime = key.time }
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
         let slot: Int32
@@ -120,7 +120,7 @@ public struct ReorderBuffer: Sendable {
         if let next = minKey, next.time == top.time, next.prefix == top.prefix {
             var tied = [top]
             while let n = minKey, n.time == top.time, n.prefix == top.prefix { tied.append(removeMinKey()) }
-            tied.sort { EventOrder.idPrecedes(slots.pointer(Int($0.slot)).pointee.id, slots.pointer(Int($1.slot)).pointee.id) }
+            tied.sort { slots.pointer(Int($0.slot)).pointee.idPrecedes(slots.pointer(Int($1.slot)).pointee) }
             top = tied.removeFirst()
             ordered.prepend(contentsOf: tied)
         }

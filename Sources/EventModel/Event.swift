@@ -4,8 +4,25 @@
 /// at the slot `type.slot(of:)` gives. The raw JSON line is kept for
 /// evidence and for rendering summaries, which read text values back from it.
 public struct Event: Sendable {
-    /// The event id as sent.
-    public var id: String
+    /// The id when `raw` does not hold it as plain bytes (an event made in
+    /// code, an id sent with escapes); nil when it is `raw[idStart...]`.
+    /// A decoded event names its id in its raw bytes instead of holding a
+    /// `String` of its own: making and freeing one per event (ids are
+    /// longer than the 15 bytes a `String` holds inline) was a tenth of the
+    /// decoder's instructions, and freeing it a cost to every rule lane.
+    public internal(set) var givenID: String?
+    public internal(set) var idStart: UInt32 = 0
+    public internal(set) var idCount: UInt32 = 0
+
+    /// The event id as sent (made on each read for a decoded event: hot
+    /// paths use `withIDBytes` or `idPrecedes`).
+    public var id: String {
+        get {
+            if let g = givenID { return g }
+            return withIDBytes { String(decoding: $0, as: UTF8.self) }
+        }
+        set { givenID = newValue }
+    }
     /// Fingerprint of `id`, for deduplication.
     public var idKey: Fingerprint
     public var type: EventType
@@ -27,7 +44,7 @@ public struct Event: Sendable {
 
     public init(id: String, idKey: Fingerprint, type: EventType, time: Instant, village: VillageCode,
                 fields: FieldSlots, raw: [UInt8]) {
-        self.id = id
+        self.givenID = id
         self.idKey = idKey
         self.type = type
         self.time = time
@@ -65,6 +82,42 @@ public struct Event: Sendable {
         }
     }
 
+    /// Names the id as the `count` bytes at `start` of `raw` (the decoder, after filling `raw`).
+    mutating func setID(inRawAt start: Int, count: Int) {
+        givenID = nil
+        idStart = UInt32(truncatingIfNeeded: start)
+        idCount = UInt32(truncatingIfNeeded: count)
+    }
+
+    /// Runs `body` over the id's UTF-8 bytes, without making a `String`.
+    @inlinable
+    public func withIDBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if var g = givenID { return try g.withUTF8(body) }
+        return try raw.withUnsafeBufferPointer { b in
+            try body(UnsafeBufferPointer(rebasing: b[Int(idStart)..<Int(idStart &+ idCount)]))
+        }
+    }
+
+    /// True when this event's id comes before `other`'s in byte order.
+    @inlinable
+    public func idPrecedes(_ other: borrowing Event) -> Bool {
+        withIDBytes { a in other.withIDBytes { b in EventOrder.idPrecedes(a, b) } }
+    }
+
+    /// True when this event's id comes before `other` in byte order.
+    @inlinable
+    public func idPrecedes(_ other: String) -> Bool {
+        var o = other
+        return withIDBytes { a in o.withUTF8 { b in EventOrder.idPrecedes(a, b) } }
+    }
+
+    /// True when this event's id is `other`.
+    @inlinable
+    public func idEquals(_ other: String) -> Bool {
+        var o = other
+        return withIDBytes { a in o.withUTF8 { b in a.elementsEqual(b) } }
+    }
+
     /// The value of a field, `.absent` when the type has no such field or it was not sent.
     @inlinable
     public subscript(field: Field) -> FieldValue {
@@ -77,7 +130,7 @@ public struct Event: Sendable {
     @inlinable
     public func precedes(_ other: Event) -> Bool {
         if time != other.time { return time < other.time }
-        return EventOrder.idPrecedes(id, other.id)
+        return idPrecedes(other)
     }
 }
 
@@ -86,6 +139,12 @@ public enum EventOrder {
     @inlinable
     public static func idPrecedes(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    /// Byte-order comparison of two ids' bytes.
+    @inlinable
+    public static func idPrecedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.lexicographicallyPrecedes(b)
     }
 
     /// Total order on (time, id).

@@ -161,8 +161,11 @@ public struct EventDecoder: Sendable {
         }
         if let status { return status }
 
-        ev.id = idM.hasEscape ? withString(idM, base) { String(decoding: $0, as: UTF8.self) }
-                              : String(decoding: span(idM, base), as: UTF8.self)
+        if idM.hasEscape {
+            ev.id = withString(idM, base) { String(decoding: $0, as: UTF8.self) }
+        } else {
+            ev.setID(inRawAt: Int(idM.start), count: Int(idM.end &- idM.start)) // raw is a copy of buf, below
+        }
         ev.idKey = withString(idM, base) { Fingerprint(bytes: $0) }
         ev.type = type
         ev.time = time

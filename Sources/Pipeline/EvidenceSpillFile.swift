@@ -51,14 +51,19 @@ final class EvidenceSpillFile: EvidenceStore {
     var size: Int64 { written + Int64(buffer.count) }
 
     func append(id: String, raw: [UInt8]) -> UInt64 {
-        let idBytes = id.utf8.count
+        var id = id
+        return id.withUTF8 { append(idBytes: $0, raw: raw) }
+    }
+
+    private func append(idBytes id: UnsafeBufferPointer<UInt8>, raw: [UInt8]) -> UInt64 {
+        let idBytes = id.count
         let length = 2 + idBytes + raw.count
         guard idBytes <= Int(UInt16.max), length < 1 << 24 else { return 0 }
         let offset = size
         guard offset < 1 << 38 else { return 0 }  // references stay below 2^62 (`ledgerTag`)
         buffer.append(UInt8(idBytes >> 8))
         buffer.append(UInt8(idBytes & 0xFF))
-        buffer.append(contentsOf: id.utf8)
+        buffer.append(contentsOf: id)
         buffer.append(contentsOf: raw)
         if buffer.count >= flushAt { flush() }
         return UInt64(offset) << 24 | UInt64(length)
@@ -66,7 +71,7 @@ final class EvidenceSpillFile: EvidenceStore {
 
     func keep(_ e: borrowing Event) -> UInt64 {
         if e.origin != 0, ledgers != nil { return Self.ledgerTag | e.origin }
-        return append(id: e.id, raw: e.raw)
+        return e.withIDBytes { append(idBytes: $0, raw: e.raw) }
     }
 
     func read(_ ref: UInt64) -> (id: String, raw: [UInt8]) {

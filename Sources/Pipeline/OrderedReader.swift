@@ -42,7 +42,7 @@ final class OrderedReader: @unchecked Sendable {
             }
             let r = replay.read(ledgers, totalBytes) { e in
                 if lastTime != .min && (e.time < lastTime
-                    || (e.time == lastTime && EventOrder.idPrecedes(e.id, out.isEmpty ? lastID : out[out.count - 1].id))) {
+                    || (e.time == lastTime && (out.isEmpty ? e.idPrecedes(lastID) : out.withUnsafeBufferPointer { e.idPrecedes($0[$0.count - 1]) }))) {
                     ordered = false
                     return false
                 }

@@ -187,7 +187,7 @@ extension Engine {
                 throw BinaryReader.Truncated()
             }
         }
-        pending = Heap()
+        pending = DeadlineQueue()
         let decoder = EventDecoder()
         for _ in 0..<(try r.int()) {
             let deadline = try r.i64()

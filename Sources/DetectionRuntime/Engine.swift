@@ -19,11 +19,11 @@ public final class Engine {
     var runtimes: [RuleRuntime]
     /// `runtimes` unretained, for the dispatch of every event (`trigger`).
     let runtimeRefs: [Unmanaged<RuleRuntime>]
-    /// `stores.byType`, unretained.
-    let feedRefs: [[FeedRef]]
+    /// Per event type, the rules it triggers and the histories it feeds (with `runtimeRefs`, no reference counting).
+    let dispatch: DispatchTable
     /// Histories of required/expected events, one per feed signature.
     let stores: FeedStores
-    var pending = Heap<PendingDeadline>()
+    var pending = DeadlineQueue()
     /// Which expiry heaps have a look due, earliest first (see `schedule`).
     var dues = Heap<Due>()
     /// Per heap, the time of its one valid entry in `dues` (.max: none).
@@ -53,10 +53,13 @@ public final class Engine {
         for r in ruleSet.rules { runtimes.append(RuleRuntime(r, stores: &stores)) }
         self.runtimes = runtimes
         runtimeRefs = runtimes.map { Unmanaged.passUnretained($0) }
-        feedRefs = stores.byType.map { $0.map(FeedRef.init) }
+        dispatch = DispatchTable(triggers: ruleSet.triggers, pinnedTriggers: ruleSet.pinnedTriggers,
+                                 feeds: stores.byType.map { $0.map(FeedRef.init) })
         self.stores = stores
         scheduled = Array(repeating: .max, count: runtimes.count + stores.all.count)
     }
+
+    deinit { dispatch.deallocate() }
 
     /// Replaces the reference tables (a refresh while running).
     public func updateTables(_ t: ReferenceTables) { env.tables = t }
@@ -106,7 +109,7 @@ public final class Engine {
     @inline(__always)
     private func evaluate(_ e: borrowing Event) {
         // Every event at or before a deadline strictly earlier than this one has been seen.
-        if let top = pending.min, top.deadline < e.time { fireDeadlines { $0 < e.time } }
+        if pending.nextDeadline < e.time { fireDeadlines { $0 < e.time } }
         if e.time >= nextSweep {
             // Checking the heaps' tops is cheap; do it every simulated minute.
             nextSweep = e.time + TimeUnit.minute
@@ -117,11 +120,11 @@ public final class Engine {
         currentRef = 0
         stats.events += 1
         let t = Int(e.type.rawValue)
-        for ri in ruleSet.triggers[t] { trigger(ri, e) }
-        if !ruleSet.pinnedTriggers[t].isEmpty, let pinned = ruleSet.pinnedTriggers[t][e.village] {
+        dispatch.forEachRule(t) { trigger($0, e) }
+        if dispatch.hasPinned(t), let pinned = ruleSet.pinnedTriggers[t][e.village] {
             for ri in pinned { trigger(ri, e) }
         }
-        for store in feedRefs[t] { feed(store, e) }
+        dispatch.forEachFeed(t) { feed($0, e) }
     }
 
     @inline(__always)
@@ -227,9 +230,9 @@ public final class Engine {
     func trigger(_ ri: Int, _ e: borrowing Event) {
         runtimeRefs[ri]._withUnsafeGuaranteedRef { rt in
             if eagerConditions && rt.isCondition { return }
-            if let f = rt.filter {
-                guard f(e, env) == true else { return }
-            }
+            // Called through the optional in place: binding the closure to a
+            // local retained and released its context at each trigger.
+            if rt.filter != nil && rt.filter?(e, env) != true { return }
             switch rt.dispatch {
             case .condition:
                 emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
@@ -244,14 +247,8 @@ public final class Engine {
     }
 
     @inline(__always)
-    func key(_ fns: [KeyPart], _ e: borrowing Event) -> Fingerprint? {
-        var k = Fingerprint(hi: 0x5EED, lo: UInt64(fns.count))
-        for f in fns {
-            guard let c = f.fn(e, env) else { return nil }
-            k = k.combined(with: c)
-        }
-        return k
-    }
+    func key(_ parts: KeyParts, _ e: borrowing Event) -> Fingerprint? { parts.key(e, env) }
+
 
     /// The current event's evidence reference (stored on first use).
     @inline(__always)
@@ -374,9 +371,7 @@ public final class Engine {
 
     @inline(__always)
     func feed(_ p: PredecessorStore, _ e: borrowing Event) {
-        if let f = p.requiredFilter {
-            guard f(e, env) == true else { return }
-        }
+        if p.requiredFilter != nil && p.requiredFilter?(e, env) != true { return } // in place: see `trigger`
         guard let k = key(p.requiredKey, e) else { return }
         let state = p.state
         let s = slot(of: k, in: state, looks: p.expiries, heap: runtimes.count + p.index, due: e.time + (p.lookback ?? p.retention))
@@ -387,9 +382,7 @@ public final class Engine {
 
     @inline(__always)
     func feed(_ a: ExpectedStore, _ e: borrowing Event) {
-        if let f = a.expectedFilter {
-            guard f(e, env) == true else { return }
-        }
+        if a.expectedFilter != nil && a.expectedFilter?(e, env) != true { return } // in place: see `trigger`
         guard let k = key(a.expectedKey, e) else { return }
         let state = a.state
         let s = slot(of: k, in: state, looks: a.expiries, heap: runtimes.count + a.index, due: e.time + a.retention)
@@ -400,7 +393,7 @@ public final class Engine {
     // MARK: deadlines
 
     func fireDeadlines(_ due: (Instant) -> Bool) {
-        while let top = pending.min, due(top.deadline) {
+        while pending.count > 0, due(pending.nextDeadline) {
             let p = pending.removeMin()
             let rt = runtimes[p.rule]
             guard case .absence(let a) = rt.kind else { continue }

@@ -22,6 +22,31 @@ struct PendingDeadline: Comparable {
 
 /// One rule as the engine runs it: its compiled closures bound once, and
 /// its state. A class, so that the hot path never copies a rule or a plan.
+/// Opened absence rules by deadline, with the earliest deadline kept apart:
+/// every event compares its time with it, and reading the heap's top copied
+/// a whole `PendingDeadline` (its event with it: 400 bytes, a retain and a
+/// release of the event's bytes) per event.
+struct DeadlineQueue {
+    private var heap = Heap<PendingDeadline>()
+    /// The earliest deadline (`.max` when none is pending).
+    private(set) var nextDeadline: Instant = .max
+
+    var count: Int { heap.count }
+    var min: PendingDeadline? { heap.min }
+    var unordered: [PendingDeadline] { heap.unordered }
+
+    mutating func insert(_ p: PendingDeadline) {
+        heap.insert(p)
+        if p.deadline < nextDeadline { nextDeadline = p.deadline }
+    }
+
+    mutating func removeMin() -> PendingDeadline {
+        let p = heap.removeMin()
+        nextDeadline = heap.min?.deadline ?? .max
+        return p
+    }
+}
+
 final class RuleRuntime {
     let rule: CompiledRule
     let filter: BoolFn?
@@ -83,14 +108,16 @@ final class RuleRuntime {
 }
 
 final class WindowRuntime {
-    let key: [KeyPart]
+    deinit { key.deallocate() }
+
+    let key: KeyParts
     let window: Int64?
     let condition: BoolFn
     let layout: AggregateLayout
     let state: WindowState
 
     init(_ p: WindowPlan) {
-        key = p.key
+        key = KeyParts(p.key)
         window = p.window
         condition = p.condition
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
@@ -101,12 +128,14 @@ final class WindowRuntime {
 /// The history of required events of precedence rules with one feed
 /// signature: the per-village variants of a rule share one, fed once per event.
 final class PredecessorStore {
+    deinit { requiredKey.deallocate() }
+
     /// The first rule using it (metrics count its keys under that rule).
     let owner: Int
     let lookback: Int64?
     let retention: Int64
     let requiredFilter: BoolFn?
-    let requiredKey: [KeyPart]
+    let requiredKey: KeyParts
     let layout: AggregateLayout
     /// Every predecessor within the lookback (or the retention) is kept when
     /// the rule has a lookback or needs min/max; otherwise only the latest
@@ -122,7 +151,7 @@ final class PredecessorStore {
         self.retention = retention
         lookback = p.lookback
         requiredFilter = p.requiredFilter
-        requiredKey = p.requiredKey
+        requiredKey = KeyParts(p.requiredKey)
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
         keepsEntries = p.lookback != nil || layout.needsScan
         // With a lookback, `check` aggregates the entries within it afresh each time.
@@ -133,10 +162,12 @@ final class PredecessorStore {
 
 /// The history of expected events of absence rules with one feed signature.
 final class ExpectedStore {
+    deinit { expectedKey.deallocate() }
+
     let owner: Int
     let retention: Int64
     let expectedFilter: BoolFn?
-    let expectedKey: [KeyPart]
+    let expectedKey: KeyParts
     let layout: AggregateLayout
     let state: HistoryState
     var expiries = ChunkedHeap<Engine.Expiry>()
@@ -147,7 +178,7 @@ final class ExpectedStore {
         self.owner = owner
         self.retention = retention
         expectedFilter = p.expectedFilter
-        expectedKey = p.expectedKey
+        expectedKey = KeyParts(p.expectedKey)
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
         state = HistoryState(slots: layout.inputs.count, runs: .none, distinctSlots: 0)
     }
@@ -213,22 +244,26 @@ struct FeedStores {
 }
 
 final class PrecedenceRuntime {
+    deinit { triggerKey.deallocate() }
+
     let store: PredecessorStore
-    let triggerKey: [KeyPart]
+    let triggerKey: KeyParts
     let having: BoolFn
     var lookback: Int64? { store.lookback }
     var layout: AggregateLayout { store.layout }
 
     init(_ p: PrecedencePlan, store: PredecessorStore) {
         self.store = store
-        triggerKey = p.triggerKey
+        triggerKey = KeyParts(p.triggerKey)
         having = p.having
     }
 }
 
 final class AbsenceRuntime {
+    deinit { openKey.deallocate() }
+
     let store: ExpectedStore
-    let openKey: [KeyPart]
+    let openKey: KeyParts
     let from: IntFn?
     let until: IntFn?
     let enough: BoolFn
@@ -237,7 +272,7 @@ final class AbsenceRuntime {
 
     init(_ p: AbsencePlan, store: ExpectedStore) {
         self.store = store
-        openKey = p.openKey
+        openKey = KeyParts(p.openKey)
         from = p.from
         until = p.until
         enough = p.enough

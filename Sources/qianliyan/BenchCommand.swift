@@ -51,7 +51,7 @@ struct BenchCommand: AsyncParsableCommand {
     struct Decoder: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Decode every line of a ledger held in memory: MB/s and events/s on one core.")
         @Argument(help: "Ledger file.") var ledger: String
-        @Option(help: "Repetitions (the best is reported).") var repeat_: Int = 3
+        @Option(name: .customLong("repeat"), help: "Repetitions (the best is reported).") var repeat_: Int = 3
 
         func run() async throws {
             let (data, ranges) = try BenchCommand.lines(ledger)

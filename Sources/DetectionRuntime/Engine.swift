@@ -254,7 +254,7 @@ public final class Engine {
     @inline(__always)
     func evidenceRef(_ e: borrowing Event) -> UInt64 {
         if currentRef == 0 {
-            if let store = evidenceStore { currentRef = store.keep(e) }
+            if evidenceStore != nil { currentRef = evidenceStore?.keep(e) ?? 0 } // in place: see `trigger`
             if currentRef == 0 { currentRef = memory.append(e) }
         }
         return currentRef

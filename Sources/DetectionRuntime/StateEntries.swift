@@ -20,20 +20,21 @@ struct Entry {
     /// The next entry of the same key in its `EntryPool` (-1: none).
     var next: Int32 = -1
 
-    init(_ e: borrowing Event, ref: UInt64, inputs: [InputFn], env: EvalEnv) {
+    @inline(__always) // inlined, its arguments are not retained around the call
+    init(_ e: borrowing Event, ref: UInt64, inputs: [Unmanaged<InputFn>], env: EvalEnv) {
         time = e.time
         self.ref = ref
         slots = InlineArray(repeating: .zero)
         present = 0
-        var i = 0
-        for c in inputs {
-            switch c {
-            case .num(let f):
-                if let v = f(e, env) { slots[i] = Entry.bits(v); present |= 1 << UInt8(i) }
-            case .key(let f):
-                if let k = f(e, env) { slots[i] = k; present |= 1 << UInt8(i) }
+        for i in 0..<inputs.count {
+            inputs[i]._withUnsafeGuaranteedRef { c in
+                // The closures called in place (no local binding: see `Engine.trigger`).
+                if c.num != nil {
+                    if let v = c.num?(e, env) { slots[i] = Entry.bits(v); present |= 1 << UInt8(i) }
+                } else if let k = c.key?(e, env) {
+                    slots[i] = k; present |= 1 << UInt8(i)
+                }
             }
-            i += 1
         }
     }
 
@@ -77,17 +78,27 @@ extension EvidenceStore {
     public func keep(_ e: borrowing Event) -> UInt64 { append(id: e.id, raw: e.raw) }
 }
 
-/// How one aggregated value is read from an event (built once per rule).
-enum InputFn {
-    case num(NumFn)
-    case key(FpFn)
+/// How one aggregated value is read from an event (built once per rule):
+/// a number or a key. An object, so that `Entry.init` can call it through
+/// an unretained reference (`AggregateLayout.inputs`): reading closures
+/// out of an array of enums retained and released each one per event.
+final class InputFn {
+    let num: NumFn?
+    let key: FpFn?
+
+    private init(num: NumFn?, key: FpFn?) {
+        self.num = num
+        self.key = key
+    }
 
     static func make(_ inputs: [Compiled]) -> [InputFn] {
         inputs.map { c in
-            if case .num(let f, _) = c { return .num(f) }
-            return .key(c.keyFn)
+            if case .num(let f, _) = c { return InputFn(num: f, key: nil) }
+            return InputFn(num: nil, key: c.keyFn)
         }
     }
+
+    var isNumeric: Bool { num != nil }
 }
 
 /// Incremental aggregates over a multiset of entries (add and remove).
@@ -151,10 +162,16 @@ struct AggregateLayout {
     /// Input slots that some count(distinct) reads, in order.
     let distinctInputs: [Int]
     let needsScan: Bool
-    /// The aggregated values' readers.
-    let inputs: [InputFn]
+    /// The aggregated values' readers, unretained (`inputObjects` keeps them).
+    let inputs: [Unmanaged<InputFn>]
+    let inputObjects: [InputFn]
     /// Bit i set when input i is a number (the others are text fingerprints, never summed).
     let numericSlots: UInt8
+    /// Each aggregate's kind and input slot (-1: none), read by `fill` at
+    /// every event: iterating `specs` copied each spec (its compiled argument
+    /// and text: a retain and a release of each) to read these two.
+    let kinds: [AggregateSpec.Kind]
+    let slots: [Int]
 
     /// Above this many entries a window key keeps running aggregates (with
     /// count(distinct …) tables) instead of walking its entries at every
@@ -163,9 +180,12 @@ struct AggregateLayout {
 
     init(_ specs: [AggregateSpec], inputs: [Compiled]) {
         self.specs = specs
-        self.inputs = InputFn.make(inputs)
+        kinds = specs.map(\.kind)
+        slots = specs.map { $0.inputSlot ?? -1 }
+        inputObjects = InputFn.make(inputs)
+        self.inputs = inputObjects.map { .passUnretained($0) }
         var numeric: UInt8 = 0
-        for (i, c) in self.inputs.enumerated() { if case .num = c { numeric |= 1 << UInt8(i) } }
+        for (i, c) in inputObjects.enumerated() where c.isNumeric { numeric |= 1 << UInt8(i) }
         numericSlots = numeric
         var d: [Int] = []
         for s in specs where s.kind == .countDistinct {
@@ -180,30 +200,30 @@ struct AggregateLayout {
     /// Fills env.aggs from running aggregates; min/max, and count(distinct …)
     /// when `run` keeps no tables, scan `entries` (every entry aggregated).
     func fill<S: Sequence>(_ env: EvalEnv, _ run: RunningAggregates, entries: S) where S.Element == Entry {
-        for (i, s) in specs.enumerated() {
-            switch s.kind {
+        for i in 0..<kinds.count {
+            let kind = kinds[i], slot = slots[i]
+            switch kind {
             case .count:
                 env.aggs[i] = NumScale.fromInt(Int64(run.count))
             case .countOf:
-                env.aggs[i] = NumScale.fromInt(Int64(run.presentCounts[s.inputSlot!]))
+                env.aggs[i] = NumScale.fromInt(Int64(run.presentCounts[slot]))
             case .countDistinct:
                 if run.isCounting {
-                    let d = distinctInputs.firstIndex(of: s.inputSlot!)!
+                    let d = distinctInputs.firstIndex(of: slot)!
                     env.aggs[i] = NumScale.fromInt(Int64(run.distinct[d].count))
                 } else {
-                    env.aggs[i] = NumScale.fromInt(Int64(AggregateLayout.distinctCount(entries, slot: s.inputSlot!)))
+                    env.aggs[i] = NumScale.fromInt(Int64(AggregateLayout.distinctCount(entries, slot: slot)))
                 }
             case .sum:
-                env.aggs[i] = run.presentCounts[s.inputSlot!] > 0 ? run.sums[s.inputSlot!] : 0
+                env.aggs[i] = run.presentCounts[slot] > 0 ? run.sums[slot] : 0
             case .avg:
-                let n = run.presentCounts[s.inputSlot!]
-                env.aggs[i] = n > 0 ? run.sums[s.inputSlot!] / Num(n) : nil
+                let n = run.presentCounts[slot]
+                env.aggs[i] = n > 0 ? run.sums[slot] / Num(n) : nil
             case .min, .max:
-                let slot = s.inputSlot!
                 var best: Num? = nil
                 for e in entries where e.has(slot) {
                     let v = e.val(slot)
-                    if best == nil || (s.kind == .min ? v < best! : v > best!) { best = v }
+                    if best == nil || (kind == .min ? v < best! : v > best!) { best = v }
                 }
                 env.aggs[i] = best
             }

@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "RuleCompiler", "EventModel", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "DetectionRuntimeTests", dependencies: ["DetectionRuntime", "DetectionTesting", "RuleCompiler", "RuleLanguage", "EventModel", "FuzzSupport"], swiftSettings: strict),
-        .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline"], swiftSettings: strict),
+        .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline", "CZlib"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strict),

@@ -13,6 +13,16 @@ public final class LedgerReader {
     private var gz: UnsafeMutablePointer<z_stream>?
     private var gzDone = false
     private var inBuf: [UInt8] = []
+    /// `inBuf` holds input not yet handed to zlib (a new chunk, or what
+    /// followed the end of a gzip member).
+    private var inputPending = false
+    /// Where in `inBuf` the input not yet handed to zlib starts.
+    private var inStart = 0
+    private var outBuf: [UInt8] = []
+    /// Inside a gzip member (its end not yet seen).
+    private var memberOpen = false
+    /// Zero bytes followed the last member.
+    private var zeroPadding = false
     private var buf: [UInt8] = []
     private var pos = 0
     private var eof = false
@@ -129,49 +139,70 @@ public final class LedgerReader {
         let g = gz!
         var produced = 0
         while produced == 0 {
-            if g.pointee.avail_in == 0 {
+            if g.pointee.avail_in == 0 && !inputPending {
                 if gzDone { eof = true; return }
                 let d = try nextInput()
                 if d.isEmpty {
+                    if memberOpen { throw ReadError(path: path, message: "gzip data cut short after line \(lineNumber)") }
                     eof = true
                     return
                 }
+                if zeroPadding {
+                    guard d.allSatisfy({ $0 == 0 }) else { throw afterPadding() }
+                    continue
+                }
                 inBuf = [UInt8](d)
+                inStart = 0
+                inputPending = true
             }
-            let outStart = buf.count
-            buf.append(contentsOf: repeatElement(0, count: chunk * 4))
+            // Inflated into a buffer of its own, then appended: growing `buf`
+            // by a zeroed 4 MiB at each call cost a 4 MiB fill per gzip member.
+            if outBuf.isEmpty { outBuf = [UInt8](repeating: 0, count: chunk * 4) }
             let status: Int32 = inBuf.withUnsafeMutableBufferPointer { inP in
-                buf.withUnsafeMutableBufferPointer { outP in
-                    if g.pointee.avail_in == 0 {
-                        g.pointee.next_in = inP.baseAddress
-                        g.pointee.avail_in = UInt32(inP.count)
+                outBuf.withUnsafeMutableBufferPointer { outP in
+                    if inputPending {
+                        g.pointee.next_in = inP.baseAddress! + inStart
+                        g.pointee.avail_in = UInt32(inP.count - inStart)
+                        inputPending = false
                     }
-                    g.pointee.next_out = outP.baseAddress! + outStart
-                    g.pointee.avail_out = UInt32(chunk * 4)
+                    g.pointee.next_out = outP.baseAddress!
+                    g.pointee.avail_out = UInt32(outP.count)
                     return inflate(g, Z_NO_FLUSH)
                 }
             }
-            let got = chunk * 4 - Int(g.pointee.avail_out)
-            buf.removeLast(chunk * 4 - got)
+            let got = outBuf.count - Int(g.pointee.avail_out)
+            if got > 0 { outBuf.withUnsafeBufferPointer { buf.append(contentsOf: $0[0..<got]) } }
             produced += got
             if status == Z_STREAM_END {
-                // A gzip file may hold several members: continue with the next one.
-                if g.pointee.avail_in > 0 {
-                    let rest = Array(inBuf.suffix(Int(g.pointee.avail_in)))
-                    inflateReset(g)
-                    inBuf = rest
-                    g.pointee.avail_in = 0
-                    if produced == 0 { continue }
-                } else {
-                    inflateReset(g)
-                    g.pointee.avail_in = 0
-                }
-            } else if status != Z_OK && status != Z_BUF_ERROR {
+                // A gzip file may hold several members (`cat a.gz b.gz`,
+                // `gzip >>`): go on with the next one, from the input left
+                // after this one (it was dropped once, and the file read
+                // as cut short without a word).
+                inflateReset(g)
+                memberOpen = false
+                inStart = inBuf.count - Int(g.pointee.avail_in)
+                g.pointee.avail_in = 0
+                inputPending = inStart < inBuf.count
+                continue
+            }
+            if status == Z_DATA_ERROR && !memberOpen && got == 0 && inBuf[inStart...].allSatisfy({ $0 == 0 }) {
+                // Zero padding after the last member (some tools add it): no member starts here.
+                zeroPadding = true
+                g.pointee.avail_in = 0
+                inflateReset(g)
+                continue
+            }
+            if status != Z_OK && status != Z_BUF_ERROR {
                 throw ReadError(path: path, message: "corrupt gzip data (zlib \(status)) after line \(lineNumber)")
             }
+            memberOpen = true
             if status == Z_BUF_ERROR && g.pointee.avail_in > 0 && got == 0 {
                 throw ReadError(path: path, message: "corrupt gzip data after line \(lineNumber)")
             }
         }
+    }
+
+    private func afterPadding() -> ReadError {
+        ReadError(path: path, message: "data after the zero padding that ends the gzip data, after line \(lineNumber)")
     }
 }

@@ -31,8 +31,9 @@ public final class IngestWorker: @unchecked Sendable {
         public var idleTimeout: Int64 = 5 * TimeUnit.second
         /// How often state and offsets are committed.
         public var checkpointInterval: Double = 2.0
-        /// How often finished alerts are written between checkpoints.
-        public var flushInterval: Double = 0.05
+        /// How often finished alerts are written between checkpoints while the
+        /// worker is caught up (behind a backlog: every 0.1 s at least).
+        public var flushInterval: Double = 0.02
         /// librdkafka properties passed unchanged (security.protocol, ssl.*, sasl.* …).
         public var kafkaOptions: [String: String] = [:]
         /// Stop once caught up and quiet for this long (seconds), after draining.
@@ -151,6 +152,10 @@ public final class IngestWorker: @unchecked Sendable {
             if let t = nextTables.take() { switchTables(t) }
             if let (rs, v) = nextRules.take() { switchRules(rs, version: v) }
             let events = listening { consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50)) }
+            // Caught up (a poll returns what a few milliseconds bring), alerts go out
+            // every `flushInterval`; behind a backlog (full polls), every 0.1 s at
+            // least: each flush is a transaction, and there latency is the backlog's.
+            let flushEvery = events.count >= 2_000 ? max(config.flushInterval, 0.1) : config.flushInterval
             handle(events, local: true)
             if config.crossVillage && !globalRules.rules.isEmpty && Date().timeIntervalSince(lastElection) > 2 {
                 lastElection = Date()
@@ -160,7 +165,7 @@ public final class IngestWorker: @unchecked Sendable {
                 handle(listening { gc.poll(maxRecords: 20_000, timeout: .milliseconds(1)) }, local: false)
             }
             for s in allShards { s.advance(now: listened); collect(s) }
-            if !pendingAlerts.isEmpty || !pendingDead.isEmpty, Date().timeIntervalSince(lastFlush) >= config.flushInterval {
+            if !pendingAlerts.isEmpty || !pendingDead.isEmpty, Date().timeIntervalSince(lastFlush) >= flushEvery {
                 flushOutputs()
                 lastFlush = Date()
             }

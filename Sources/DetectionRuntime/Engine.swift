@@ -143,7 +143,7 @@ public final class Engine {
             let e = base + i
             let t = e.pointee.time
             let lastT = previous < 0 ? lastTime : base[previous].time
-            // Ids are read only on a tie: reading one retains it.
+            // Ids are compared only on a tie (as the bytes in `raw`: no `String` made).
             let outcome: Outcome = t != lastT ? (t < lastT ? .outOfOrder : .processed)
                 : (previous < 0 ? Self.tie(e.pointee, after: lastID) : Self.tie(e.pointee, after: base + previous))
             guard counted(outcome) else { continue }

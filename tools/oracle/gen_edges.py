@@ -775,6 +775,22 @@ def month_edge_start():
     return local_day_start(d) + R.randint(0, 23) * HOUR
 
 
+# Which scenario a draw of random() in [0, 1) picks: the first whose bound exceeds it.
+SCENARIOS = [
+    (0.14, lambda L, W, ts, dues: sc_window_payments(L, W, ts, "R02")),
+    (0.24, lambda L, W, ts, dues: sc_window_payments(L, W, ts, "R03")),
+    (0.32, lambda L, W, ts, dues: sc_r12(L, W, ts)),
+    (0.42, lambda L, W, ts, dues: sc_r14(L, W, ts)),
+    (0.50, lambda L, W, ts, dues: sc_r13(L, W, ts)),
+    (0.62, lambda L, W, ts, dues: sc_procurement(L, W, ts)),
+    (0.67, lambda L, W, ts, dues: sc_r11(L, W, ts)),
+    (0.79, lambda L, W, ts, dues: sc_seal(L, W, ts)),
+    (0.89, lambda L, W, ts, dues: sc_r09(L, W, ts, dues)),
+    (0.95, lambda L, W, ts, dues: sc_r10(L, W, ts)),
+    (1.01, lambda L, W, ts, dues: sc_r01(L, W, ts)),
+]
+
+
 def generate(seed, outdir, order="local", exotic=False):
     global EXOTIC
     R.seed(seed)
@@ -790,28 +806,10 @@ def generate(seed, outdir, order="local", exotic=False):
         s = R.random()
         if R.random() < 0.06:
             sc_r01(L, W, ts)
-        if s < 0.14:
-            sc_window_payments(L, W, ts, "R02")
-        elif s < 0.24:
-            sc_window_payments(L, W, ts, "R03")
-        elif s < 0.32:
-            sc_r12(L, W, ts)
-        elif s < 0.42:
-            sc_r14(L, W, ts)
-        elif s < 0.50:
-            sc_r13(L, W, ts)
-        elif s < 0.62:
-            sc_procurement(L, W, ts)
-        elif s < 0.67:
-            sc_r11(L, W, ts)
-        elif s < 0.79:
-            sc_seal(L, W, ts)
-        elif s < 0.89:
-            sc_r09(L, W, ts, dues)
-        elif s < 0.95:
-            sc_r10(L, W, ts)
-        else:
-            sc_r01(L, W, ts)
+        for upto, scenario in SCENARIOS:
+            if s < upto:
+                scenario(L, W, ts, dues)
+                break
     sc_dups(L, W)
     for _ in range(R.randint(1, 3)):
         sc_malformed(L, W, t0 + R.randint(0, 60) * DAY)

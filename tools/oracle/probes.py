@@ -46,6 +46,13 @@ def pay(eid, ts, amount, **kw):
     return f
 
 
+def seal(ts):
+    """A seal.usage at `ts` with no application: the timestamp probes' event."""
+    return {"event_id": "s1", "type": "seal.usage", "occurred_at": ts,
+            "village": V, "seal_id": "S", "operator_id": "o",
+            "document_type": "d"}
+
+
 def j(o):
     import json
     if isinstance(o, str):
@@ -59,26 +66,11 @@ END = {"event_id": "zz-end", "type": "lease.terminated",
 
 PROBES = {
     # ---- timestamps
-    "ts_7_fraction_digits_at_22h": [
-        {"event_id": "s1", "type": "seal.usage",
-         "occurred_at": "2023-03-01T21:59:59.9999999+08:00", "village": V,
-         "seal_id": "S", "operator_id": "o", "document_type": "d"}],
-    "ts_minus_00_00_offset": [
-        {"event_id": "s1", "type": "seal.usage",
-         "occurred_at": "2023-03-01T23:00:00-00:00", "village": V,
-         "seal_id": "S", "operator_id": "o", "document_type": "d"}],
-    "ts_offset_24h": [
-        {"event_id": "s1", "type": "seal.usage",
-         "occurred_at": "2023-03-01T23:00:00+24:00", "village": V,
-         "seal_id": "S", "operator_id": "o", "document_type": "d"}],
-    "ts_year_0001": [
-        {"event_id": "s1", "type": "seal.usage",
-         "occurred_at": "0001-01-01T00:00:00+08:00", "village": V,
-         "seal_id": "S", "operator_id": "o", "document_type": "d"}],
-    "ts_year_9999": [
-        {"event_id": "s1", "type": "seal.usage",
-         "occurred_at": "9999-12-31T23:59:59Z", "village": V,
-         "seal_id": "S", "operator_id": "o", "document_type": "d"}],
+    "ts_7_fraction_digits_at_22h": [seal("2023-03-01T21:59:59.9999999+08:00")],
+    "ts_minus_00_00_offset": [seal("2023-03-01T23:00:00-00:00")],
+    "ts_offset_24h": [seal("2023-03-01T23:00:00+24:00")],
+    "ts_year_0001": [seal("0001-01-01T00:00:00+08:00")],
+    "ts_year_9999": [seal("9999-12-31T23:59:59Z")],
     # ---- money
     "money_negative_zero_number": [pay("p1", "2023-03-01T10:00:00Z", "@-0")],
     "money_string_leading_zeros": [

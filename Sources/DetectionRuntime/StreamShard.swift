@@ -108,7 +108,7 @@ public final class StreamShard {
             guard config.reportInvalid else { return }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value, error: err))
         case .event:
-            guard dedupe.firstSighting(of: decoded) else { counters.duplicates += 1; return }
+            guard dedupe.firstSighting(id: decoded.idKey, time: decoded.time) else { counters.duplicates += 1; return }
             let time = decoded.time
             if time > st.maxTime { st.maxTime = time }
             if time < watermark {

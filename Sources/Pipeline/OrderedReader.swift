@@ -40,13 +40,16 @@ final class OrderedReader: @unchecked Sendable {
                     out.reserveCapacity(1024)
                 }
             }
-            let r = replay.read(ledgers, totalBytes) { e in
-                if lastTime != .min && (e.time < lastTime
-                    || (e.time == lastTime && (out.isEmpty ? e.idPrecedes(lastID) : out.withUnsafeBufferPointer { e.idPrecedes($0[$0.count - 1]) }))) {
+            // Each line is decoded straight into a free slot of the buffer.
+            let r = replay.read(ledgers, totalBytes, target: { buffer.stagingSlot() }) { p in
+                let t = p.pointee.time
+                if lastTime != .min && (t < lastTime
+                    || (t == lastTime && (out.isEmpty ? p.pointee.idPrecedes(lastID)
+                                          : out.withUnsafeBufferPointer { p.pointee.idPrecedes($0[$0.count - 1]) }))) {
                     ordered = false
                     return false
                 }
-                buffer.insert(taking: &e)
+                buffer.commitStaged()
                 buffer.release(before: buffer.maxTime - reorderWindow, release)
                 while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
                 return true

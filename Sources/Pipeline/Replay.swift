@@ -143,13 +143,27 @@ public final class Replay: @unchecked Sendable {
 
     /// Reads every ledger line, decodes it and keeps the first valid copy of
     /// each event id; hands each event out in the one `Event` every line is
-    /// decoded into, for `emit` to move out (`Event.take()`, or its own
-    /// `insert(taking:)`): no copy of 376 bytes through a returned enum, no
-    /// retain of its id and bytes. Stops early when `emit` returns false.
+    /// decoded into, for `emit` to move out (`Event.take()`): no copy of 392
+    /// bytes through a returned enum, no retain of its id and bytes. Stops
+    /// early when `emit` returns false.
     func read(_ ledgers: [String], _ totalBytes: Int64, emit: (inout Event) -> Bool) -> ReadResult {
+        let event = UnsafeMutablePointer<Event>.allocate(capacity: 1)
+        event.initialize(to: .placeholder)
+        defer {
+            event.deinitialize(count: 1)
+            event.deallocate()
+        }
+        return read(ledgers, totalBytes, target: { event }, emit: { emit(&$0.pointee) })
+    }
+
+    /// `read(_:_:emit:)` decoding each line into the initialised event
+    /// `target()` gives (a reorder buffer's free slot, where a kept event
+    /// stays: `ReorderBuffer.stagingSlot()`); `emit` gets that event when it
+    /// is the first valid copy of its id.
+    func read(_ ledgers: [String], _ totalBytes: Int64, target: () -> UnsafeMutablePointer<Event>,
+              emit: (UnsafeMutablePointer<Event>) -> Bool) -> ReadResult {
         var r = ReadResult()
         var dedupe = Deduplicator()
-        var event = Event.placeholder
         var bytesBefore: Int64 = 0
         var stopped = false
         do {
@@ -160,7 +174,8 @@ public final class Replay: @unchecked Sendable {
                 let sourceName = URL(fileURLWithPath: path).standardizedFileURL.path
                 try reader.forEachLine { line, n in
                     r.summary.lines += 1
-                    switch decoder.decode(line, into: &event) {
+                    let event = target()
+                    switch decoder.decode(line, into: &event.pointee) {
                     case .blank:
                         r.summary.blankLines += 1
                     case .invalid(let err):
@@ -168,10 +183,10 @@ public final class Replay: @unchecked Sendable {
                         r.summary.deadLettersByKind[err.kind.rawValue, default: 0] += 1
                         r.dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
                     case .event:
-                        if dedupe.firstSighting(of: event) {
+                        if dedupe.firstSighting(id: event.pointee.idKey, time: event.pointee.time) {
                             r.summary.events += 1
-                            event.origin = positions?.origin(file: fileIndex, offset: reader.lineOffset, length: line.count) ?? 0
-                            if !emit(&event) { stopped = true; return false }
+                            event.pointee.origin = positions?.origin(file: fileIndex, offset: reader.lineOffset, length: line.count) ?? 0
+                            if !emit(event) { stopped = true; return false }
                         } else {
                             r.summary.duplicates += 1
                         }

@@ -1,32 +1,24 @@
 import EventModel
 import RuleCompiler
 
-/// A rule's key parts (`group by`, `matching`) in memory its runtime object
-/// owns and frees (`deallocate`, from the owner's `deinit`).
-///
-/// Read from an array property, they were retained as an array at every
-/// event and each part's closure context again at its call. Here each part
-/// is an object named without a reference count, whose closure (a `let`) is
-/// called in place: neither is retained.
+/// A rule's key parts (`group by`, `matching`), each an object whose
+/// closure (a `let`) is called in place: neither the parts nor a closure
+/// context is retained per event (see `UnretainedObjects`). The owner frees
+/// them (`deallocate`, from its `deinit`).
 struct KeyParts {
     private final class Part {
         let fn: FpFn
         init(_ fn: @escaping FpFn) { self.fn = fn }
     }
 
-    private let base: UnsafeMutablePointer<Unmanaged<Part>>
-    let count: Int
+    private let parts: UnretainedObjects<Part>
+    var count: Int { parts.count }
 
     init(_ parts: [KeyPart]) {
-        count = parts.count
-        base = .allocate(capacity: max(1, parts.count))
-        for (i, p) in parts.enumerated() { (base + i).initialize(to: .passRetained(Part(p.fn))) }
+        self.parts = UnretainedObjects(parts.map { Part($0.fn) })
     }
 
-    func deallocate() {
-        for i in 0..<count { base[i].release() }
-        base.deallocate()
-    }
+    func deallocate() { parts.deallocate() }
 
     /// The key of `e`: the parts' fingerprints combined, nil when a part has none.
     @inline(__always)
@@ -34,7 +26,7 @@ struct KeyParts {
         var k = Fingerprint(hi: 0x5EED, lo: UInt64(count))
         var i = 0
         while i < count {
-            guard let c = base[i]._withUnsafeGuaranteedRef({ $0.fn(e, env) }) else { return nil }
+            guard let c = parts[i]._withUnsafeGuaranteedRef({ $0.fn(e, env) }) else { return nil }
             k = k.combined(with: c)
             i += 1
         }

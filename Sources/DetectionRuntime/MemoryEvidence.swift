@@ -20,10 +20,7 @@ final class MemoryEvidence {
 
         static let empty = Item(givenID: "", raw: [], idStart: 0, idCount: 0)
 
-        var id: String {
-            if let g = givenID { return g }
-            return raw.withUnsafeBufferPointer { String(decoding: $0[Int(idStart)..<Int(idStart + idCount)], as: UTF8.self) }
-        }
+        var id: String { Event.id(given: givenID, raw: raw, start: idStart, count: idCount) }
     }
     private var items: [Item] = []
     private var marks: [Bool] = []

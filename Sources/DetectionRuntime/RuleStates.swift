@@ -108,7 +108,10 @@ final class RuleRuntime {
 }
 
 final class WindowRuntime {
-    deinit { key.deallocate() }
+    deinit {
+        key.deallocate()
+        layout.deallocate()
+    }
 
     let key: KeyParts
     let window: Int64?
@@ -128,7 +131,10 @@ final class WindowRuntime {
 /// The history of required events of precedence rules with one feed
 /// signature: the per-village variants of a rule share one, fed once per event.
 final class PredecessorStore {
-    deinit { requiredKey.deallocate() }
+    deinit {
+        requiredKey.deallocate()
+        layout.deallocate()
+    }
 
     /// The first rule using it (metrics count its keys under that rule).
     let owner: Int
@@ -162,7 +168,10 @@ final class PredecessorStore {
 
 /// The history of expected events of absence rules with one feed signature.
 final class ExpectedStore {
-    deinit { expectedKey.deallocate() }
+    deinit {
+        expectedKey.deallocate()
+        layout.deallocate()
+    }
 
     let owner: Int
     let retention: Int64

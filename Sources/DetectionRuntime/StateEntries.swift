@@ -21,7 +21,7 @@ struct Entry {
     var next: Int32 = -1
 
     @inline(__always) // inlined, its arguments are not retained around the call
-    init(_ e: borrowing Event, ref: UInt64, inputs: [Unmanaged<InputFn>], env: EvalEnv) {
+    init(_ e: borrowing Event, ref: UInt64, inputs: UnretainedObjects<InputFn>, env: EvalEnv) {
         time = e.time
         self.ref = ref
         slots = InlineArray(repeating: .zero)
@@ -80,8 +80,9 @@ extension EvidenceStore {
 
 /// How one aggregated value is read from an event (built once per rule):
 /// a number or a key. An object, so that `Entry.init` can call it through
-/// an unretained reference (`AggregateLayout.inputs`): reading closures
-/// out of an array of enums retained and released each one per event.
+/// an unretained reference (`AggregateLayout.inputs`, `UnretainedObjects`):
+/// reading closures out of an array of enums retained and released each
+/// one per event.
 final class InputFn {
     let num: NumFn?
     let key: FpFn?
@@ -162,9 +163,9 @@ struct AggregateLayout {
     /// Input slots that some count(distinct) reads, in order.
     let distinctInputs: [Int]
     let needsScan: Bool
-    /// The aggregated values' readers, unretained (`inputObjects` keeps them).
-    let inputs: [Unmanaged<InputFn>]
-    let inputObjects: [InputFn]
+    /// The aggregated values' readers; the layout's owner frees them
+    /// (`deallocate`, from its `deinit`).
+    let inputs: UnretainedObjects<InputFn>
     /// Bit i set when input i is a number (the others are text fingerprints, never summed).
     let numericSlots: UInt8
     /// Each aggregate's kind and input slot (-1: none), read by `fill` at
@@ -182,10 +183,10 @@ struct AggregateLayout {
         self.specs = specs
         kinds = specs.map(\.kind)
         slots = specs.map { $0.inputSlot ?? -1 }
-        inputObjects = InputFn.make(inputs)
-        self.inputs = inputObjects.map { .passUnretained($0) }
+        let readers = InputFn.make(inputs)
+        self.inputs = UnretainedObjects(readers)
         var numeric: UInt8 = 0
-        for (i, c) in inputObjects.enumerated() where c.isNumeric { numeric |= 1 << UInt8(i) }
+        for (i, c) in readers.enumerated() where c.isNumeric { numeric |= 1 << UInt8(i) }
         numericSlots = numeric
         var d: [Int] = []
         for s in specs where s.kind == .countDistinct {
@@ -194,6 +195,9 @@ struct AggregateLayout {
         distinctInputs = d
         needsScan = specs.contains { $0.kind == .min || $0.kind == .max }
     }
+
+    /// Frees the input readers; call once, from the owner's `deinit`.
+    func deallocate() { inputs.deallocate() }
 
     @inline(__always) func isNumeric(_ i: Int) -> Bool { numericSlots & (1 << UInt8(i)) != 0 }
 

@@ -17,11 +17,16 @@ public struct Event: Sendable {
     /// The event id as sent (made on each read for a decoded event: hot
     /// paths use `withIDBytes` or `idPrecedes`).
     public var id: String {
-        get {
-            if let g = givenID { return g }
-            return withIDBytes { String(decoding: $0, as: UTF8.self) }
-        }
+        get { Event.id(given: givenID, raw: raw, start: idStart, count: idCount) }
         set { givenID = newValue }
+    }
+
+    /// An id held as an event holds it: `given`, or else the bytes of `raw`
+    /// at `start ..< start + count` (for holders of an event's id and bytes).
+    @inlinable
+    public static func id(given: String?, raw: [UInt8], start: UInt32, count: UInt32) -> String {
+        if let g = given { return g }
+        return raw.withUnsafeBufferPointer { String(decoding: $0[Int(start)..<Int(start &+ count)], as: UTF8.self) }
     }
     /// Fingerprint of `id`, for deduplication.
     public var idKey: Fingerprint

@@ -155,7 +155,7 @@ public final class Engine {
 
     /// `process(_:)` for an event in memory the caller shares (a batch that
     /// several lanes read): an `inout` argument is passed by its address,
-    /// where a borrowed array element or `pointee` is first copied (376
+    /// where a borrowed array element or `pointee` is first copied (392
     /// bytes, and a retain and release of its id, raw bytes and texts — 8 %
     /// of a replay's CPU time). The event is not changed.
     @discardableResult
@@ -210,19 +210,23 @@ public final class Engine {
 
     // MARK: triggers
 
-    /// Evaluates only the condition rules for an event, at once.
-    public func evaluateConditions(_ e: Event) {
+    /// Evaluates only the condition rules for an event, at once. The event
+    /// is passed by its address and not changed (a value argument from a
+    /// stored property or a pointer's `pointee` is a copy: 392 bytes and a
+    /// retain and release of its parts, per record of a streaming worker).
+    public func evaluateConditions(inPlace e: inout Event) { evaluateConditions(e) }
+
+    private func evaluateConditions(_ e: borrowing Event) {
         let t = Int(e.type.rawValue)
-        for ri in ruleSet.triggers[t] { runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
-        if let pinned = ruleSet.pinnedTriggers[t][e.village] {
+        dispatch.forEachRule(t) { ri in runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
+        if dispatch.hasPinned(t), let pinned = ruleSet.pinnedTriggers[t][e.village] {
             for ri in pinned { runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
         }
     }
 
     func conditionRule(_ rt: RuleRuntime, _ e: borrowing Event) {
-        if let f = rt.filter {
-            guard f(e, env) == true else { return }
-        }
+        // Called in place (see `trigger`).
+        if rt.filter != nil && rt.filter?(e, env) != true { return }
         emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
     }
 

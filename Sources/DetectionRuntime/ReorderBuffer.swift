@@ -79,7 +79,7 @@ public struct ReorderBuffer: Sendable {
     }
 
     /// Moves `e` into the buffer, leaving `Event.placeholder` (one copy of
-    /// its 376 bytes, straight into its slot).
+    /// its 392 bytes, straight into its slot).
     public mutating func insert(taking e: inout Event) {
         let key = Key(time: e.time, prefix: e.withIDBytes(ReorderBuffer.prefix), slot: 0)
         if key.time > maxTime { maxTime = key.time }
@@ -100,8 +100,10 @@ public struct ReorderBuffer: Sendable {
     /// The same slot until committed. The pointer is valid until the next
     /// call that changes the buffer.
     public mutating func stagingSlot() -> UnsafeMutablePointer<Event> {
+        // A copy of the buffer (a checkpoint's, read on another thread) may
+        // share the slots, the staged one included: never write into shared ones.
+        if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
         if staged < 0 {
-            if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
             staged = freeSlot()
             slots.store(Int(staged), .placeholder)
         }

@@ -46,9 +46,6 @@ public final class StreamShard {
     public let config: Config
     public let engine: Engine
     let decoder = EventDecoder()
-    /// Each record is decoded into this event and moved from it into the
-    /// reorder buffer (no copies through a returned enum).
-    private var decoded = Event.placeholder
     var partitions: [Partition: PartitionState] = [:]
     var buffer = ReorderBuffer()
     var dedupe: Deduplicator
@@ -97,7 +94,9 @@ public final class StreamShard {
         st.lastActivity = now
         st.caughtUp = false
         defer { partitions[p] = st }
-        switch value.withUnsafeBufferPointer({ decoder.decode($0, into: &decoded) }) {
+        // Decoded straight into a free slot of the reorder buffer, where a kept event stays.
+        let decoded = buffer.stagingSlot()
+        switch value.withUnsafeBufferPointer({ decoder.decode($0, into: &decoded.pointee) }) {
         case .blank:
             counters.invalid += 1
             guard config.reportInvalid else { return }
@@ -108,20 +107,20 @@ public final class StreamShard {
             guard config.reportInvalid else { return }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value, error: err))
         case .event:
-            guard dedupe.firstSighting(id: decoded.idKey, time: decoded.time) else { counters.duplicates += 1; return }
-            let time = decoded.time
+            guard dedupe.firstSighting(id: decoded.pointee.idKey, time: decoded.pointee.time) else { counters.duplicates += 1; return }
+            let time = decoded.pointee.time
             if time > st.maxTime { st.maxTime = time }
             if time < watermark {
                 counters.late += 1
                 deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
                                               error: DecodeError(.late, field: "occurred_at",
                                                                  "older than the watermark \(ShanghaiTime.formatUTC(watermark)); the nightly replay covers it"),
-                                              eventID: decoded.id))
+                                              eventID: decoded.pointee.id))
                 return
             }
             counters.events += 1
-            if config.eagerConditions { engine.evaluateConditions(decoded) }
-            buffer.insert(taking: &decoded)
+            if config.eagerConditions { engine.evaluateConditions(inPlace: &decoded.pointee) }
+            buffer.commitStaged()
         }
     }
 

@@ -73,7 +73,7 @@ final class EngineLanes {
     }
 
     /// Offers a batch's events in place: iterating the array, or passing an
-    /// element or a pointer's `pointee`, copies each event (376 bytes) and
+    /// element or a pointer's `pointee`, copies each event (392 bytes) and
     /// retains its id, raw bytes and texts — atomics on objects the other
     /// lanes are touching at the same time.
     static func offer(_ batch: [Event], to engines: [Engine], collector: AlertCollector?) {

@@ -169,6 +169,35 @@ import Testing
         #expect(out.map(\.id) == ["PAY-1"] && out[0].raw == raw)
     }
 
+    /// An event decoded into `stagingSlot()` joins the order at `commitStaged()`;
+    /// a slot staged before a copy of the buffer is not written through the
+    /// copy's storage (a checkpoint reads its copy on another thread).
+    @Test func stagedSlotsJoinTheOrderAndAreNeverShared() {
+        let decoder = EventDecoder()
+        func line(_ id: String, _ minute: Int) -> [UInt8] {
+            Array(#"{"event_id":"\#(id)","type":"finance.receipt","occurred_at":"2024-03-01T10:0\#(minute):00+08:00","village":"330521101204","voucher_no":"V","amount":1,"payer_id":"P","category":"rent"}"#.utf8)
+        }
+        var buffer = ReorderBuffer()
+        for (id, minute) in [("R-3", 3), ("R-1", 1)] {
+            let slot = buffer.stagingSlot()
+            #expect(decoder.decode(line(id, minute), into: &slot.pointee) == .event)
+            buffer.commitStaged()
+        }
+        // A slot staged and left (the record was not kept), then a copy.
+        let left = buffer.stagingSlot()
+        #expect(decoder.decode(Array("{".utf8), into: &left.pointee) != .event)
+        var copy = buffer
+        let slot = buffer.stagingSlot()
+        #expect(decoder.decode(line("R-2", 2), into: &slot.pointee) == .event)
+        #expect(copy.stagingSlot() != slot, "the copy's staged slot is its own")
+        buffer.commitStaged()
+        var fromBuffer: [String] = [], fromCopy: [String] = []
+        buffer.drain { fromBuffer.append($0.id) }
+        copy.drain { fromCopy.append($0.id) }
+        #expect(fromBuffer == ["R-1", "R-2", "R-3"])
+        #expect(fromCopy == ["R-1", "R-3"])
+    }
+
     /// `everyNth`: one event in so many is out of order (the others come in
     /// order, so that the buffer's sorted deque and its heap both hold keys).
     @Test(arguments: [1, 40])

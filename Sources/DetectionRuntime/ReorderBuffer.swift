@@ -89,7 +89,8 @@ public struct ReorderBuffer: Sendable {
         place(Key(time: key.time, prefix: key.prefix, slot: slot))
     }
 
-    /// A free slot holding `Event.placeholder`, handed out by `stagingSlot()`; -1 when none.
+    /// The slot `stagingSlot()` handed out and not yet committed (it holds
+    /// an initialised event: a placeholder, or a record that was not kept); -1 when none.
     private var staged: Int32 = -1
 
     /// An initialised event in a free slot, to decode the next event into

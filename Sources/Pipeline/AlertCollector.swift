@@ -69,7 +69,9 @@ final class AlertCollector: @unchecked Sendable {
 
     private func alert(_ item: Item) throws -> Alert {
         if item.memoryIndex >= 0 { return lock.withLock { memory[Int(item.memoryIndex)] } }
-        return try AlertCoding.decode(file!.read(item.ref).raw)
+        let raw = file!.read(item.ref).raw
+        try file!.checkReads()
+        return try AlertCoding.decode(raw)
     }
 }
 

@@ -93,7 +93,7 @@ public final class BacktestPass: @unchecked Sendable {
         guard let r = try reader.evaluateAll(into: fan, totalBytes: totalBytes, progress: progress) else { return nil }
         var summary = r.summary
         summary.mode = "single pass"
-        return finish(fan, summary)
+        return try finish(fan, summary)
     }
 
     // MARK: sorted pass
@@ -104,13 +104,15 @@ public final class BacktestPass: @unchecked Sendable {
         var summary = r.summary
         summary.spilledRuns = spilledRuns
         summary.mode = "sorted"
-        return finish(fan, summary)
+        return try finish(fan, summary)
     }
 
-    private func finish(_ fan: EngineLanes, _ summary: ReplaySummary) -> Result {
+    private func finish(_ fan: EngineLanes, _ summary: ReplaySummary) throws -> Result {
         fan.finish()
         var summary = summary
-        summary.noteSpill(EvidenceSpill.report(fan.engines.compactMap { $0.evidenceStore as? EvidenceSpillFile }))
+        let files = fan.engines.compactMap { $0.evidenceStore as? EvidenceSpillFile }
+        try EvidenceSpillFile.checkReads(files)
+        summary.noteSpill(EvidenceSpill.report(files))
         return Result(alerts: fan.engines.map(\.alerts), summary: summary, firstEventTime: fan.first,
                       lastEventTime: fan.processed > 0 ? fan.last : nil)
     }

@@ -22,7 +22,7 @@ import Foundation
 final class EvidenceSpillFile: EvidenceStore {
     let ledgers: LedgerPositions?
     static let ledgerTag: UInt64 = 1 << 62
-    private var fd: Int32 = -1
+    private(set) var fd: Int32 = -1
     /// Bytes already in the file (records before this offset are read from it).
     private var written: Int64 = 0
     /// The records after `written`, not yet in the file.
@@ -30,6 +30,26 @@ final class EvidenceSpillFile: EvidenceStore {
     private let flushAt: Int
     /// Why the records stay in memory, if they do.
     private(set) var problem: String?
+    /// The first record that could not be read back (the disk failed under
+    /// the process): what was built from this file is then incomplete, and
+    /// the pass using it fails with this error (`checkReads()`).
+    private(set) var readFailure: SpillReadError?
+
+    /// A record of a spill file that could not be read back.
+    struct SpillReadError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// Throws when a record could not be read back.
+    func checkReads() throws(SpillReadError) {
+        if let readFailure { throw readFailure }
+    }
+
+    /// Throws the first read failure of `files`, if any.
+    static func checkReads(_ files: [EvidenceSpillFile]) throws(SpillReadError) {
+        for f in files { try f.checkReads() }
+    }
 
     init(directory: String? = nil, bufferBytes: Int = 4 << 20, ledgers: LedgerPositions? = nil) {
         self.ledgers = ledgers
@@ -91,9 +111,14 @@ final class EvidenceSpillFile: EvidenceStore {
                 let n = record.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 {
-                    // Bytes written and synced to this file cannot vanish while it is open;
-                    // a failing read means the disk failed under the process.
-                    fatalError("evidence spill file: read of \(length) bytes at \(offset) failed: \(String(cString: strerror(errno)))")
+                    // Bytes written to this file cannot vanish while it is open: a
+                    // failing read means the disk failed under the process. The
+                    // record is missing; the pass fails at its end (`checkReads`).
+                    let why = n < 0 ? String(cString: strerror(errno)) : "the file ended early"
+                    if readFailure == nil {
+                        readFailure = SpillReadError(message: "a temporary spill file could not be read back (\(length) bytes at \(offset): \(why)); the disk failed under the replay — run it again")
+                    }
+                    return ("", [])
                 }
                 done += n
             }

@@ -60,6 +60,11 @@ public final class PartitionedEvaluation {
         return engine
     }
 
+    /// Throws when an alert's evidence could not be read back from a spill file.
+    func checkSpillReads() throws {
+        try EvidenceSpillFile.checkReads(spillFiles)
+    }
+
     /// Bytes of evidence spilled to files, and why some stayed in memory (if any did).
     var spillReport: (bytes: Int64, problems: [String]) {
         EvidenceSpill.report(spillFiles)

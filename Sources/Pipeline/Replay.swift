@@ -221,7 +221,7 @@ public final class Replay: @unchecked Sendable {
         let evaluation = makeEvaluation()
         guard var read = try reader.evaluateAll(into: evaluation, totalBytes: totalBytes, progress: progress) else { return nil }
         read.summary.mode = "single pass"
-        let alerts = finish(evaluation, &read.summary)
+        let alerts = try finish(evaluation, &read.summary)
         return (read, alerts)
     }
 
@@ -232,13 +232,14 @@ public final class Replay: @unchecked Sendable {
         var (read, spilledRuns) = try sortedEvaluation(ledgers, totalBytes, into: evaluation)
         read.summary.spilledRuns = spilledRuns
         read.summary.mode = "sorted"
-        let alerts = finish(evaluation, &read.summary)
+        let alerts = try finish(evaluation, &read.summary)
         return (read, alerts)
     }
 
     /// The end of a pass that counts: the last deadlines, the alerts, the summary's figures.
-    private func finish(_ evaluation: PartitionedEvaluation, _ summary: inout ReplaySummary) -> AlertCollector {
+    private func finish(_ evaluation: PartitionedEvaluation, _ summary: inout ReplaySummary) throws -> AlertCollector {
         evaluation.finish()
+        try evaluation.checkSpillReads()
         if keepStateUntilExit { evaluation.keepStateUntilExit() }
         summary.ruleParts = evaluation.parts
         summary.noteSpill(evaluation.spillReport)

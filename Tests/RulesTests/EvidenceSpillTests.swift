@@ -30,6 +30,24 @@ import Testing
         #expect(empty != 0 && spill.read(empty).id == "" && spill.read(empty).raw == [])
     }
 
+    /// A record the file no longer holds (the disk failed under the process)
+    /// does not stop the process: the read gives nothing, and the pass
+    /// fails at its end with what happened.
+    @Test func aRecordThatCannotBeReadBackFailsThePassNotTheProcess() throws {
+        let spill = EvidenceSpillFile(bufferBytes: 100)
+        var refs: [UInt64] = []
+        for i in 0..<50 { refs.append(spill.append(id: "evt-\(i)", raw: Array("{\"event_id\":\"evt-\(i)\"}".utf8))) }
+        #expect(spill.fd >= 0)
+        try spill.checkReads()
+        #expect(ftruncate(spill.fd, 0) == 0)
+        let got = spill.read(refs[0])
+        #expect(got.id == "" && got.raw.isEmpty)
+        #expect(throws: EvidenceSpillFile.SpillReadError.self) { try spill.checkReads() }
+        #expect(spill.readFailure?.description.contains("could not be read back") == true)
+        // Records still in the buffer come back.
+        #expect(spill.read(refs[49]).id == "evt-49")
+    }
+
     /// Alerts wait in a spill file of their own until the pass ends: every
     /// field comes back, and they come out in the order of RULES.md.
     @Test func alertsComeBackWholeAndInOrderFromTheFileAndFromMemory() throws {

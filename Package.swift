@@ -42,9 +42,11 @@ let package = Package(
         // MARK: adapters
         .target(name: "AlertStore", dependencies: ["EventModel", "CLibPQ",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka", "CZlib",
+        // Ledger files (JSON Lines, plain or gzip): what replays read and the publisher sends.
+        .target(name: "LedgerFiles", dependencies: ["CZlib"], swiftSettings: hot),
+        .target(name: "KafkaIngest", dependencies: ["EventModel", "CRdKafka", "LedgerFiles",
             .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "CZstd", "AlertStore", "KafkaIngest",
+        .target(name: "Pipeline", dependencies: ["EventModel", "RuleCompiler", "RuleLanguage", "DetectionRuntime", "CZlib", "CZstd", "AlertStore", "KafkaIngest", "LedgerFiles",
             .product(name: "Logging", package: "swift-log")], swiftSettings: hot),
         .target(name: "AnalystAPI", dependencies: ["AlertStore", "EventModel",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -54,7 +56,7 @@ let package = Package(
         // MARK: the one CLI
         .executableTarget(name: "qianliyan", dependencies: [
             "EventModel", "RuleLanguage", "RuleCompiler", "DetectionRuntime", "DetectionTesting", "LedgerGenerator", "CZlib",
-            "Pipeline", "AlertStore", "KafkaIngest", "AnalystAPI", "CJemalloc",
+            "Pipeline", "AlertStore", "KafkaIngest", "LedgerFiles", "AnalystAPI", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -67,8 +69,8 @@ let package = Package(
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "RuleLanguageTests", dependencies: ["RuleLanguage", "RuleCompiler", "EventModel", "FuzzSupport"], swiftSettings: strict),
         .testTarget(name: "DetectionRuntimeTests", dependencies: ["DetectionRuntime", "DetectionTesting", "RuleCompiler", "RuleLanguage", "EventModel", "FuzzSupport"], swiftSettings: strict),
-        .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline", "CZlib"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RulesTests", dependencies: ["DetectionTesting", "DetectionRuntime", "RuleCompiler", "RuleLanguage", "EventModel", "Pipeline", "LedgerFiles", "CZlib"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "AlertStore", "KafkaIngest", "LedgerFiles", "LedgerGenerator", "EventModel", "DetectionRuntime", "RuleCompiler", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalystAPITests", dependencies: ["AnalystAPI", "AlertStore", "EventModel", "TestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: strict),
     ]

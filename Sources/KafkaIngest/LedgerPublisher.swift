@@ -1,3 +1,5 @@
+import LedgerFiles
+
 /// Publishes JSON Lines ledgers (plain or gzip) into the village topics:
 /// what `qianliyan produce` and the demo use to feed a cluster.
 ///
@@ -136,37 +138,53 @@ public struct LedgerPublisher {
             pace()
         }
 
-        var lines = 0
-        fileLoop: for path in files {
-            let reader = try LedgerLineReader(path: path)
-            while lines & 255 != 0 || shouldContinue() {
-                lines += 1
-                let more = try reader.nextLine { line throws(KafkaError) in
-                    guard line.contains(where: { !Self.isWhitespace($0) }) else {
-                        counts.blank += 1
-                        return
-                    }
-                    let fields = LedgerEventFields.scan(line)
-                    let routed = route(line, fields.type)
-                    if routed == nil { counts.unrouted += 1 }
-                    let topic = routed ?? fallback
-                    if fields.village == nil { counts.unkeyed += 1 }
-                    if disorder != nil {
-                        // Mutate in place (disorder!.…): a copy would duplicate the whole heap per line.
-                        let eventTime = fields.occurredAt.flatMap { LedgerEventFields.epochMilliseconds(UnsafeRawBufferPointer(rebasing: line[$0])) }
-                        let pending = Pending(topic: topic, key: fields.village.map { Array(line[$0]) }, value: Array(line))
-                        released.removeAll(keepingCapacity: true)
-                        disorder!.insert(pending, eventTime: eventTime, releasing: &released)
-                        for item in released { try send(item) }
-                    } else {
-                        try producer.send(topic: topicNames[topic], key: fields.village.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, value: line)
-                        perTopic[topic] += 1
-                        pace()
-                    }
-                }
-                if !more { continue fileLoop }
+        func publishLine(_ line: UnsafeRawBufferPointer) throws(KafkaError) {
+            guard line.contains(where: { !Self.isWhitespace($0) }) else {
+                counts.blank += 1
+                return
             }
-            break
+            let fields = LedgerEventFields.scan(line)
+            let routed = route(line, fields.type)
+            if routed == nil { counts.unrouted += 1 }
+            let topic = routed ?? fallback
+            if fields.village == nil { counts.unkeyed += 1 }
+            if disorder != nil {
+                // Mutate in place (disorder!.…): a copy would duplicate the whole heap per line.
+                let eventTime = fields.occurredAt.flatMap { LedgerEventFields.epochMilliseconds(UnsafeRawBufferPointer(rebasing: line[$0])) }
+                let pending = Pending(topic: topic, key: fields.village.map { Array(line[$0]) }, value: Array(line))
+                released.removeAll(keepingCapacity: true)
+                disorder!.insert(pending, eventTime: eventTime, releasing: &released)
+                for item in released { try send(item) }
+            } else {
+                try producer.send(topic: topicNames[topic], key: fields.village.map { UnsafeRawBufferPointer(rebasing: line[$0]) }, value: line)
+                perTopic[topic] += 1
+                pace()
+            }
+        }
+
+        // The ledgers are read as replays read them (`LedgerReader`: plain or
+        // gzip, every member of a multi-member file, a file cut short an error).
+        var lines = 0
+        var stopped = false
+        for path in files where !stopped {
+            var failure: KafkaError?
+            do {
+                let reader = try LedgerReader(path: path)
+                try reader.forEachLine { line, _ in
+                    guard lines & 255 != 0 || shouldContinue() else { stopped = true; return false }
+                    lines += 1
+                    do throws(KafkaError) {
+                        try publishLine(UnsafeRawBufferPointer(line))
+                    } catch {
+                        failure = error
+                        return false
+                    }
+                    return true
+                }
+            } catch {
+                throw KafkaError(.fileSystem, message: "\(error)", operation: "read ledger", isRetriable: false)
+            }
+            if let failure { throw failure }
         }
         if disorder != nil {
             released.removeAll()

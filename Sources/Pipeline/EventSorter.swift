@@ -1,5 +1,6 @@
 import EventModel
 import Foundation
+import LedgerFiles
 
 /// Puts events into the total order of RULES.md (occurred_at, then
 /// event_id bytes) without holding a large ledger in memory: events are

@@ -1,5 +1,6 @@
 import EventModel
 import Foundation
+import LedgerFiles
 
 /// The plain-text ledgers of one replay, as a place to read remembered
 /// events back from: a replay's rule state remembers most events of a year

@@ -1,6 +1,7 @@
 import DetectionRuntime
 import EventModel
 import Foundation
+import LedgerFiles
 import RuleCompiler
 
 /// Where a replay sends what it finds.

@@ -2,6 +2,7 @@ import AlertStore
 import ArgumentParser
 import DetectionRuntime
 import KafkaIngest
+import LedgerFiles
 import Logging
 import EventModel
 import Foundation

@@ -2,6 +2,7 @@ import AlertStore
 import DetectionRuntime
 import EventModel
 import Foundation
+import LedgerFiles
 import Logging
 @testable import Pipeline
 import RuleCompiler

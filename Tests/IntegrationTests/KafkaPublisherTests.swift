@@ -139,6 +139,27 @@ struct KafkaPublisherTests {
         }
     }
 
+    /// The publisher reads ledgers as replays do (`LedgerReader`): every
+    /// member of a multi-member gzip file (`cat a.gz b.gz`), and a file cut
+    /// short is an error, not a silent end.
+    @Test("a multi-member gzip ledger is published whole; one cut short is an error")
+    func gzipMembers() async throws {
+        try await Support.onOwnThread {
+            let first = try Self.writeLedger((0..<30).map { #"{"type":"seal.usage","village":"11010100100\#($0 % 10)","n":\#($0)}"# }, gzip: true)
+            let second = try Self.writeLedger((30..<50).map { #"{"type":"labor.wage","village":"11010100100\#($0 % 10)","n":\#($0)}"# }, gzip: true)
+            let joined = first + ".joined.gz", cut = first + ".cut.gz"
+            defer { for p in [first, second, joined, cut] { try? FileManager.default.removeItem(atPath: p) } }
+            let a = try Data(contentsOf: URL(fileURLWithPath: first)), b = try Data(contentsOf: URL(fileURLWithPath: second))
+            try (a + b).write(to: URL(fileURLWithPath: joined))
+            try (a + b.prefix(b.count / 2)).write(to: URL(fileURLWithPath: cut))
+            let cluster = try Support.cluster()
+            let whole = try LedgerPublisher(producer: try Support.producer(cluster)).publish(files: [joined])
+            #expect(whole.published == 50)
+            #expect(whole.perTopic == ["village.seal": 30, "village.labor": 20])
+            #expect(throws: KafkaError.self) { _ = try LedgerPublisher(producer: try Support.producer(cluster)).publish(files: [cut]) }
+        }
+    }
+
     @Test("--rate throttles publishing")
     func rateLimit() async throws {
         try await Support.onOwnThread {

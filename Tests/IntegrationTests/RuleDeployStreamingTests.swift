@@ -2,6 +2,7 @@ import AlertStore
 import EventModel
 import Foundation
 import KafkaIngest
+import LedgerFiles
 import Logging
 import Pipeline
 import RuleCompiler

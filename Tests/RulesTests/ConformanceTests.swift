@@ -1,5 +1,6 @@
 import EventModel
 import Foundation
+import LedgerFiles
 import Pipeline
 import RuleCompiler
 import Testing

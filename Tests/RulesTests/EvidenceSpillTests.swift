@@ -1,6 +1,7 @@
 import DetectionRuntime
 import EventModel
 import Foundation
+import LedgerFiles
 @testable import Pipeline
 import RuleCompiler
 import Testing

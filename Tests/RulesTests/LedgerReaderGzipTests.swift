@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import LedgerFiles
 import Pipeline
 import Testing
 

@@ -1,6 +1,7 @@
 import DetectionRuntime
 import EventModel
 import Foundation
+import LedgerFiles
 import Pipeline
 import RuleCompiler
 import RuleLanguage

@@ -1,5 +1,4 @@
 import CZlib
-import EventModel
 import Foundation
 
 /// Reads a JSON Lines ledger, plain or gzip-compressed (detected by its
@@ -44,6 +43,11 @@ public final class LedgerReader {
         public var path: String
         public var message: String
         public var description: String { "\(path): \(message)" }
+
+        public init(path: String, message: String) {
+            self.path = path
+            self.message = message
+        }
     }
 
     public init(path: String) throws {

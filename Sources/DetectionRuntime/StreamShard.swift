@@ -40,6 +40,14 @@ public final class StreamShard {
         var nextOffset: Int64 = 0
         var lastActivity: Instant = .min
         var caughtUp = false
+
+        /// A record at `offset` was read at `now`; `eventTime`: its event's, if it was a new event.
+        mutating func took(offset: Int64, now: Instant, eventTime: Instant?) {
+            nextOffset = max(nextOffset, offset + 1)
+            lastActivity = now
+            caughtUp = false
+            if let t = eventTime, t > maxTime { maxTime = t }
+        }
     }
 
     public let name: String
@@ -89,38 +97,42 @@ public final class StreamShard {
     /// Takes one Kafka record.
     public func ingest(_ p: Partition, offset: Int64, value: [UInt8], now: Instant) {
         counters.records += 1
-        var st = partitions[p, default: PartitionState()]
-        st.nextOffset = max(st.nextOffset, offset + 1)
-        st.lastActivity = now
-        st.caughtUp = false
-        defer { partitions[p] = st }
+        let time = take(p, offset: offset, value: value)
+        // One lookup of the partition's state per record (a `Partition` hashes its topic's name).
+        partitions[p, default: PartitionState()].took(offset: offset, now: now, eventTime: time)
+    }
+
+    /// Decodes, deduplicates and buffers a record; the event's time when it was a new event.
+    private func take(_ p: Partition, offset: Int64, value: [UInt8]) -> Instant? {
         // Decoded straight into a free slot of the reorder buffer, where a kept event stays.
         let decoded = buffer.stagingSlot()
         switch value.withUnsafeBufferPointer({ decoder.decode($0, into: &decoded.pointee) }) {
         case .blank:
             counters.invalid += 1
-            guard config.reportInvalid else { return }
+            guard config.reportInvalid else { return nil }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
                                           error: DecodeError(.badJSON, "empty message")))
+            return nil
         case .invalid(let err):
             counters.invalid += 1
-            guard config.reportInvalid else { return }
+            guard config.reportInvalid else { return nil }
             deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value, error: err))
+            return nil
         case .event:
-            guard dedupe.firstSighting(id: decoded.pointee.idKey, time: decoded.pointee.time) else { counters.duplicates += 1; return }
+            guard dedupe.firstSighting(id: decoded.pointee.idKey, time: decoded.pointee.time) else { counters.duplicates += 1; return nil }
             let time = decoded.pointee.time
-            if time > st.maxTime { st.maxTime = time }
             if time < watermark {
                 counters.late += 1
                 deadLetters.append(DeadLetter(source: .kafka(topic: p.topic, partition: p.partition, offset: offset), raw: value,
                                               error: DecodeError(.late, field: "occurred_at",
                                                                  "older than the watermark \(ShanghaiTime.formatUTC(watermark)); the nightly replay covers it"),
                                               eventID: decoded.pointee.id))
-                return
+                return time
             }
             counters.events += 1
             if config.eagerConditions { engine.evaluateConditions(inPlace: &decoded.pointee) }
             buffer.commitStaged()
+            return time
         }
     }
 

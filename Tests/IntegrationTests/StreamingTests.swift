@@ -86,8 +86,9 @@ import Testing
             async let feed: Void = KafkaTestSupport.onOwnThread { _ = try Self.publish(cluster, rate: 800) }
             try await Task.sleep(for: .seconds(2))
             async let second: Void = KafkaTestSupport.onOwnThread { try w2.run() }
-            // A second member's join takes several seconds on the mock; wait until it reads.
-            let deadline = Date().addingTimeInterval(25)
+            // A second member's join takes several seconds on the mock (over 25 s
+            // once, with other suites running alongside); wait until it reads.
+            let deadline = Date().addingTimeInterval(45)
             while w2.metrics.snapshot().events == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
             try await Task.sleep(for: .seconds(2))
             w2.stop() // leaves mid-stream: its partitions go back to the first worker

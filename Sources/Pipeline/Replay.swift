@@ -89,7 +89,13 @@ public final class Replay: @unchecked Sendable {
     public var alwaysSort = false
     /// Threads that evaluate rules (the reader has one more): the rules are
     /// split into this many parts of about equal cost. 1 runs one engine.
-    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// By default one per core but the core the reading thread takes (at
+    /// least one): on two cores a second rule thread made three busy threads
+    /// share two cores, and the 1 M replay took 8 % longer (RESULTS.md, 06:45).
+    public var threads = Replay.defaultThreads
+
+    /// One rule thread per core, less the reading thread's core; at least one.
+    public static var defaultThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
     /// Remembered events' ids and raw JSON go to a temporary file (in
     /// `spillDirectory`) instead of staying in rule state; nil keeps them in memory.
     public var evidenceSpill: EvidenceSpill? = EvidenceSpill()

@@ -41,7 +41,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How far back in event time a ledger may be out of order and still be replayed in one pass (hours).", valueName: "hours"))
     var reorderHours: Int = 48
 
-    @Option(help: ArgumentHelp("Threads that evaluate rules (default: one per core). The rules are split into parts of about equal cost, one engine per part, each on its own thread; the alerts are the same for any number.", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads that evaluate rules (default: one per core, less the one that reads the ledgers; at least one). The rules are split into parts of about equal cost, one engine per part, each on its own thread; the alerts are the same for any number.", valueName: "n"))
     var threads: Int?
 
     @Flag(help: "Keep remembered events (evidence) in memory instead of a temporary file in $TMPDIR: faster on small ledgers, more memory on large ones.")

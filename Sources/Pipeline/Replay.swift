@@ -91,7 +91,7 @@ public final class Replay: @unchecked Sendable {
     /// split into this many parts of about equal cost. 1 runs one engine.
     /// By default one per core but the core the reading thread takes (at
     /// least one): on two cores a second rule thread made three busy threads
-    /// share two cores, and the 1 M replay took 8 % longer (RESULTS.md, 06:45).
+    /// share two cores, and the 1 M replay took 8 % longer (RESULTS.md, 06:30).
     public var threads = Replay.defaultThreads
 
     /// One rule thread per core, less the reading thread's core; at least one.

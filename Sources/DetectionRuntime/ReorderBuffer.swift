@@ -73,21 +73,14 @@ public struct ReorderBuffer: Sendable {
         return e.pointee.raw.withUnsafeBufferPointer { prefix(UnsafeBufferPointer(rebasing: $0[start..<end])) }
     }
 
+    /// Puts `e` in the buffer, through the staging slot (as a decoder would).
     public mutating func insert(_ e: consuming Event) {
-        var e = e
-        insert(taking: &e)
+        stagingSlot().pointee = e
+        commitStaged()
     }
 
-    /// Moves `e` into the buffer, leaving `Event.placeholder` (one copy of
-    /// its 392 bytes, straight into its slot).
-    public mutating func insert(taking e: inout Event) {
-        let key = Key(time: e.time, prefix: e.withIDBytes(ReorderBuffer.prefix), slot: 0)
-        if key.time > maxTime { maxTime = key.time }
-        if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
-        let slot = freeSlot()
-        slots.store(Int(slot), taking: &e)
-        place(Key(time: key.time, prefix: key.prefix, slot: slot))
-    }
+    /// Moves `e` into the buffer, leaving `Event.placeholder`.
+    public mutating func insert(taking e: inout Event) { insert(e.take()) }
 
     /// The slot `stagingSlot()` handed out and not yet committed (it holds
     /// an initialised event: a placeholder, or a record that was not kept); -1 when none.
@@ -226,12 +219,6 @@ final class EventSlots: @unchecked Sendable {
 
     @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event> {
         chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
-    }
-
-    /// Moves `e` into free slot `i`, leaving `Event.placeholder`.
-    @inline(__always) func store(_ i: Int, taking e: inout Event) {
-        e.move(into: pointer(i))
-        live[i >> 6] |= 1 << UInt64(i & 63)
     }
 
     /// Initialises free slot `i` with `e`.

@@ -66,18 +66,8 @@ public struct Event: Sendable {
               fields: FieldSlots(repeating: .absent), raw: [])
     }
 
-    /// Moves the event into uninitialised memory at `destination`, leaving
-    /// `placeholder` here (its id and bytes change owner without a retain
-    /// or release).
-    @inlinable
-    public mutating func move(into destination: UnsafeMutablePointer<Event>) {
-        withUnsafeMutablePointer(to: &self) { p in
-            destination.moveInitialize(from: p, count: 1)
-            p.initialize(to: .placeholder)
-        }
-    }
-
-    /// Moves the event out, leaving `placeholder` (see `move(into:)`).
+    /// Moves the event out, leaving `placeholder` (its id and bytes change
+    /// owner without a retain or release).
     @inlinable
     public mutating func take() -> Event {
         withUnsafeMutablePointer(to: &self) { p in

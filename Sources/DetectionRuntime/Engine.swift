@@ -482,6 +482,13 @@ public final class Engine {
             let s = rt.expiries.removeMin().slot
             assert(state.slot(state.key(s)) == s)
             if let len = w.window {
+                // A key looked at when its newest event leaves the window: one
+                // look per quiet spell, not one per entry (older entries go at
+                // the key's next event, `windowEvent`'s prune, while it is hot).
+                if state[s].lastTime >= now - len {
+                    rt.expiries.insert(Expiry(due: state[s].lastTime + len, slot: s))
+                    continue
+                }
                 state.prune(s, olderThan: now - len, layout: w.layout)
                 if let f = state.firstTime(s) {
                     rt.expiries.insert(Expiry(due: f + len, slot: s))
@@ -507,6 +514,11 @@ public final class Engine {
                 let state = p.state
                 assert(state.slot(state.key(s)) == s)
                 if let lb = p.lookback {
+                    // As for windows: older entries go at the key's next check.
+                    if state[s].lastTime >= now - lb {
+                        p.expiries.insert(Expiry(due: state[s].lastTime + lb, slot: s))
+                        continue
+                    }
                     state.prune(s, olderThan: now - lb)
                     if let f = state.firstTime(s) { p.expiries.insert(Expiry(due: f + lb, slot: s)) } else { state.remove(state.key(s)) }
                 } else if state[s].lastTime >= now - p.retention {

@@ -234,29 +234,37 @@ struct AggregateLayout {
         }
     }
 
-    /// How many different values slot `slot` takes over `entries` (a
-    /// quadratic scan for the few entries below `scanLimit`, a set above).
+    /// How many different values slot `slot` takes over `entries`, in one
+    /// walk: each value is compared with the different values found so far
+    /// (a few, kept on the stack), and a set takes over past 32 of them.
+    /// (Comparing each entry with every earlier one walked the entries again
+    /// per entry: a twentieth of payee-fund-concentration's time.)
     static func distinctCount<S: Sequence>(_ entries: S, slot: Int) -> Int where S.Element == Entry {
-        var total = 0
-        for _ in entries { total += 1 }
-        if total > scanLimit {
-            var seen = Set<Fingerprint>()
-            for e in entries where e.has(slot) { seen.insert(e.key(slot)) }
-            return seen.count
-        }
-        var n = 0, i = 0
-        for e in entries {
-            defer { i += 1 }
-            guard e.has(slot) else { continue }
+        var found = InlineArray<32, Fingerprint>(repeating: .zero)
+        var n = 0
+        var many: Set<Fingerprint>? = nil
+        for e in entries where e.has(slot) {
             let k = e.key(slot)
-            var j = 0, earlier = false
-            for f in entries {
-                if j == i { break }
-                if f.has(slot) && f.key(slot) == k { earlier = true; break }
-                j += 1
+            if many != nil {
+                many!.insert(k)
+                continue
             }
-            if !earlier { n += 1 }
+            var seen = false
+            for j in 0..<n where found[j] == k {
+                seen = true
+                break
+            }
+            if seen { continue }
+            if n == 32 {
+                var set = Set<Fingerprint>(minimumCapacity: 64)
+                for j in 0..<n { set.insert(found[j]) }
+                set.insert(k)
+                many = set
+                continue
+            }
+            found[n] = k
+            n += 1
         }
-        return n
+        return many?.count ?? n
     }
 }

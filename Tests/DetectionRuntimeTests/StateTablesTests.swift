@@ -59,6 +59,25 @@ import Testing
         #expect(table.slot(Fingerprint(hi: 2, lo: 2)) == b && table.slot(Fingerprint(hi: 1, lo: 1)) == nil)
     }
 
+    /// count(distinct …) over scanned entries (windows below the scan limit,
+    /// precedence lookbacks, absence ranges): values kept on the stack up to
+    /// 32 different ones, a set beyond; entries without the value skipped.
+    @Test func distinctCountOfScannedEntriesAgreesWithASet() {
+        var rng = SeededRandom(seed: 11)
+        for round in 0..<400 {
+            let count = rng.below(round < 200 ? 30 : 300)
+            let spread = [1, 2, 5, 31, 32, 33, 40, 500][round % 8]
+            var entries: [Entry] = []
+            for i in 0..<count {
+                var e = Entry(time: Instant(i), ref: 1, present: rng.below(6) == 0 ? 0 : 0b10)
+                e.slots[1] = Fingerprint(hi: UInt64(rng.below(spread)), lo: round % 3 == 0 ? 7 : UInt64(rng.below(2)))
+                entries.append(e)
+            }
+            let expected = Set(entries.filter { $0.has(1) }.map { $0.key(1) }).count
+            #expect(AggregateLayout.distinctCount(entries, slot: 1) == expected, "round \(round)")
+        }
+    }
+
     @Test func chunkedHeapHandsOutInOrder() {
         var rng = SeededRandom(seed: 3)
         let heap = ChunkedHeap<Int64>()

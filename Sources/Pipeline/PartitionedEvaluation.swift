@@ -120,6 +120,7 @@ public final class PartitionedEvaluation {
     func finish() {
         if lanes == nil { split() }
         lanes!.finish()
+        alerts.drain()
     }
 
     /// The engines (and their state) of evaluations told to keep them until

@@ -109,7 +109,10 @@ public final class Engine {
     @inline(__always)
     private func evaluate(_ e: borrowing Event) {
         // Every event at or before a deadline strictly earlier than this one has been seen.
-        if pending.nextDeadline < e.time { fireDeadlines { $0 < e.time } }
+        // (The closure captures the time, not the event: capturing `e` copied and
+        // retained the event each time deadlines fired.)
+        let time = e.time
+        if pending.nextDeadline < time { fireDeadlines { $0 < time } }
         if e.time >= nextSweep {
             // Checking the heaps' tops is cheap; do it every simulated minute.
             nextSweep = e.time + TimeUnit.minute
@@ -127,6 +130,10 @@ public final class Engine {
         dispatch.forEachFeed(t) { feed($0, e) }
     }
 
+    /// (Swift copies an `inout` argument passed on as `borrowing`: one 392-byte
+    /// `memcpy` per event here, without reference counting. A callee taking
+    /// `inout` would not copy, but every compiled closure takes the event
+    /// `borrowing`, so the copy would move to each of those calls.)
     @inline(__always)
     private func evaluate(inPlace e: inout Event) { evaluate(e) }
 

@@ -78,6 +78,36 @@ import Testing
         }
     }
 
+    /// Expiry looks as the engine makes them: most due one of two fixed times
+    /// after the newest event (queued in order, in two runs), some earlier
+    /// (into the heap part); every look leaves in due order, through many
+    /// chunks of the queues.
+    @Test func chunkedHeapMergesItsQueueAndHeapInOrder() {
+        var rng = SeededRandom(seed: 5)
+        let heap = ChunkedHeap<Int64>()
+        var model: [Int64] = []
+        var now: Int64 = 0
+        for step in 0..<120_000 {
+            now += Int64(rng.below(3))
+            // Two fixed offsets (a window, a retention) and some earlier looks.
+            let due = rng.below(5) == 0 ? now + Int64(rng.below(400)) : (rng.below(7) == 0 ? now + 5_000 : now + 300)
+            heap.insert(due)
+            model.insert(due, at: model.firstIndex { $0 > due } ?? model.count)
+            // Quiet spells let the queue run dry and start again.
+            let until = (step / 20_000) % 2 == 0 ? now : now + 1_000
+            while let m = model.first, m < until {
+                #expect(heap.min == m)
+                #expect(heap.removeMin() == model.removeFirst())
+            }
+            #expect(heap.count == model.count)
+        }
+        while let m = model.first {
+            #expect(heap.removeMin() == m)
+            model.removeFirst()
+        }
+        #expect(heap.isEmpty && heap.min == nil)
+    }
+
     @Test func chunkedHeapHandsOutInOrder() {
         var rng = SeededRandom(seed: 3)
         let heap = ChunkedHeap<Int64>()

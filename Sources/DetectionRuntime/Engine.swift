@@ -386,6 +386,9 @@ public final class Engine {
         guard let k = key(p.requiredKey, e) else { return }
         let state = p.state
         let s = slot(of: k, in: state, looks: p.expiries, heap: runtimes.count + p.index, due: e.time + (p.lookback ?? p.retention))
+        // A key fed without end and never checked is looked at only when it goes
+        // quiet (`expire`): what left the lookback goes here, while the key is hot.
+        if let lb = p.lookback { state.prune(s, olderThan: e.time - lb) }
         state.append(s, Entry(e, ref: evidenceRef(e), inputs: p.layout.inputs, env: env), layout: p.layout)
         if !p.keepsEntries { state.keepNewest(s, evidenceKeep) }
         state[s].lastTime = e.time

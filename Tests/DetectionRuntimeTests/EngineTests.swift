@@ -157,6 +157,33 @@ import Testing
         #expect(engine.retainedEntries() <= 24 * 6 * 2 + 10)
     }
 
+    /// A precedence rule's history with a lookback keeps only what is within
+    /// it, also for a key fed without end and never checked (such a key is
+    /// looked at only once it goes quiet: its old entries go as it is fed).
+    @Test func aHistoryFedWithoutEndKeepsOnlyItsLookback() {
+        let rule = """
+        rule s
+          version 1
+          severity high
+          on seal.usage
+          require within 72 hours before seal.approval where decision = "approved"
+            matching village, application_id
+          summary "无审批"
+          summary en "no approval"
+        end
+        """
+        let engine = Engine(ruleSet: Self.ruleSet(rule), tables: ReferenceTables())
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        for i in 0..<2_000 {
+            t += TimeUnit.hour
+            engine.process(Self.event(#"{"event_id":"a\#(i)","type":"seal.approval","occurred_at":"\#(ShanghaiTime.formatUTC(t))","village":"330521101202","application_id":"APP","approver_id":"A","decision":"approved"}"#))
+        }
+        // 2,000 hourly approvals of one application; 72 hours (and the newest) can matter.
+        #expect(engine.retainedEntries() <= 74, "entries: \(engine.retainedEntries())")
+        engine.process(Self.event(#"{"event_id":"u","type":"seal.usage","occurred_at":"\#(ShanghaiTime.formatUTC(t + TimeUnit.minute))","village":"330521101202","seal_id":"S","operator_id":"O","document_type":"contract","application_id":"APP"}"#))
+        #expect(engine.alerts.isEmpty)
+    }
+
     @Test func deduplicatorForgetsOnlyBeyondItsHorizon() {
         var d = Deduplicator(horizon: TimeUnit.day)
         let a = Self.payment("a", "2023-01-01T00:00:00Z")

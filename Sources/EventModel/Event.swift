@@ -59,12 +59,11 @@ public struct Event: Sendable {
     }
 
     /// An empty event to decode into with `EventDecoder.decode(_:into:)`;
-    /// not an event of the contract.
-    @inlinable
-    public static var placeholder: Event {
-        Event(id: "", idKey: .zero, type: .financePayment, time: 0, village: VillageCode(value: 0),
-              fields: FieldSlots(repeating: .absent), raw: [])
-    }
+    /// not an event of the contract. Built once: a reading thread puts one
+    /// into each reorder slot it decodes into, and building it each time
+    /// (every field slot set absent) was ≈ 1.5 % of that thread.
+    public static let placeholder = Event(id: "", idKey: .zero, type: .financePayment, time: 0, village: VillageCode(value: 0),
+                                          fields: FieldSlots(repeating: .absent), raw: [])
 
     /// Moves the event out, leaving `placeholder` (its id and bytes change
     /// owner without a retain or release).

@@ -155,12 +155,9 @@ public final class LedgerReader {
 
     /// The next chunk of the file's bytes (the first chunk first); empty at its end.
     private func nextInput() throws -> [UInt8] {
-        var n = 0
-        let d = try [UInt8](unsafeUninitializedCapacity: chunk) { b, count in
-            n = try readInput(into: b.baseAddress!, count: chunk)
-            count = n
+        try [UInt8](unsafeUninitializedCapacity: chunk) { b, count in
+            count = try readInput(into: b.baseAddress!, count: chunk)
         }
-        return d
     }
 
     private func refill() throws {

@@ -21,10 +21,23 @@ final class ChunkedHeap<Element: BitwiseCopyable & Comparable> {
     var count: Int { store.count + runA.count + runB.count }
     var isEmpty: Bool { count == 0 }
     var min: Element? {
-        var m: Element? = store.count == 0 ? nil : store[0]
-        if let a = runA.first, m.map({ a <= $0 }) ?? true { m = a }
-        if let b = runB.first, m.map({ b <= $0 }) ?? true { m = b }
-        return m
+        switch smallestHead {
+        case .heap: store[0]
+        case .runA: runA.first
+        case .runB: runB.first
+        case nil: nil
+        }
+    }
+
+    private enum Head { case heap, runA, runB }
+
+    /// Which part holds the minimum (nil: all are empty).
+    private var smallestHead: Head? {
+        var head: Head? = store.count == 0 ? nil : .heap
+        var m: Element? = head == nil ? nil : store[0]
+        if let a = runA.first, m.map({ a < $0 }) ?? true { head = .runA; m = a }
+        if let b = runB.first, m.map({ b < $0 }) ?? true { head = .runB }
+        return head
     }
 
     func insert(_ e: Element) {
@@ -45,10 +58,11 @@ final class ChunkedHeap<Element: BitwiseCopyable & Comparable> {
 
     @discardableResult
     func removeMin() -> Element {
-        let h: Element? = store.count == 0 ? nil : store[0]
-        if let a = runA.first, h.map({ a <= $0 }) ?? true, runB.first.map({ a <= $0 }) ?? true { return runA.removeFirst() }
-        if let b = runB.first, h.map({ b <= $0 }) ?? true { return runB.removeFirst() }
-        return heapRemoveMin()
+        switch smallestHead {
+        case .runA: runA.removeFirst()
+        case .runB: runB.removeFirst()
+        case .heap, nil: heapRemoveMin()
+        }
     }
 
     private func heapInsert(_ e: Element) {
@@ -89,7 +103,9 @@ final class ChunkedHeap<Element: BitwiseCopyable & Comparable> {
 
 /// A first-in, first-out queue of plain values in fixed-size chunks: a chunk
 /// is freed once all its values are taken, and the one emptied last is kept
-/// for the next values, so memory follows what is queued.
+/// for the next values, so memory follows what is queued. (swift-collections'
+/// `Deque` doubles one buffer: with millions of looks it would hold the old
+/// and the new at once, which `ChunkedStore` was written to avoid.)
 final class ChunkedQueue<Element: BitwiseCopyable> {
     static var chunkSize: Int { 1 << 12 }
     /// The chunks in order: values from `head` in the first to `tail` in the last.

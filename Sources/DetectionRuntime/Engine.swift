@@ -499,11 +499,10 @@ public final class Engine {
                     rt.expiries.insert(Expiry(due: state[s].lastTime + len, slot: s))
                     continue
                 }
-                state.prune(s, olderThan: now - len, layout: w.layout)
-                if let f = state.firstTime(s) {
-                    rt.expiries.insert(Expiry(due: f + len, slot: s))
-                } else if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
+                // Its newest event has left the window, and with it every entry.
+                if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
                     // Over the line when it went quiet: remember that until the retention passes.
+                    state.prune(s, olderThan: now - len, layout: w.layout)
                     rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
                 } else {
                     state.remove(state.key(s))
@@ -529,8 +528,8 @@ public final class Engine {
                         p.expiries.insert(Expiry(due: state[s].lastTime + lb, slot: s))
                         continue
                     }
-                    state.prune(s, olderThan: now - lb)
-                    if let f = state.firstTime(s) { p.expiries.insert(Expiry(due: f + lb, slot: s)) } else { state.remove(state.key(s)) }
+                    // Its newest entry has left the lookback, and with it every entry.
+                    state.remove(state.key(s))
                 } else if state[s].lastTime >= now - p.retention {
                     p.expiries.insert(Expiry(due: state[s].lastTime + p.retention, slot: s))
                 } else {

@@ -90,7 +90,7 @@ public struct PlanExplanation: Sendable, Hashable {
                 items.append(Item("state", "per key: every filtered event (\(what)), running aggregates, and whether the condition held at the key's previous event"))
             }
             items.append(Item("retention", window == nil ? "\(retention) after a key's last event"
-                              : "events leave the state when they leave the window; an idle key goes once its window is empty and its condition false (at the latest \(retention) after its last event)"))
+                              : "events that left the window leave the state at the key's next event, or all at once when its newest one leaves; an idle key goes once its window is empty and its condition false (at the latest \(retention) after its last event)"))
         case .precedence(let plan):
             let req = syntax?.require
             let lookback = req?.lookback.map { $0.0.text } ?? plan.lookback.map(PlanExplanation.words)

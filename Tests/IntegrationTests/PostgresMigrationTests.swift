@@ -17,6 +17,25 @@ struct PostgresMigrationTests {
         }
     }
 
+    /// Migration 6: new evidence is compressed with lz4 (Debian's server has it), and reads back byte for byte.
+    @Test func evidenceIsCompressedWithLZ4() async throws {
+        try await TestPostgres.withDatabase { url in
+            let store = PostgresAlertStore(url: url, logger: TestPostgres.logger)
+            try await store.migrate()
+            let (method, roundTrip) = try await store.withConnection { c in
+                let m = try c.execute("SELECT attcompression FROM pg_attribute WHERE attrelid = 'alerts'::regclass AND attname = 'evidence'").scalar
+                try c.executeScript("CREATE TEMP TABLE t (j json); ALTER TABLE t ALTER COLUMN j SET COMPRESSION lz4")
+                let big = "[" + (0..<400).map { #"{"event_id": "e\#($0)", "amount": \#($0)}"# }.joined(separator: ",") + "]"
+                try c.execute("INSERT INTO t VALUES ($1::json)", params: [big])
+                let back = try c.execute("SELECT j::text = $1, pg_column_compression(j) FROM t", params: [big]).rows.first
+                return (m, back)
+            }
+            #expect(method == "l")
+            #expect(roundTrip?[0] == "t" && roundTrip?[1] == "lz4")
+            await store.close()
+        }
+    }
+
     @Test func concurrentMigrationsDoNotRace() async throws {
         try await TestPostgres.withDatabase { url in
             let applied = try await withThrowingTaskGroup(of: [Int].self) { group in

@@ -34,7 +34,9 @@ public struct RawFields: Sendable {
                 var esc = false
                 guard s.scanString(escaped: &esc) else { return found }
                 let keySpan = UnsafeBufferPointer(start: base + ks, count: s.i - 1 - ks)
-                let matches = esc ? JSONScanner.unescape(keySpan).elementsEqual(wanted) : keySpan.elementsEqual(wanted)
+                // Lengths first: most names differ in length from the one wanted.
+                let matches = esc ? JSONScanner.unescape(keySpan).elementsEqual(wanted)
+                                  : keySpan.count == wanted.count && keySpan.elementsEqual(wanted)
                 s.skipWhitespace()
                 guard s.peek == UInt8(ascii: ":") else { return found }
                 s.i += 1

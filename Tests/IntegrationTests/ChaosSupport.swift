@@ -238,9 +238,9 @@ struct CapturingLogHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        log.append(level, message.description)
-        if level >= .error, Chaos.environment["QIANLIYAN_CHAOS_VERBOSE"] != nil { FileHandle.standardError.write(Data("[worker] \(message)\n".utf8)) }
+    func log(event: LogEvent) {
+        log.append(event.level, event.message.description)
+        if event.level >= .error, Chaos.environment["QIANLIYAN_CHAOS_VERBOSE"] != nil { FileHandle.standardError.write(Data("[worker] \(event.message)\n".utf8)) }
     }
 }
 
@@ -318,7 +318,7 @@ final class WorkerProcess: @unchecked Sendable {
         if let drain { args += ["--drain-when-idle", String(drain)] }
         process.arguments = args + extra
         process.standardOutput = FileHandle.nullDevice
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try log.seekToEnd()
         process.standardError = log

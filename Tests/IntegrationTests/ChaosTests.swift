@@ -123,7 +123,7 @@ import Glibc
                                           instanceID: "w1", logPath: s.dir + "/worker-\(i).log")
                 try await Self.sleep(life)
                 p.kill9()
-                let sum = try ChaosCheck.rows(s.url, "SELECT coalesce(sum(next_offset), 0) FROM ingest_offsets").first?[0].flatMap { Int64($0 ?? "") } ?? 0
+                let sum = try ChaosCheck.rows(s.url, "SELECT coalesce(sum(next_offset), 0) FROM ingest_offsets").first?[0].flatMap { Int64($0) } ?? 0
                 committed.append(sum)
             }
             let published = try await feed.finish()

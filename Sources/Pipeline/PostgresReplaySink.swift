@@ -22,6 +22,11 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
     private var failure: Error?
     private var written = AlertWriteSummary()
     private var finished = false
+    /// Whether `alerts` was empty when the first batch came (asked once,
+    /// under `lock`, by the writer that took it): then no batch of this
+    /// replay can meet a stored alert but one another writer stored
+    /// meanwhile, and batches skip asking (`PostgresConnection.write(…fresh:)`).
+    private var startedEmpty: Bool?
 
     /// `url`: anything libpq takes. Connections open on the first batch.
     public init(url: String, connections: Int = 2, copyThreshold: Int = PostgresConnection.defaultCopyThreshold) {
@@ -37,7 +42,12 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
                     if lock.withLock({ failure != nil }) { continue }
                     do {
                         if connection == nil { connection = try PostgresConnection(url) }
-                        let w = try connection!.write(alerts: batch.alerts, deadLetters: batch.deadLetters, copyThreshold: copyThreshold)
+                        let c = connection!
+                        let fresh = try lock.withLock {
+                            if startedEmpty == nil { startedEmpty = try c.alertsTableIsEmpty() }
+                            return startedEmpty!
+                        }
+                        let w = try c.write(alerts: batch.alerts, deadLetters: batch.deadLetters, copyThreshold: copyThreshold, fresh: fresh)
                         lock.withLock { written.add(w) }
                     } catch {
                         lock.withLock { if failure == nil { failure = error } }

@@ -38,6 +38,24 @@ struct PostgresWriteTests {
         }
     }
 
+    /// A batch written as `fresh` (nothing stored when the writes began)
+    /// skips the question; if it meets stored alerts after all, the copy
+    /// falls back to staging and stores the rest.
+    @Test func aFreshBatchThatMeetsStoredAlertsStillStoresTheRest() async throws {
+        try await TestPostgres.withStore { store, _ in
+            let (emptyBefore, first, second, emptyAfter) = try await store.withConnection { c in
+                let emptyBefore = try c.alertsTableIsEmpty()
+                let first = try c.write(alerts: PostgresFixtures.alerts(0..<200), deadLetters: [], fresh: true)
+                let second = try c.write(alerts: PostgresFixtures.alerts(150..<400), deadLetters: [], fresh: true)
+                return (emptyBefore, first, second, try c.alertsTableIsEmpty())
+            }
+            #expect(emptyBefore && !emptyAfter)
+            #expect(first.alertsInserted == 200 && first.alertsSkipped == 0)
+            #expect(second.alertsInserted == 200 && second.alertsSkipped == 50)
+            #expect(try await store.countAlerts() == 400)
+        }
+    }
+
     @Test func everyFieldRoundTripsExactly() async throws {
         try await TestPostgres.withStore { store, _ in
             var a = PostgresFixtures.alert(7)

@@ -267,7 +267,7 @@ public enum Migrations {
         Migration(version: 6, name: "evidence_lz4", sql: """
             -- An alert's evidence (≈ 860 bytes of JSON on average) is the one value
             -- PostgreSQL compresses; lz4 does it in a fraction of pglz's time (a
-            -- replay of 17,860 alerts: the server's CPU 0.9–1.25 s → 0.7–0.95 s).
+            -- replay of 17,860 alerts: the server's CPU 0.88–1.25 s → 0.71–0.95 s).
             -- Rows written before keep pglz; both read alike. A server built
             -- without lz4 keeps pglz.
             DO $lz4$

@@ -1,7 +1,7 @@
 import EventModel
 
 /// An exact set of fingerprints that only grows (a replay's every event id),
-/// in 12.8 bytes a slot (≈ 16–32 bytes a member) where a `Set<Fingerprint>`
+/// in 12.8 bytes a slot (15–23 bytes a member, as full as a table is) where a `Set<Fingerprint>`
 /// takes 21–43 and, while it doubles, its old and new storage at once.
 ///
 /// 256 hash tables, chosen by the top 8 bits of `hi`, of 64-byte buckets
@@ -14,7 +14,7 @@ import EventModel
 /// Two different fingerprints are taken for one only if their 104 kept bits
 /// agree: for 10⁸ ids, a chance below 10⁻¹⁵ in the whole replay. (The
 /// allocator keeps a grown table's old storage as dirty pages for a while:
-/// the 10.55 M replay's peak is ≈ 30 MB above what the tables hold.
+/// the 10.55 M replay's peak is ≈ 27 MB above the sorted array it replaced.
 /// Mapping the tables from the system instead cost 2 s more of page faults.)
 /// A value: a copy that is changed copies the members first.
 struct GrowingFingerprintSet: @unchecked Sendable {

@@ -27,9 +27,9 @@ public final class WorkerMetrics: @unchecked Sendable {
         public var gaps: Int
     }
 
-    func record(topic: String, bytes: Int) {
+    func record(topic: String, count: Int = 1, bytes: Int) {
         lock.lock(); defer { lock.unlock() }
-        recordsByTopic[topic, default: 0] += 1
+        recordsByTopic[topic, default: 0] += count
         bytesByTopic[topic, default: 0] += bytes
     }
     func alerts(_ a: [Alert]) {

@@ -45,10 +45,16 @@ final class CheckpointWriter: @unchecked Sendable {
     private var inFlight = false
     private var finished: Outcome?
 
-    /// `connection` gives up retrying when the worker stops.
-    init(store: CheckpointStore, connection: ReconnectingConnection) {
+    private let threadName: String
+    private let niceness: Int32
+
+    /// `connection` gives up retrying when the worker stops. `niceness`: the writing thread's nice value.
+    init(store: CheckpointStore, connection: ReconnectingConnection, threadName: String = "checkpoint-writer",
+         niceness: Int32 = CheckpointWriter.checkpointNiceness) {
         self.store = store
         self.connection = connection
+        self.threadName = threadName
+        self.niceness = niceness
     }
 
     /// True while a write is in flight or its outcome has not been taken.
@@ -57,8 +63,8 @@ final class CheckpointWriter: @unchecked Sendable {
         return inFlight || finished != nil
     }
 
-    /// The writer thread's nice value (the worker's is 0).
-    static let niceness: Int32 = 10
+    /// A checkpoint writer's nice value (the worker's is 0).
+    static let checkpointNiceness: Int32 = 10
 
     /// Starts writing `job` (only when not `busy`).
     func start(_ job: Job) {
@@ -67,10 +73,10 @@ final class CheckpointWriter: @unchecked Sendable {
         inFlight = true
         lock.unlock()
         let t = Thread { [self] in
-            // Below the worker's priority (Linux nices threads one by one, and 0 names the
+            // A checkpoint goes below the worker's priority (Linux nices threads one by one, and 0 names the
             // calling thread): on a busy machine the write waits for a free core, not the
             // events behind it.
-            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+            if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
             let start = Date()
             var error: Error?
             do { try write(job) } catch let e { error = e }
@@ -81,7 +87,7 @@ final class CheckpointWriter: @unchecked Sendable {
             lock.broadcast()
             lock.unlock()
         }
-        t.name = "checkpoint-writer"
+        t.name = threadName
         t.start()
     }
 
@@ -93,14 +99,16 @@ final class CheckpointWriter: @unchecked Sendable {
         return finished
     }
 
-    /// Writes the job's alerts and dead letters (idempotent, as the worker's own flushes:
-    /// analysts see them now, not after the state is serialised), then serialises and
-    /// compresses the shards' states (once) and writes them with their offsets in one
-    /// transaction; reconnects with backoff while PostgreSQL is away.
+    /// Writes the job's alerts and dead letters (idempotent, as the worker's flushes between
+    /// checkpoints: analysts see them now, not after the state is serialised), then serialises
+    /// and compresses the shards' states (once) and writes them with their offsets in one
+    /// transaction; reconnects with backoff while PostgreSQL is away. A job without shards
+    /// (a flush) writes only its alerts and dead letters.
     private func write(_ job: Job) throws {
         if !job.alerts.isEmpty || !job.deadLetters.isEmpty {
             try connection.run { c in _ = try c.write(alerts: job.alerts, deadLetters: job.deadLetters) }
         }
+        guard !job.shards.isEmpty else { return }
         let shards = job.shards.map { ($0, compressed: CheckpointStore.compress($0)) }
         try connection.run { c in try store.write(c, shards: shards) }
     }

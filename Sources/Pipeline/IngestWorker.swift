@@ -117,6 +117,13 @@ public final class IngestWorker: @unchecked Sendable {
     lazy var writer = CheckpointWriter(store: checkpoints, connection: ReconnectingConnection(
         url: databaseURL, purpose: "checkpoint writer", logger: logger, metrics: metrics, stopping: { [stopFlag] in stopFlag.isSet }))
 
+    /// Writes finished alerts and dead letters between checkpoints while the loop goes on
+    /// (idempotent; their offsets follow at the next checkpoint, which waits for it), at the
+    /// worker's priority: analysts wait for these.
+    lazy var flusher = CheckpointWriter(store: checkpoints, connection: ReconnectingConnection(
+        url: databaseURL, purpose: "alert writer", logger: logger, metrics: metrics, stopping: { [stopFlag] in stopFlag.isSet }),
+        threadName: "alert-writer", niceness: 0)
+
     /// The topics the cross-village rules read.
     var globalTopics: [String] {
         Array(Set(globalRules.rules.flatMap { r -> [String] in
@@ -170,10 +177,7 @@ public final class IngestWorker: @unchecked Sendable {
             if let g = globalShard { batch.append(work[-1] ?? ShardWork(shard: g, now: listened)) }
             ShardWork.runAll(&batch, advanceTo: listened)
             for s in allShards { collect(s) }
-            if !pendingAlerts.isEmpty || !pendingDead.isEmpty, Date().timeIntervalSince(lastFlush) >= flushEvery {
-                flushOutputs()
-                lastFlush = Date()
-            }
+            if let done = flusher.take(wait: false) { settleFlush(done) }
             if let done = writer.take(wait: false) {
                 settle(done)
                 lastCheckpoint = Date()
@@ -181,7 +185,9 @@ public final class IngestWorker: @unchecked Sendable {
                 // checkpoints to at most a fifth of the time (the interval is a minimum).
                 checkpointEvery = max(config.checkpointInterval, (takenSeconds + done.seconds) * Self.checkpointStretch)
             }
-            if !writer.busy && Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
+            // Not while a flush is in flight: a flush that fails gives its alerts back, and they
+            // must be in the checkpoint that commits the offsets past their events.
+            if !writer.busy && !flusher.busy && Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
                 // Taken here, between two polls; compressed and written while the worker goes on.
                 let start = Date()
                 if let job = takeCheckpoint(allShards) { writer.start(job) }
@@ -189,6 +195,16 @@ public final class IngestWorker: @unchecked Sendable {
                 // Consumer lag from the brokers' last reported high watermarks.
                 for (tp, lag) in consumer.lag() { metrics.setLag("\(tp.topic)/\(tp.partition)", lag, highWatermark: 0) }
             }
+            // After the checkpoint's turn, so that flushes back to back cannot keep it waiting.
+            if !pendingAlerts.isEmpty || !pendingDead.isEmpty, !flusher.busy, Date().timeIntervalSince(lastFlush) >= flushEvery {
+                flusher.start(.init(alerts: pendingAlerts, deadLetters: pendingDead, shards: []))
+                pendingAlerts.removeAll()
+                pendingDead.removeAll()
+                lastFlush = Date()
+            }
+            // While PostgreSQL is slow or away, the worker waits for the flush in flight rather
+            // than read on and hold ever more alerts in memory.
+            if pendingAlerts.count + pendingDead.count > Self.maxPending, let done = flusher.take(wait: true) { settleFlush(done) }
             if let idle = config.drainWhenIdle ?? (drainFlag.isSet ? 0 : nil), isDrained(idle) {
                 logger.info("caught up and idle: draining")
                 for s in allShards { s.drain() }
@@ -214,16 +230,19 @@ public final class IngestWorker: @unchecked Sendable {
         logger.info("worker stopped", metadata: ["events": "\(metrics.snapshot().events)"])
     }
 
+    /// Alerts and dead letters held while a flush is in flight before the worker waits for it.
+    static let maxPending = 100_000
+
     /// The interval between checkpoints is at least this many times the last one's duration.
     static let checkpointStretch = 4.0
 
     /// Runs a poll, counting its time as quiet time (a record heard resets it)
-    /// unless a checkpoint write is in flight.
+    /// unless a checkpoint or flush write is in flight.
     func listening(_ poll: () -> [KafkaConsumerEvent]) -> [KafkaConsumerEvent] {
         let start = Date()
         let events = poll()
         let spent = Date().timeIntervalSince(start)
-        if !writer.busy { quietSeconds += spent }
+        if !writer.busy && !flusher.busy { quietSeconds += spent }
         listened += Int64(spent * 1_000_000)
         return events
     }
@@ -385,18 +404,15 @@ public final class IngestWorker: @unchecked Sendable {
     /// Runs `body` with a live connection, reconnecting with backoff while PostgreSQL is away.
     func withDatabase<T>(_ body: (PostgresConnection) throws -> T) throws -> T { try conn.run(body) }
 
-    /// Writes finished alerts and dead letters (idempotent; offsets follow at the next checkpoint).
-    func flushOutputs() {
-        let a = pendingAlerts, d = pendingDead
-        do {
-            let start = Date()
-            _ = try withDatabase { c in try c.write(alerts: a, deadLetters: d) }
-            metrics.commit(seconds: Date().timeIntervalSince(start))
-            pendingAlerts.removeAll()
-            pendingDead.removeAll()
-        } catch {
-            logger.error("writing alerts failed: \(error); they stay pending")
+    /// Books a finished flush; a failed one's alerts and dead letters are pending again.
+    func settleFlush(_ done: CheckpointWriter.Outcome) {
+        guard let error = done.error else {
+            metrics.commit(seconds: done.seconds)
+            return
         }
+        pendingAlerts = done.job.alerts + pendingAlerts
+        pendingDead = done.job.deadLetters + pendingDead
+        logger.error("writing alerts failed: \(error); they stay pending")
     }
 
     /// Takes a checkpoint of `list` now: each shard's snapshot and offsets, and the alerts and
@@ -429,6 +445,7 @@ public final class IngestWorker: @unchecked Sendable {
     /// False when the write failed (the shards resume from the previous checkpoint if the worker stops now).
     @discardableResult
     func checkpoint(_ list: [StreamShard]) -> Bool {
+        if let done = flusher.take(wait: true) { settleFlush(done) }
         if let done = writer.take(wait: true) { settle(done) }
         guard let job = takeCheckpoint(list) else { return true }
         writer.start(job)

@@ -44,6 +44,28 @@ struct BenchCommand: AsyncParsableCommand {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// Where the streaming bench's publisher sends each line that is an event: its
+    /// index, its event type and its key (an index into `keys`, the village codes).
+    static func routes(_ data: [UInt8], _ ranges: [Range<Int>]) -> (routes: [(line: Int32, type: UInt8, key: Int32)], keys: [[UInt8]]) {
+        let decoder = EventDecoder()
+        var e = Event.placeholder
+        var routes: [(line: Int32, type: UInt8, key: Int32)] = []
+        routes.reserveCapacity(ranges.count)
+        var keys: [[UInt8]] = []
+        var keyIndex: [VillageCode: Int32] = [:]
+        data.withUnsafeBufferPointer { buf in
+            for (i, r) in ranges.enumerated() where decoder.decode(UnsafeBufferPointer(rebasing: buf[r]), into: &e) == .event {
+                let key = keyIndex[e.village] ?? {
+                    keys.append(Array(e.village.description.utf8))
+                    keyIndex[e.village] = Int32(keys.count - 1)
+                    return Int32(keys.count - 1)
+                }()
+                routes.append((Int32(i), e.type.rawValue, key))
+            }
+        }
+        return (routes, keys)
+    }
+
     static func json(_ fields: [(String, String)]) -> String {
         let pairs = fields + [("allocator", "\"" + Allocator.name + "\"")]
         return "{" + pairs.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
@@ -236,6 +258,10 @@ struct BenchCommand: AsyncParsableCommand {
                     throw error
                 }
             }
+            // Each line's topic and key (its village), found before the clock starts: an upstream
+            // system knows them without parsing, and the publisher shares the two cores with the
+            // worker it measures.
+            let (routes, keys) = BenchCommand.routes(data, ranges)
             try await Task.sleep(for: .seconds(4))
             let start = Date()
             FileHandle.standardError.write("publishing \(ranges.count) lines…\n")
@@ -243,26 +269,22 @@ struct BenchCommand: AsyncParsableCommand {
                 let producer = try KafkaProducer(bootstrapServers: cluster.bootstrapServers, options: ["linger.ms": String(lingerMs)])
                 // A publisher that stays up knows its topics' leaders: look them up before the clock starts.
                 try producer.warmUp(topics: EventType.topics)
-                // The publisher shares the machine's two cores with the worker it
-                // measures: it keeps its own work per event small (options read
-                // once, each line decoded into one reused event, the line sent
-                // from where it lies, the worker's progress read every 64
-                // events) and maps event ids to publish times only after the run.
-                let decoder = EventDecoder()
-                var e = Event.placeholder
+                // It keeps its own work per event small (options read once, the line
+                // sent from where it lies, the worker's progress read every 64 events)
+                // and maps event ids to publish times only after the run.
                 var sentLines: [Int] = []
                 var sentTimes: [Double] = []
-                sentLines.reserveCapacity(ranges.count)
-                sentTimes.reserveCapacity(ranges.count)
-                var villageKeys: [VillageCode: [UInt8]] = [:]
+                sentLines.reserveCapacity(routes.count)
+                sentTimes.reserveCapacity(routes.count)
+                let topics = EventType.allCases.map(\.topic)
                 let limit = self.limit ?? Int.max, rate = self.rate
                 var sent = 0
                 let paceStart = Date()
                 try data.withUnsafeBufferPointer { buf in
-                    for (i, r) in ranges.enumerated() {
+                    for route in routes {
                         if sent >= limit { break }
-                        let line = UnsafeBufferPointer(rebasing: buf[r])
-                        guard decoder.decode(line, into: &e) == .event else { continue }
+                        let i = Int(route.line)
+                        let line = UnsafeBufferPointer(rebasing: buf[ranges[i]])
                         // A steady offered load: event i leaves at i / rate seconds.
                         if rate > 0 {
                             let due = Double(sent) / rate - Date().timeIntervalSince(paceStart)
@@ -279,14 +301,8 @@ struct BenchCommand: AsyncParsableCommand {
                         sent += 1
                         sentLines.append(i)
                         sentTimes.append(Date().timeIntervalSince1970)
-                        let village = e.village
-                        let key = villageKeys[village] ?? {
-                            let k = Array(village.description.utf8)
-                            villageKeys[village] = k
-                            return k
-                        }()
-                        try key.withUnsafeBytes { k in
-                            try producer.send(topic: e.type.topic, key: k, value: UnsafeRawBufferPointer(line))
+                        try keys[Int(route.key)].withUnsafeBytes { k in
+                            try producer.send(topic: topics[Int(route.type)], key: k, value: UnsafeRawBufferPointer(line))
                         }
                     }
                 }

@@ -219,6 +219,38 @@ public final class KafkaConsumer: @unchecked Sendable {
         return events
     }
 
+    /// ``poll(maxRecords:timeout:)`` for a reader that wants record values only: each
+    /// record's topic, partition, offset and value go to `record` (the value copied once out
+    /// of librdkafka, the key and timestamp not read, nothing boxed); partition EOFs and
+    /// errors go to `other`, in the order librdkafka gives them. Returns how many events
+    /// (records, EOFs and errors) were taken.
+    @discardableResult
+    public func poll(maxRecords: Int, timeout: Duration,
+                     record: (_ topic: String, _ partition: Int32, _ offset: Int64, _ value: consuming [UInt8]) -> Void,
+                     other: (KafkaConsumerEvent) -> Void) -> Int {
+        guard let handle else { return 0 }
+        var taken = 0
+        var wait = timeout.milliseconds
+        func drainErrors() {
+            for error in context.pendingErrors { other(.error(error, partition: nil, offset: nil)); taken += 1 }
+            context.pendingErrors.removeAll()
+        }
+        while taken < maxRecords, let message = rd_kafka_consumer_poll(handle, wait) {
+            wait = 0
+            taken += 1
+            let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                record(topicName(m.rkt), m.partition, m.offset, m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [])
+            } else {
+                other(event(from: message))
+            }
+            rd_kafka_message_destroy(message)
+            if !context.pendingErrors.isEmpty { drainErrors() }
+        }
+        if !context.pendingErrors.isEmpty { drainErrors() }
+        return taken
+    }
+
     private func drainErrors(into events: inout [KafkaConsumerEvent]) {
         for error in context.pendingErrors { events.append(.error(error, partition: nil, offset: nil)) }
         context.pendingErrors.removeAll()

@@ -35,6 +35,14 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         consumer.poll(maxRecords: maxRecords, timeout: timeout)
     }
 
+    /// See ``KafkaConsumer/poll(maxRecords:timeout:record:other:)``.
+    @discardableResult
+    public func poll(maxRecords: Int, timeout: Duration,
+                     record: (_ topic: String, _ partition: Int32, _ offset: Int64, _ value: consuming [UInt8]) -> Void,
+                     other: (KafkaConsumerEvent) -> Void) -> Int {
+        consumer.poll(maxRecords: maxRecords, timeout: timeout, record: record, other: other)
+    }
+
     /// The partitions being read.
     public func assignment() throws(KafkaError) -> [TopicPartition] { try consumer.assignment() }
 

@@ -162,19 +162,20 @@ public final class IngestWorker: @unchecked Sendable {
                 lastElection = Date()
                 electGlobal()
             }
-            let events = listening { consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50)) }
+            var routing = PollRouting()
+            let polled = listening { poll(consumer.poll, local: true, into: &routing) }
             // Caught up (a poll returns what a few milliseconds bring), alerts go out
             // every `flushInterval`; behind a backlog (full polls), every 0.1 s at
             // least: each flush is a transaction, and there latency is the backlog's.
-            let flushEvery = events.count >= 2_000 ? max(config.flushInterval, 0.1) : config.flushInterval
-            var work: [Int32: ShardWork] = [:]
-            route(events, local: true, into: &work)
+            let flushEvery = polled >= 2_000 ? max(config.flushInterval, 0.1) : config.flushInterval
             if let gc = globalConsumer {
-                route(listening { gc.poll(maxRecords: 20_000, timeout: .milliseconds(1)) }, local: false, into: &work)
+                listening { poll(gc.poll, local: false, into: &routing) }
             }
+            for (topic, records, bytes) in routing.topics { metrics.record(topic: topic, count: records, bytes: bytes) }
+            if routing.records > 0 { quietSeconds = 0 }
             // Every shard moves its watermark, also one that this poll brought nothing (idle partitions).
-            var batch = shards.map { n, s in work[n] ?? ShardWork(shard: s, now: listened) }
-            if let g = globalShard { batch.append(work[-1] ?? ShardWork(shard: g, now: listened)) }
+            var batch = shards.map { n, s in routing.take(n) ?? ShardWork(shard: s, now: listened) }
+            if let g = globalShard { batch.append(routing.take(-1) ?? ShardWork(shard: g, now: listened)) }
             ShardWork.runAll(&batch, advanceTo: listened)
             for s in allShards { collect(s) }
             if let done = flusher.take(wait: false) { settleFlush(done) }
@@ -238,7 +239,8 @@ public final class IngestWorker: @unchecked Sendable {
 
     /// Runs a poll, counting its time as quiet time (a record heard resets it)
     /// unless a checkpoint or flush write is in flight.
-    func listening(_ poll: () -> [KafkaConsumerEvent]) -> [KafkaConsumerEvent] {
+    @discardableResult
+    func listening<T>(_ poll: () -> T) -> T {
         let start = Date()
         let events = poll()
         let spent = Date().timeIntervalSince(start)
@@ -249,45 +251,37 @@ public final class IngestWorker: @unchecked Sendable {
 
     var allShards: [StreamShard] { Array(shards.values) + (globalShard.map { [$0] } ?? []) }
 
-    /// Sorts a poll's records by the shard that takes them (evaluated after, by `ShardWork.runAll`):
-    /// keyed by partition number, -1 for the cross-village shard. Reports offset gaps at once.
-    func route(_ events: consuming [KafkaConsumerEvent], local: Bool, into work: inout [Int32: ShardWork]) {
+    /// A poll function of a consumer (`KafkaConsumer.poll(maxRecords:timeout:record:other:)`).
+    typealias Poll = (Int, Duration, (String, Int32, Int64, consuming [UInt8]) -> Void, (KafkaConsumerEvent) -> Void) -> Int
+
+    /// Polls and sorts what comes by the shard that takes it (evaluated after, by
+    /// `ShardWork.runAll`); reports offset gaps at once. Returns how many events came.
+    func poll(_ poll: Poll, local: Bool, into routing: inout PollRouting) -> Int {
         let now = listened
-        var counts: [String: (records: Int, bytes: Int)] = [:]
-        func add(_ item: ShardWork.Item, partition: Int32) {
-            guard let shard = local ? shards[partition] : globalShard else { return }
-            let key: Int32 = local ? partition : -1
-            if work[key] == nil { work[key] = ShardWork(shard: shard, now: now) }
-            if case .record = item { work[key]!.records += 1 }
-            work[key]!.items.append(item)
-        }
-        // Each event is swapped out of the array, not copied: a copy retained
-        // and released every record's topic, key and value (≈ 6 % of a
-        // streaming worker's time in `perf`).
-        for i in events.indices {
-            var ev = KafkaConsumerEvent.partitionEOF(TopicPartition(topic: "", partition: 0), offset: 0)
-            swap(&ev, &events[i])
-            switch consume ev {
-            case .record(let r):
-                quietSeconds = 0
-                if local { counts[r.topic, default: (0, 0)].records += 1; counts[r.topic, default: (0, 0)].bytes += r.value.count }
-                add(.record(StreamShard.Partition(topic: r.topic, partition: r.partition), offset: r.offset, value: r.value), partition: r.partition)
+        return poll(20_000, local ? .milliseconds(50) : .milliseconds(1), { topic, partition, offset, value in
+            if local { routing.count(topic: topic, bytes: value.count) }
+            routing.add(.record(StreamShard.Partition(topic: topic, partition: partition), offset: offset, value: value),
+                        key: local ? partition : -1, shard: local ? self.shards[partition] : self.globalShard, now: now)
+        }, { event in
+            switch event {
+            case .record:
+                break // records come to the closure above
             case .partitionEOF(let tp, let offset):
-                add(.caughtUp(StreamShard.Partition(topic: tp.topic, partition: tp.partition)), partition: tp.partition)
-                if local { metrics.setLag("\(tp.topic)/\(tp.partition)", 0, highWatermark: offset) }
+                routing.add(.caughtUp(StreamShard.Partition(topic: tp.topic, partition: tp.partition)),
+                            key: local ? tp.partition : -1, shard: local ? self.shards[tp.partition] : self.globalShard, now: now)
+                if local { self.metrics.setLag("\(tp.topic)/\(tp.partition)", 0, highWatermark: offset) }
             case .error(let err, let tp, let offset):
                 if err.code == .autoOffsetReset, let tp {
                     let p = StreamShard.Partition(topic: tp.topic, partition: tp.partition)
-                    let shard = local ? shards[tp.partition] : globalShard
-                    reportGap(p, from: shard?.offsets[p] ?? offset ?? 0)
+                    let shard = local ? self.shards[tp.partition] : self.globalShard
+                    self.reportGap(p, from: shard?.offsets[p] ?? offset ?? 0)
                     // Go on from the oldest message still there; the gap is on record.
-                    if local { try? localConsumer?.seek([tp: KafkaOffset.beginning]) } else { try? globalConsumer?.seek([tp: KafkaOffset.beginning]) }
+                    if local { try? self.localConsumer?.seek([tp: KafkaOffset.beginning]) } else { try? self.globalConsumer?.seek([tp: KafkaOffset.beginning]) }
                 } else {
-                    logger.warning("kafka: \(err)")
+                    self.logger.warning("kafka: \(err)")
                 }
             }
-        }
-        for (topic, c) in counts { metrics.record(topic: topic, count: c.records, bytes: c.bytes) }
+        })
     }
 
     func collect(_ s: StreamShard) {

@@ -58,3 +58,51 @@ struct ShardWork {
         }
     }
 }
+
+/// A poll's records and notices sorted by the shard that takes them: keyed by
+/// partition number, -1 for the cross-village shard.
+struct PollRouting {
+    private(set) var work: [ShardWork] = []
+    private var index: [Int32: Int] = [:]
+    /// Records of one partition tend to come in runs.
+    private var last: (key: Int32, at: Int) = (.min, 0)
+    /// Records and bytes per topic (for metrics), in a list: a poll reads a few topics.
+    private(set) var topics: [(topic: String, records: Int, bytes: Int)] = []
+    private(set) var records = 0
+
+    mutating func add(_ item: consuming ShardWork.Item, key: Int32, shard: @autoclosure () -> StreamShard?, now: Instant) {
+        let at: Int
+        if last.key == key {
+            at = last.at
+        } else if let i = index[key] {
+            at = i
+        } else {
+            guard let s = shard() else { return }
+            at = work.count
+            work.append(ShardWork(shard: s, now: now))
+            index[key] = at
+        }
+        last = (key, at)
+        if case .record = item { work[at].records += 1 }
+        work[at].items.append(item)
+    }
+
+    /// Counts a record of `topic` for the metrics.
+    mutating func count(topic: String, bytes: Int) {
+        records += 1
+        if let i = topics.firstIndex(where: { $0.topic == topic }) {
+            topics[i].records += 1
+            topics[i].bytes += bytes
+        } else {
+            topics.append((topic, 1, bytes))
+        }
+    }
+
+    /// The work of the shard under `key`, taken out (nil when the poll brought it nothing).
+    mutating func take(_ key: Int32) -> ShardWork? {
+        guard let i = index.removeValue(forKey: key) else { return nil }
+        var w = ShardWork(shard: work[i].shard, now: work[i].now)
+        swap(&w, &work[i])
+        return w
+    }
+}

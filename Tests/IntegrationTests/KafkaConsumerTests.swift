@@ -39,6 +39,41 @@ struct KafkaConsumerTests {
         }
     }
 
+    @Test("the value-only poll gives every record's topic, partition, offset and value, and each EOF after its partition's records")
+    func valueOnlyPoll() async throws {
+        try await Support.onOwnThread {
+            let cluster = try Support.cluster()
+            let producer = try Support.producer(cluster)
+            try Support.produceKeyed(producer, perTopic: 200)
+            let consumer = try Support.consumer(cluster, group: "value-only")
+            let ends = try Support.highWatermarks(consumer)
+            var values: [TopicPartition: [(Int64, [UInt8])]] = [:]
+            var eof: [TopicPartition: Int64] = [:]
+            var eofBeforeRecords = 0
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline && !(eof.count == ends.count && ends.allSatisfy { eof[$0.key] == $0.value }) {
+                consumer.poll(maxRecords: 300, timeout: .milliseconds(100), record: { topic, partition, offset, value in
+                    let tp = TopicPartition(topic: topic, partition: partition)
+                    if let at = eof[tp], at <= offset { eofBeforeRecords += 1 }
+                    values[tp, default: []].append((offset, value))
+                }, other: { event in
+                    if case .partitionEOF(let tp, let offset) = event { eof[tp] = offset }
+                })
+            }
+            consumer.close()
+            #expect(eof.count == 20)
+            #expect(eofBeforeRecords == 0, "an EOF comes after the records before it")
+            #expect(values.values.map(\.count).reduce(0, +) == 1_000)
+            for (tp, records) in values {
+                #expect(records.map(\.0) == Array(0..<(ends[tp] ?? -1)), "\(tp): each offset once, in order")
+                for (_, value) in records {
+                    let text = String(decoding: value, as: UTF8.self)
+                    #expect(text.hasPrefix("{\"type\":\"x\"") && text.hasSuffix("\"topic\":\"\(tp.topic)\"}"), "\(text)")
+                }
+            }
+        }
+    }
+
     @Test("two members of one group get the same partition numbers of all five topics; revoke comes before the move")
     func coPartitioningAndRevokeOrder() async throws {
         try await Support.onOwnThread {

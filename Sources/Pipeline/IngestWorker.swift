@@ -174,8 +174,8 @@ public final class IngestWorker: @unchecked Sendable {
             for (topic, records, bytes) in routing.topics { metrics.record(topic: topic, count: records, bytes: bytes) }
             if routing.records > 0 { quietSeconds = 0 }
             // Every shard moves its watermark, also one that this poll brought nothing (idle partitions).
-            var batch = shards.map { n, s in routing.take(n) ?? ShardWork(shard: s, now: listened) }
-            if let g = globalShard { batch.append(routing.take(-1) ?? ShardWork(shard: g, now: listened)) }
+            var batch = shards.map { n, s in routing.take(n, for: s) ?? ShardWork(shard: s, now: listened) }
+            if let g = globalShard { batch.append(routing.take(-1, for: g) ?? ShardWork(shard: g, now: listened)) }
             ShardWork.runAll(&batch, advanceTo: listened)
             for s in allShards { collect(s) }
             if let done = flusher.take(wait: false) { settleFlush(done) }

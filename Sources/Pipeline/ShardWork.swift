@@ -70,16 +70,21 @@ struct PollRouting {
     private(set) var topics: [(topic: String, records: Int, bytes: Int)] = []
     private(set) var records = 0
 
-    mutating func add(_ item: consuming ShardWork.Item, key: Int32, shard: @autoclosure () -> StreamShard?, now: Instant) {
+    /// Adds a record or notice for `shard`, the shard that holds `key` now. Rebalance callbacks
+    /// run inside the poll: a partition revoked and assigned again within one poll has a new
+    /// shard (restored from the checkpoint taken at the revoke), and the records that came
+    /// before belong to the old one, whose work is never run (their offsets were not committed;
+    /// Kafka gives them again from the assigned offset).
+    mutating func add(_ item: consuming ShardWork.Item, key: Int32, shard: StreamShard?, now: Instant) {
+        guard let shard else { return }
         let at: Int
-        if last.key == key {
+        if last.key == key && work[last.at].shard === shard {
             at = last.at
-        } else if let i = index[key] {
+        } else if let i = index[key], work[i].shard === shard {
             at = i
         } else {
-            guard let s = shard() else { return }
             at = work.count
-            work.append(ShardWork(shard: s, now: now))
+            work.append(ShardWork(shard: shard, now: now))
             index[key] = at
         }
         last = (key, at)
@@ -98,9 +103,10 @@ struct PollRouting {
         }
     }
 
-    /// The work of the shard under `key`, taken out (nil when the poll brought it nothing).
-    mutating func take(_ key: Int32) -> ShardWork? {
-        guard let i = index.removeValue(forKey: key) else { return nil }
+    /// The work of `shard`, under `key`, taken out (nil when the poll brought it nothing).
+    mutating func take(_ key: Int32, for shard: StreamShard) -> ShardWork? {
+        guard let i = index[key], work[i].shard === shard else { return nil }
+        index[key] = nil
         var w = ShardWork(shard: work[i].shard, now: work[i].now)
         swap(&w, &work[i])
         return w

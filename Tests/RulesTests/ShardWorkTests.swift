@@ -70,4 +70,27 @@ import Testing
         #expect(dead.filter { $0.error.kind == .late }.isEmpty)
         #expect(shards.map { $0.counters.records }.reduce(0, +) == lines.count)
     }
+
+    /// Rebalance callbacks run inside a poll: a partition revoked and assigned again within
+    /// one poll has a new shard, and the records routed before belong to the old one.
+    @Test func aShardReplacedWithinAPollGetsOnlyTheRecordsAfter() {
+        let p = StreamShard.Partition(topic: "village.seal", partition: 3)
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let old = StreamShard(name: "p3", ruleSet: rs, tables: ReferenceTables(), partitions: [p])
+        let new = StreamShard(name: "p3", ruleSet: rs, tables: ReferenceTables(), partitions: [p])
+        let other = StreamShard(name: "p1", ruleSet: rs, tables: ReferenceTables(), partitions: [])
+        var r = PollRouting()
+        r.add(.record(p, offset: 0, value: [1]), key: 3, shard: old, now: 0)
+        r.add(.record(p, offset: 1, value: [2]), key: 3, shard: old, now: 0)
+        r.add(.record(p, offset: 2, value: [3]), key: 1, shard: other, now: 0)
+        r.add(.record(p, offset: 0, value: [1]), key: 3, shard: nil, now: 0)  // revoked: no shard
+        r.add(.record(p, offset: 0, value: [1]), key: 3, shard: new, now: 0)  // assigned again
+        r.add(.caughtUp(p), key: 3, shard: new, now: 0)
+        #expect(r.take(3, for: old) == nil)
+        let w = r.take(3, for: new)
+        #expect(w?.records == 1)
+        #expect(w?.items.count == 2)
+        #expect(r.take(3, for: new) == nil, "taken once")
+        #expect(r.take(1, for: other)?.records == 1)
+    }
 }

@@ -156,28 +156,36 @@ public final class IngestWorker: @unchecked Sendable {
         var lastElection = Date.distantPast
         logger.info("worker started", metadata: ["kafka.group": "\(config.group)", "kafka.brokers": "\(config.brokers)"])
         while !stopFlag.isSet {
-            if let t = nextTables.take() { switchTables(t) }
-            if let (rs, v) = nextRules.take() { switchRules(rs, version: v) }
+            if let t = nextTables.take() { joinShards(); switchTables(t) }
+            if let (rs, v) = nextRules.take() { joinShards(); switchRules(rs, version: v) }
             if config.crossVillage && !globalRules.rules.isEmpty && Date().timeIntervalSince(lastElection) > 2 {
                 lastElection = Date()
+                joinShards()
                 electGlobal()
             }
             var routing = PollRouting()
-            let polled = listening { poll(consumer.poll, local: true, into: &routing) }
+            let polled = listening { poll(consumer.poll, local: true, wait: running == nil, into: &routing) }
             // Caught up (a poll returns what a few milliseconds bring), alerts go out
             // every `flushInterval`; behind a backlog (full polls), every 0.1 s at
             // least: each flush is a transaction, and there latency is the backlog's.
             let flushEvery = polled >= 2_000 ? max(config.flushInterval, 0.1) : config.flushInterval
             if let gc = globalConsumer {
-                listening { poll(gc.poll, local: false, into: &routing) }
+                listening { poll(gc.poll, local: false, wait: false, into: &routing) }
             }
             for (topic, records, bytes) in routing.topics { metrics.record(topic: topic, count: records, bytes: bytes) }
             if routing.records > 0 { quietSeconds = 0 }
+            joinShards()
+            for s in allShards { collect(s) }
             // Every shard moves its watermark, also one that this poll brought nothing (idle partitions).
             var batch = shards.map { n, s in routing.take(n, for: s) ?? ShardWork(shard: s, now: listened) }
             if let g = globalShard { batch.append(routing.take(-1, for: g) ?? ShardWork(shard: g, now: listened)) }
-            ShardWork.runAll(&batch, advanceTo: listened)
-            for s in allShards { collect(s) }
+            if batch.count > 1 && routing.records >= ShardWork.parallelFrom {
+                // Evaluated while the next poll runs; its alerts are collected after it.
+                running = RunningShards(batch, advanceTo: listened)
+            } else {
+                ShardWork.runAll(&batch, advanceTo: listened)
+                for s in allShards { collect(s) }
+            }
             if let done = flusher.take(wait: false) { settleFlush(done) }
             if let done = writer.take(wait: false) {
                 settle(done)
@@ -191,6 +199,7 @@ public final class IngestWorker: @unchecked Sendable {
             if !writer.busy && !flusher.busy && Date().timeIntervalSince(lastCheckpoint) >= checkpointEvery {
                 // Taken here, between two polls; compressed and written while the worker goes on.
                 let start = Date()
+                joinShards()
                 if let job = takeCheckpoint(allShards) { writer.start(job) }
                 takenSeconds = Date().timeIntervalSince(start)
                 // Consumer lag from the brokers' last reported high watermarks.
@@ -206,7 +215,7 @@ public final class IngestWorker: @unchecked Sendable {
             // While PostgreSQL is slow or away, the worker waits for the flush in flight rather
             // than read on and hold ever more alerts in memory.
             if pendingAlerts.count + pendingDead.count > Self.maxPending, let done = flusher.take(wait: true) { settleFlush(done) }
-            if let idle = config.drainWhenIdle ?? (drainFlag.isSet ? 0 : nil), isDrained(idle) {
+            if running == nil, let idle = config.drainWhenIdle ?? (drainFlag.isSet ? 0 : nil), isDrained(idle) {
                 logger.info("caught up and idle: draining")
                 for s in allShards { s.drain() }
                 // End of input as a replay sees it: each shard's deadlines fire through the newest
@@ -224,6 +233,7 @@ public final class IngestWorker: @unchecked Sendable {
                 break
             }
         }
+        joinShards()
         checkpoint(allShards)
         globalConsumer?.close()
         lockConnection?.close()
@@ -249,6 +259,16 @@ public final class IngestWorker: @unchecked Sendable {
         return events
     }
 
+    /// The previous poll's shards, evaluating while this thread polls (`RunningShards`).
+    var running: RunningShards?
+
+    /// Waits for the shards evaluating; everything that reads or changes a shard, or the
+    /// set of shards, comes after this (rebalance callbacks run inside the poll).
+    func joinShards() {
+        running?.wait()
+        running = nil
+    }
+
     var allShards: [StreamShard] { Array(shards.values) + (globalShard.map { [$0] } ?? []) }
 
     /// A poll function of a consumer (`KafkaConsumer.poll(maxRecords:timeout:record:other:)`).
@@ -256,9 +276,9 @@ public final class IngestWorker: @unchecked Sendable {
 
     /// Polls and sorts what comes by the shard that takes it (evaluated after, by
     /// `ShardWork.runAll`); reports offset gaps at once. Returns how many events came.
-    func poll(_ poll: Poll, local: Bool, into routing: inout PollRouting) -> Int {
+    func poll(_ poll: Poll, local: Bool, wait: Bool, into routing: inout PollRouting) -> Int {
         let now = listened
-        return poll(20_000, local ? .milliseconds(50) : .milliseconds(1), { topic, partition, offset, value in
+        return poll(20_000, wait ? .milliseconds(50) : local ? .zero : .milliseconds(1), { topic, partition, offset, value in
             if local { routing.count(topic: topic, bytes: value.count) }
             routing.add(.record(StreamShard.Partition(topic: topic, partition: partition), offset: offset, value: value),
                         key: local ? partition : -1, shard: local ? self.shards[partition] : self.globalShard, now: now)
@@ -300,6 +320,7 @@ public final class IngestWorker: @unchecked Sendable {
     // MARK: rebalance
 
     func assigned(_ parts: [TopicPartition]) -> [TopicPartition: Int64] {
+        joinShards()
         var out: [TopicPartition: Int64] = [:]
         let numbers = Set(parts.map(\.partition))
         for n in numbers where shards[n] == nil {
@@ -317,6 +338,7 @@ public final class IngestWorker: @unchecked Sendable {
     }
 
     func revoked(_ parts: [TopicPartition]) {
+        joinShards()
         let numbers = Set(parts.map(\.partition))
         let leaving = numbers.compactMap { shards[$0] }
         checkpoint(leaving)
@@ -329,7 +351,11 @@ public final class IngestWorker: @unchecked Sendable {
         // alerts and dead letters stay: they are what the events read so far give (the new owner
         // gives the same ones again, and both writes are idempotent), and some of them come from
         // shards this worker keeps — the cross-village shard's would otherwise be lost for good.
-        for n in Set(parts.map(\.partition)) { shards[n] = nil }
+        joinShards()
+        for n in Set(parts.map(\.partition)) {
+            if let s = shards[n] { collect(s) }
+            shards[n] = nil
+        }
         logger.warning("partitions lost", metadata: ["kafka.partitions": "\(Set(parts.map(\.partition)).sorted())"])
     }
 

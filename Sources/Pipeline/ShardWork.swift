@@ -60,6 +60,34 @@ struct ShardWork {
     }
 }
 
+/// Shards evaluating a poll's records on the pool's threads while the worker polls again.
+final class RunningShards: @unchecked Sendable {
+    // Each element is touched by exactly one job until `wait()` returns; then only by the caller.
+    private let work: UnsafeMutableBufferPointer<ShardWork>
+    private let group = DispatchGroup()
+    private var joined = false
+
+    init(_ batch: [ShardWork], advanceTo: Instant) {
+        work = .allocate(capacity: batch.count)
+        _ = work.initialize(from: batch)
+        nonisolated(unsafe) let all = work
+        for i in all.indices {
+            DispatchQueue.global().async(group: group) { all[i].run(advanceTo: advanceTo) }
+        }
+    }
+
+    /// Waits until every shard's work is done.
+    func wait() {
+        guard !joined else { return }
+        group.wait()
+        joined = true
+        work.deinitialize()
+        work.deallocate()
+    }
+
+    deinit { wait() }
+}
+
 /// A poll's records and notices sorted by the shard that takes them: keyed by
 /// partition number, -1 for the cross-village shard.
 struct PollRouting {

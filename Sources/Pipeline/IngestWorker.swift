@@ -292,6 +292,8 @@ public final class IngestWorker: @unchecked Sendable {
                 if local { self.metrics.setLag("\(tp.topic)/\(tp.partition)", 0, highWatermark: offset) }
             case .error(let err, let tp, let offset):
                 if err.code == .autoOffsetReset, let tp {
+                    // The shard's offsets are read below: not while it evaluates the previous poll.
+                    self.joinShards()
                     let p = StreamShard.Partition(topic: tp.topic, partition: tp.partition)
                     let shard = local ? self.shards[tp.partition] : self.globalShard
                     self.reportGap(p, from: shard?.offsets[p] ?? offset ?? 0)

@@ -164,13 +164,13 @@ public final class IngestWorker: @unchecked Sendable {
                 electGlobal()
             }
             var routing = PollRouting()
-            let polled = listening { poll(consumer.poll, local: true, wait: running == nil, into: &routing) }
+            let polled = listening { poll(consumer.poll, local: true, timeout: running == nil ? .milliseconds(50) : .zero, into: &routing) }
             // Caught up (a poll returns what a few milliseconds bring), alerts go out
             // every `flushInterval`; behind a backlog (full polls), every 0.1 s at
             // least: each flush is a transaction, and there latency is the backlog's.
             let flushEvery = polled >= 2_000 ? max(config.flushInterval, 0.1) : config.flushInterval
             if let gc = globalConsumer {
-                listening { poll(gc.poll, local: false, wait: false, into: &routing) }
+                listening { poll(gc.poll, local: false, timeout: .milliseconds(1), into: &routing) }
             }
             for (topic, records, bytes) in routing.topics { metrics.record(topic: topic, count: records, bytes: bytes) }
             if routing.records > 0 { quietSeconds = 0 }
@@ -179,13 +179,9 @@ public final class IngestWorker: @unchecked Sendable {
             // Every shard moves its watermark, also one that this poll brought nothing (idle partitions).
             var batch = shards.map { n, s in routing.take(n, for: s) ?? ShardWork(shard: s, now: listened) }
             if let g = globalShard { batch.append(routing.take(-1, for: g) ?? ShardWork(shard: g, now: listened)) }
-            if batch.count > 1 && routing.records >= ShardWork.parallelFrom {
-                // Evaluated while the next poll runs; its alerts are collected after it.
-                running = RunningShards(batch, advanceTo: listened)
-            } else {
-                ShardWork.runAll(&batch, advanceTo: listened)
-                for s in allShards { collect(s) }
-            }
+            // A large poll's shards evaluate while the next poll runs; their alerts are collected after it.
+            running = ShardWork.evaluate(&batch, advanceTo: listened)
+            if running == nil { for s in allShards { collect(s) } }
             if let done = flusher.take(wait: false) { settleFlush(done) }
             if let done = writer.take(wait: false) {
                 settle(done)
@@ -275,10 +271,10 @@ public final class IngestWorker: @unchecked Sendable {
     typealias Poll = (Int, Duration, (String, Int32, Int64, consuming [UInt8]) -> Void, (KafkaConsumerEvent) -> Void) -> Int
 
     /// Polls and sorts what comes by the shard that takes it (evaluated after, by
-    /// `ShardWork.runAll`); reports offset gaps at once. Returns how many events came.
-    func poll(_ poll: Poll, local: Bool, wait: Bool, into routing: inout PollRouting) -> Int {
+    /// `ShardWork.evaluate`); reports offset gaps at once. Returns how many events came.
+    func poll(_ poll: Poll, local: Bool, timeout: Duration, into routing: inout PollRouting) -> Int {
         let now = listened
-        return poll(20_000, wait ? .milliseconds(50) : local ? .zero : .milliseconds(1), { topic, partition, offset, value in
+        return poll(20_000, timeout, { topic, partition, offset, value in
             if local { routing.count(topic: topic, bytes: value.count) }
             routing.add(.record(StreamShard.Partition(topic: topic, partition: partition), offset: offset, value: value),
                         key: local ? partition : -1, shard: local ? self.shards[partition] : self.globalShard, now: now)

@@ -5,9 +5,10 @@ import Foundation
 /// What one poll brought one shard, and the shard's turn to evaluate it.
 ///
 /// Shards are independent (each has its own decoder, reorder buffer and
-/// engine), so the worker evaluates a poll's shards side by side: a worker
-/// that holds several partitions uses more than one core, and each shard
-/// still sees its partitions' records in the order Kafka gave them.
+/// engine), so the worker evaluates a poll's shards side by side
+/// (`evaluate`): a worker that holds several partitions uses more than one
+/// core, and each shard still sees its partitions' records in the order
+/// Kafka gave them.
 struct ShardWork {
     enum Item {
         case record(StreamShard.Partition, offset: Int64, value: [UInt8])
@@ -45,18 +46,17 @@ struct ShardWork {
     /// for them buys nothing). Chosen, not tuned: at full speed polls bring ≈ 18,000.
     static let parallelFrom = 512
 
-    /// Runs every shard's work; on the machine's cores when the poll brought enough records.
-    static func runAll(_ work: inout [ShardWork], advanceTo: Instant) {
-        let records = work.reduce(0) { $0 + $1.records }
-        guard work.count > 1, records >= parallelFrom else {
-            for i in work.indices { work[i].run(advanceTo: advanceTo) }
-            return
+    /// Runs a poll's work: on the worker's thread when it is small (nil: done when this
+    /// returns), else on the pool's threads while the worker polls again (the caller joins
+    /// the returned shards before it touches any of them). `batch` is left with no items.
+    static func evaluate(_ batch: inout [ShardWork], advanceTo: Instant) -> RunningShards? {
+        let records = batch.reduce(0) { $0 + $1.records }
+        guard batch.count > 1, records >= parallelFrom else {
+            for i in batch.indices { batch[i].run(advanceTo: advanceTo) }
+            return nil
         }
-        work.withUnsafeMutableBufferPointer { buf in
-            // Each index is taken by exactly one thread; `concurrentPerform` returns when all are done.
-            nonisolated(unsafe) let all = buf
-            DispatchQueue.concurrentPerform(iterations: all.count) { i in all[i].run(advanceTo: advanceTo) }
-        }
+        defer { batch = [] }
+        return RunningShards(batch, advanceTo: advanceTo)
     }
 }
 

@@ -4,11 +4,11 @@ import EventModel
 import RuleCompiler
 import Testing
 
-/// A worker evaluates a poll's shards side by side (`ShardWork.runAll`); the
+/// A worker evaluates a poll's shards side by side (`ShardWork.evaluate`); the
 /// alerts and dead letters must be those of the shards evaluated one by one.
 @Suite struct ShardWorkTests {
-    @Test(arguments: [(1_000, false), (1_000, true), (100, false)])
-    func shardsEvaluatedSideBySideGiveTheReplayAlerts(pollSize: Int, onPool: Bool) throws {
+    @Test(arguments: [1_000, 100])
+    func shardsEvaluatedSideBySideGiveTheReplayAlerts(pollSize: Int) throws {
         let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
         let local = rs.subset { $0.villageLocal }
         let global = rs.subset { !$0.villageLocal }
@@ -44,15 +44,11 @@ import Testing
                 }
             }
             now += TimeUnit.second
-            if onPool {
-                // As the worker does behind a backlog: the shards run on the pool while it polls again.
-                let running = RunningShards(work, advanceTo: now)
-                work = []
-                running.wait()
-            } else {
-                ShardWork.runAll(&work, advanceTo: now)
-                #expect(work.allSatisfy { $0.items.isEmpty })
-            }
+            // Behind a backlog the shards run on the pool while the worker polls again; it joins them.
+            let running = ShardWork.evaluate(&work, advanceTo: now)
+            #expect((running != nil) == (min(pollSize, lines.count - poll) >= ShardWork.parallelFrom))
+            running?.wait()
+            #expect(work.allSatisfy { $0.items.isEmpty })
             collect()
             polls += 1
         }
@@ -62,7 +58,7 @@ import Testing
             w.items = s.offsets.keys.map { .caughtUp($0) }
             return w
         }
-        ShardWork.runAll(&last, advanceTo: now + StreamShard.Config().idleTimeout)
+        ShardWork.evaluate(&last, advanceTo: now + StreamShard.Config().idleTimeout)?.wait()
         for s in all { s.drain() }
         collect()
         #expect(polls > 1)

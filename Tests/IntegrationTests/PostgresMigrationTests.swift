@@ -36,6 +36,24 @@ struct PostgresMigrationTests {
         }
     }
 
+    /// Migration 8: a checkpoint's (already compressed) state is stored out of line as it is.
+    @Test func checkpointStateIsNotCompressedAgain() async throws {
+        try await TestPostgres.withDatabase { url in
+            let store = PostgresAlertStore(url: url, logger: TestPostgres.logger)
+            try await store.migrate()
+            let (storage, compression) = try await store.withConnection { c in
+                let st = try c.execute("SELECT attstorage FROM pg_attribute WHERE attrelid = 'ingest_checkpoints'::regclass AND attname = 'state'").scalar
+                // Compressible bytes that pglz would shrink: stored as they are.
+                try c.execute("INSERT INTO ingest_checkpoints (group_id, shard, state) VALUES ('g', 's', decode(repeat('00', 100000), 'hex'))")
+                let m = try c.execute("SELECT coalesce(pg_column_compression(state), 'none') || ' ' || octet_length(state) FROM ingest_checkpoints").scalar
+                return (st, m)
+            }
+            #expect(storage == "e")
+            #expect(compression == "none 100000")
+            await store.close()
+        }
+    }
+
     @Test func concurrentMigrationsDoNotRace() async throws {
         try await TestPostgres.withDatabase { url in
             let applied = try await withThrowingTaskGroup(of: [Int].self) { group in

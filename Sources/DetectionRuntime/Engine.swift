@@ -37,6 +37,8 @@ public final class Engine {
     /// Condition rules are evaluated by `evaluateConditions` as events arrive
     /// (their outcome does not depend on order), not by `process`.
     public var eagerConditions = false
+    /// Per event type, whether some condition rule (pinned or not) is triggered by it.
+    let conditionTypes: [Bool]
     /// Where remembered events keep their id and raw JSON; nil keeps them in
     /// memory (`memory`). Set before the first event.
     public var evidenceStore: EvidenceStore?
@@ -56,6 +58,12 @@ public final class Engine {
         dispatch = DispatchTable(triggers: ruleSet.triggers, pinnedTriggers: ruleSet.pinnedTriggers,
                                  feeds: stores.byType.map { $0.map(FeedRef.init) })
         self.stores = stores
+        conditionTypes = EventType.allCases.map { type in
+            let t = Int(type.rawValue)
+            let unpinned = t < ruleSet.triggers.count ? ruleSet.triggers[t] : []
+            let pinned = t < ruleSet.pinnedTriggers.count ? ruleSet.pinnedTriggers[t].values.flatMap { $0 } : []
+            return (unpinned + pinned).contains { ruleSet.rules[$0].isCondition }
+        }
         scheduled = Array(repeating: .max, count: runtimes.count + stores.all.count)
     }
 
@@ -221,7 +229,11 @@ public final class Engine {
     /// is passed by its address and not changed (a value argument from a
     /// stored property or a pointer's `pointee` is a copy: 392 bytes and a
     /// retain and release of its parts, per record of a streaming worker).
-    public func evaluateConditions(inPlace e: inout Event) { evaluateConditions(e) }
+    @inline(__always)
+    public func evaluateConditions(inPlace e: inout Event) {
+        // Passing `e` on copies it (see `evaluate(inPlace:)`): only for a type some condition rule reads.
+        if conditionTypes[Int(e.type.rawValue)] { evaluateConditions(e) }
+    }
 
     private func evaluateConditions(_ e: borrowing Event) {
         let t = Int(e.type.rawValue)

@@ -248,6 +248,32 @@ import Testing
         #expect(fromCopy == ["R-1", "R-3"])
     }
 
+    /// A buffer whose slots a copy shares (a checkpoint's, read on another
+    /// thread) copies them before the first event leaves: the events moved
+    /// out are the buffer's own, and the copy still holds every one, intact
+    /// (a slot read before the copy is made would be moved out from under
+    /// the copy and freed with the buffer's event).
+    @Test func eventsLeavingABufferWhoseSlotsACopySharesAreItsOwn() {
+        var buffer = ReorderBuffer()
+        var raws: [String: [UInt8]] = [:]
+        for n in 0..<50 {
+            let e = EngineTests.payment("PAY-\(100 + n)", "2024-03-01T10:00:\(10 + n % 40)+08:00")
+            raws[e.id] = e.raw
+            buffer.insert(e)
+        }
+        let copy = buffer
+        var left: [String] = []
+        buffer.drain { left.append($0.id) }
+        // What the buffer's events freed is reused now, with other bytes.
+        let litter = (0..<2_000).map { _ in [UInt8](repeating: 0xFF, count: raws.values.first!.count) }
+        var copied = copy
+        var fromCopy: [(String, [UInt8])] = []
+        copied.drain { fromCopy.append(($0.id, $0.raw)) }
+        #expect(fromCopy.map(\.0) == left && left.count == 50)
+        #expect(fromCopy.allSatisfy { raws[$0.0] == $0.1 })
+        withExtendedLifetime(litter) {}
+    }
+
     /// `everyNth`: one event in so many is out of order (the others come in
     /// order, so that the buffer's sorted deque and its heap both hold keys).
     @Test(arguments: [1, 40])

@@ -35,6 +35,22 @@ import Testing
         #expect(e.raw == Array(Self.payment.utf8))
     }
 
+    /// `decode(sharing:)` (a Kafka record's value) gives the event `decode` gives, its raw bytes
+    /// the caller's array itself; a record that is not an event leaves them alone.
+    @Test func decodingSharingTheBytesGivesTheSameEvent() throws {
+        let bytes = Array(Self.payment.utf8)
+        var shared = Event.placeholder
+        #expect(decoder.decode(sharing: bytes, into: &shared) == .event)
+        guard case .event(let copied) = decode(Self.payment) else { Issue.record("not decoded"); return }
+        #expect(shared.id == copied.id && shared.type == copied.type && shared.time == copied.time)
+        #expect(shared[.amount] == copied[.amount] && shared[.payeeID] == copied[.payeeID] && shared[.category] == copied[.category])
+        #expect(shared.raw == bytes)
+        #expect(shared.raw.withUnsafeBufferPointer { $0.baseAddress } == bytes.withUnsafeBufferPointer { $0.baseAddress })
+        var other = Event.placeholder
+        #expect(decoder.decode(sharing: Array(payment("amount", "\"12.345\"").utf8), into: &other) != .event)
+        #expect(other.raw.isEmpty)
+    }
+
     @Test func blankLinesAreNotViolations() {
         guard case .blank = decode("   \t\r") else { Issue.record("expected blank"); return }
         guard case .blank = decode("") else { Issue.record("expected blank"); return }

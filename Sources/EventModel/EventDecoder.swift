@@ -60,8 +60,8 @@ public struct EventDecoder: Sendable {
 
     /// Decodes `bytes` into `event`, whose `raw` becomes `bytes` itself
     /// (shared, not copied: a Kafka record's value is already an array of
-    /// its own, and a second allocation and copy per record was ≈ 2 % of a
-    /// streaming shard's time).
+    /// its own; the copy cost each record an allocation and a copy of its
+    /// bytes).
     public func decode(sharing bytes: [UInt8], into event: inout Event) -> DecodeStatus {
         let status = bytes.withUnsafeBufferPointer { decode($0, into: &event, copyingRaw: false) }
         if case .event = status { event.raw = bytes }

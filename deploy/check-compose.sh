@@ -25,7 +25,8 @@ all="${CHECK_COMPOSE_ALL:-0}"
 # exports; the variables an external deployment must set get placeholders.
 check_env=(env -u POSTGRES_USER -u POSTGRES_DB -u QIANLIYAN_IMAGE -u QIANLIYAN_PARTITIONS
            -u QIANLIYAN_RETENTION_MS -u KAFKA_CLUSTER_ID -u QUEUE_PORT -u QIANLIYAN_ARCHIVE
-           -u QIANLIYAN_LOOKBACK_DAYS -u KAFKA_OPTIONS
+           -u QIANLIYAN_LOOKBACK_DAYS -u KAFKA_OPTIONS -u QIANLIYAN_WORKER_PASSWORD
+           -u QIANLIYAN_QUEUE_PASSWORD -u QIANLIYAN_RULES_PASSWORD
            POSTGRES_PASSWORD=check KAFKA_BROKERS=kafka.check:9092
            DATABASE_URL=postgresql://check@db.check:5432/check)
 

@@ -66,6 +66,52 @@ import Testing
         }
     }
 
+    /// docker-compose.yml's `deploy/postgres-init/10-qianliyan-roles.sh`: a login role in each
+    /// group for the services, made again without error (new passwords) when run twice.
+    @Test func composeInitScriptMakesALoginRoleInEachGroup() async throws {
+        try await TestPostgres.withStore { store, url in
+            let parts = URLComponents(string: url)
+            func item(_ name: String) -> String? { parts?.queryItems?.first { $0.name == name }?.value }
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("deploy/postgres-init/10-qianliyan-roles.sh").path
+            func run(_ passwords: [String: String]) throws -> Int32 {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/bin/sh")
+                p.arguments = [script]
+                var env = ProcessInfo.processInfo.environment
+                env["PGHOST"] = item("host")
+                env["PGPORT"] = item("port")
+                env["POSTGRES_USER"] = item("user") ?? EmbeddedPostgres.superuser
+                env["POSTGRES_DB"] = String((parts?.path ?? "/").dropFirst())
+                for (k, v) in passwords { env[k] = v }
+                p.environment = env
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                p.waitUntilExit()
+                return p.terminationStatus
+            }
+            #expect(try run(["QIANLIYAN_WORKER_PASSWORD": "w'1", "QIANLIYAN_QUEUE_PASSWORD": "q1", "QIANLIYAN_RULES_PASSWORD": "r1"]) == 0)
+            #expect(try run(["QIANLIYAN_WORKER_PASSWORD": "w2", "QIANLIYAN_QUEUE_PASSWORD": "q2", "QIANLIYAN_RULES_PASSWORD": "r2"]) == 0)
+            let rows = try await store.withConnection { c in
+                try c.execute("""
+                    SELECT r.rolname, r.rolcanlogin, r.rolsuper, g.rolname, r.rolpassword LIKE 'SCRAM-SHA-256$%'
+                    FROM pg_authid r JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid
+                    WHERE r.rolname IN ('qly_worker', 'qly_queue', 'qly_rules') ORDER BY 1
+                    """).rows
+            }
+            #expect(rows == [["qly_queue", "t", "f", "qianliyan_web", "t"], ["qly_rules", "t", "f", "qianliyan_rules", "t"],
+                             ["qly_worker", "t", "f", "qianliyan_worker", "t"]])
+            // The worker's login writes what a worker writes and nothing else.
+            let worker = url.replacingOccurrences(of: "user=\(item("user") ?? EmbeddedPostgres.superuser)", with: "user=qly_worker")
+            #expect(worker.contains("user=qly_worker"))
+            DatabaseRoleTests.expectAllowed(worker, [
+                "INSERT INTO dead_letters (source_kind, source_name, position, raw, raw_sha256, kind, reason) VALUES ('kafka', 't/0', 1, 'x', sha256('x'), 'bad_json', 'r')",
+            ], "qly_worker")
+            DatabaseRoleTests.expectRefused(worker, ["DELETE FROM alerts", "SELECT * FROM users"], "qly_worker")
+        }
+    }
+
     @Test func workerInsertsAlertsButNeverTouchesWorkflowOrAudit() async throws {
         try await TestPostgres.withStore { store, url in
             let worker = try await DatabaseRoleTests.login(granted: "qianliyan_worker", store: store, url: url)

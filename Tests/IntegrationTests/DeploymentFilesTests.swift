@@ -109,6 +109,25 @@ struct DeploymentFilesTests {
         #expect(!compose.text.contains("sasl.password="))
     }
 
+    @Test("services connect as their own login roles, made by the postgres init script; only migrate as the owner")
+    func databaseRoles() throws {
+        let compose = try DeploymentFiles.compose()
+        #expect(try compose.service("postgres").text.contains("./deploy/postgres-init:/docker-entrypoint-initdb.d"))
+        let script = try DeploymentFiles.read("deploy/postgres-init/10-qianliyan-roles.sh")
+        for (login, group) in [("qly_worker", "qianliyan_worker"), ("qly_queue", "qianliyan_web"), ("qly_rules", "qianliyan_rules")] {
+            #expect(script.contains("('\(login)'") && script.contains("'\(group)')"), "\(login) in \(group)")
+        }
+        let urls = compose.text.split(separator: "\n").filter { $0.contains("DATABASE_URL:") }.map(String.init)
+        #expect(urls.contains { $0.contains("postgresql://qly_worker@postgres:5432/") })
+        #expect(urls.contains { $0.contains("postgresql://qly_queue@postgres:5432/") })
+        #expect(urls.allSatisfy { !$0.contains("PASSWORD") }, "passwords go to PGPASSWORD: \(urls)")
+        for name in ["worker-1", "worker-2", "queue"] {
+            #expect(compose.resolve(try compose.service(name)).text.contains("PGPASSWORD: ${QIANLIYAN_"), "\(name) has its own role's password")
+        }
+        let example = try DeploymentFiles.read("deploy/env.example")
+        for v in ["QIANLIYAN_WORKER_PASSWORD=", "QIANLIYAN_QUEUE_PASSWORD=", "QIANLIYAN_RULES_PASSWORD="] { #expect(example.contains(v)) }
+    }
+
     @Test("every depends_on names a service; service_healthy only on services with a health check")
     func dependencies() throws {
         let compose = try DeploymentFiles.compose()
@@ -290,6 +309,15 @@ q = s["queue"]
 assert words(q)[0] == "serve" and opt(words(q), "--listen") == "0.0.0.0:8080", words(q)
 assert any(str(p).endswith(":8080") for p in q.get("ports", [])), q.get("ports")
 assert words(s["migrate"]) == ["db", "migrate"]
+def user(n):
+    return s[n]["environment"]["DATABASE_URL"].split("//", 1)[1].split("@", 1)[0]
+for n in workers:
+    assert user(n) == "qly_worker", (n, user(n))
+    assert "WORKER_PASSWORD" in s[n]["environment"]["PGPASSWORD"], n
+assert user("queue") == "qly_queue" and "QUEUE_PASSWORD" in q["environment"]["PGPASSWORD"], q["environment"]
+assert user("replay") == "qly_worker", user("replay")
+assert user("migrate").startswith("${POSTGRES_USER"), user("migrate")
+assert any(str(v).endswith(":/docker-entrypoint-initdb.d:ro") for v in pg["volumes"]), pg["volumes"]
 for n, v in s.items():
     for t, c in deps(v).items():
         assert t in s, (n, t)

@@ -205,17 +205,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// partition EOFs and errors all count). Rebalance callbacks run in here.
     /// An empty result means nothing arrived within `timeout`.
     public func poll(maxRecords: Int = 1_000, timeout: Duration = .milliseconds(100)) -> [KafkaConsumerEvent] {
-        guard let handle else { return [] }
         var events: [KafkaConsumerEvent] = []
         events.reserveCapacity(min(maxRecords, 1_024))
-        var wait = timeout.milliseconds
-        while events.count < maxRecords, let message = rd_kafka_consumer_poll(handle, wait) {
-            wait = 0
-            events.append(event(from: message))
-            rd_kafka_message_destroy(message)
-            if !context.pendingErrors.isEmpty { drainErrors(into: &events) }
-        }
-        if !context.pendingErrors.isEmpty { drainErrors(into: &events) }
+        takeMessages(maxRecords: maxRecords, timeout: timeout, message: { events.append(event(from: $0)) }, error: { events.append($0) })
         return events
     }
 
@@ -228,32 +220,40 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func poll(maxRecords: Int, timeout: Duration,
                      record: (_ topic: String, _ partition: Int32, _ offset: Int64, _ value: consuming [UInt8]) -> Void,
                      other: (KafkaConsumerEvent) -> Void) -> Int {
-        guard let handle else { return 0 }
-        var taken = 0
-        var wait = timeout.milliseconds
-        func drainErrors() {
-            for error in context.pendingErrors { other(.error(error, partition: nil, offset: nil)); taken += 1 }
-            context.pendingErrors.removeAll()
-        }
-        while taken < maxRecords, let message = rd_kafka_consumer_poll(handle, wait) {
-            wait = 0
-            taken += 1
+        takeMessages(maxRecords: maxRecords, timeout: timeout, message: { message in
             let m = message.pointee
             if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 record(topicName(m.rkt), m.partition, m.offset, m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [])
             } else {
                 other(event(from: message))
             }
-            rd_kafka_message_destroy(message)
+        }, error: other)
+    }
+
+    /// The polling loop of both `poll`s: waits up to `timeout` for the first message, then
+    /// takes what is ready, up to `maxRecords` events; each message goes to `message` (and is
+    /// destroyed after), each error a rebalance callback recorded to `error`, in order.
+    /// Returns how many events were taken.
+    @discardableResult
+    private func takeMessages(maxRecords: Int, timeout: Duration,
+                              message: (UnsafeMutablePointer<rd_kafka_message_t>) -> Void,
+                              error: (KafkaConsumerEvent) -> Void) -> Int {
+        guard let handle else { return 0 }
+        var taken = 0
+        var wait = timeout.milliseconds
+        func drainErrors() {
+            for e in context.pendingErrors { error(.error(e, partition: nil, offset: nil)); taken += 1 }
+            context.pendingErrors.removeAll()
+        }
+        while taken < maxRecords, let m = rd_kafka_consumer_poll(handle, wait) {
+            wait = 0
+            taken += 1
+            message(m)
+            rd_kafka_message_destroy(m)
             if !context.pendingErrors.isEmpty { drainErrors() }
         }
         if !context.pendingErrors.isEmpty { drainErrors() }
         return taken
-    }
-
-    private func drainErrors(into events: inout [KafkaConsumerEvent]) {
-        for error in context.pendingErrors { events.append(.error(error, partition: nil, offset: nil)) }
-        context.pendingErrors.removeAll()
     }
 
     private func topicName(_ rkt: OpaquePointer?) -> String {

@@ -274,17 +274,19 @@ public final class IngestWorker: @unchecked Sendable {
     /// `ShardWork.evaluate`); reports offset gaps at once. Returns how many events came.
     func poll(_ poll: Poll, local: Bool, timeout: Duration, into routing: inout PollRouting) -> Int {
         let now = listened
+        // The shard that takes a partition's records now: by partition number, or the cross-village one (-1).
+        func add(_ item: consuming ShardWork.Item, partition: Int32) {
+            routing.add(item, key: local ? partition : -1, shard: local ? shards[partition] : globalShard, now: now)
+        }
         return poll(20_000, timeout, { topic, partition, offset, value in
             if local { routing.count(topic: topic, bytes: value.count) }
-            routing.add(.record(StreamShard.Partition(topic: topic, partition: partition), offset: offset, value: value),
-                        key: local ? partition : -1, shard: local ? self.shards[partition] : self.globalShard, now: now)
+            add(.record(StreamShard.Partition(topic: topic, partition: partition), offset: offset, value: value), partition: partition)
         }, { event in
             switch event {
             case .record:
                 break // records come to the closure above
             case .partitionEOF(let tp, let offset):
-                routing.add(.caughtUp(StreamShard.Partition(topic: tp.topic, partition: tp.partition)),
-                            key: local ? tp.partition : -1, shard: local ? self.shards[tp.partition] : self.globalShard, now: now)
+                add(.caughtUp(StreamShard.Partition(topic: tp.topic, partition: tp.partition)), partition: tp.partition)
                 if local { self.metrics.setLag("\(tp.topic)/\(tp.partition)", 0, highWatermark: offset) }
             case .error(let err, let tp, let offset):
                 if err.code == .autoOffsetReset, let tp {

@@ -157,10 +157,10 @@ extension PostgresConnection {
     /// COPY of the alerts' rows into `table` (`alerts` or its staging table); rows copied.
     @discardableResult
     private func copyAlertRows(_ alerts: [Alert], into table: String) throws -> Int {
-        try copyIn("COPY \(table) (\(AlertRow.columns.joined(separator: ", "))) FROM STDIN") { w in
+        try copyInBinary("COPY \(table) (\(AlertRow.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)") { w in
             for alert in alerts {
+                try w.beginRow()
                 AlertRow.copy(alert, into: &w)
-                try w.endRow()
             }
         }
     }
@@ -216,29 +216,31 @@ enum AlertRow {
             PostgresText.timestamp(a.anchorTime), a.severity.rawValue, a.village.description,
             a.village.townshipCode, a.village.districtCode, PostgresText.sanitized(a.key),
             PostgresText.arrayLiteral(a.evidenceEventIDs), PostgresText.timestamp(a.firstEvidenceAt),
-            PostgresText.timestamp(a.lastEvidenceAt), PostgresText.sanitized(a.figuresJSON),
+            PostgresText.timestamp(a.lastEvidenceAt), a.storableFiguresJSON,
             PostgresText.sanitized(a.summaryZH), PostgresText.sanitized(a.summaryEN), evidenceJSON(a.evidence),
         ]
     }
 
-    /// One COPY row in `columns` order.
-    static func copy(_ a: Alert, into w: inout CopyInWriter) {
-        w.field(a.ruleID)
-        w.field(String(a.ruleVersion))
-        w.field(a.anchorEventID)
-        w.field(PostgresText.timestamp(a.anchorTime))
-        w.field(a.severity.rawValue)
-        w.field(a.village.description)
-        w.field(a.village.townshipCode)
-        w.field(a.village.districtCode)
-        w.field(a.key)
-        w.field(PostgresText.arrayLiteral(a.evidenceEventIDs))
-        w.field(PostgresText.timestamp(a.firstEvidenceAt))
-        w.field(PostgresText.timestamp(a.lastEvidenceAt))
-        w.field(a.figuresJSON)
-        w.field(a.summaryZH)
-        w.field(a.summaryEN)
-        w.field(jsonArrayOf: a.evidence)
+    /// One row of binary COPY in `columns` order (the text format cost the
+    /// server a fifth more: splitting and unescaping each row, parsing
+    /// timestamps and the ids' array literal).
+    static func copy(_ a: Alert, into w: inout CopyBinaryWriter) {
+        w.text(a.ruleID)
+        w.int4(Int32(clamping: a.ruleVersion))
+        w.text(a.anchorEventID)
+        w.timestamp(a.anchorTime)
+        w.text(a.severity.rawValue)
+        w.text(a.village.description)
+        w.text(a.village.townshipCode)
+        w.text(a.village.districtCode)
+        w.text(a.key)
+        w.textArray(a.evidenceEventIDs)
+        w.timestamp(a.firstEvidenceAt)
+        w.timestamp(a.lastEvidenceAt)
+        w.jsonb(a.storableFiguresJSON)
+        w.text(a.summaryZH)
+        w.text(a.summaryEN)
+        w.jsonArray(of: a.evidence)
     }
 
     /// The raw evidence objects joined into one JSON array text.

@@ -8,6 +8,31 @@ extension PostgresConnection {
     @discardableResult
     public func copyIn(_ copySQL: String, file: String = #fileID, line: Int = #line,
                        _ body: (inout CopyInWriter) throws -> Void) throws -> Int {
+        try copyStream(copySQL, file: file, line: line) { send in
+            var writer = CopyInWriter(send: send)
+            try body(&writer)
+            try writer.flush()
+        }
+    }
+
+    /// Streams rows into `COPY … FROM STDIN (FORMAT binary)`: `copySQL` is
+    /// the statement; `body` writes rows through the ``CopyBinaryWriter``.
+    /// Returns the number of rows copied. A throw from `body` aborts the COPY.
+    @discardableResult
+    public func copyInBinary(_ copySQL: String, file: String = #fileID, line: Int = #line,
+                             _ body: (inout CopyBinaryWriter) throws -> Void) throws -> Int {
+        try copyStream(copySQL, file: file, line: line) { send in
+            var writer = CopyBinaryWriter(send: send)
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// Runs `copySQL`, which must start COPY FROM STDIN, and hands `produce`
+    /// the function that sends data; ends the copy (or aborts it when
+    /// `produce` throws). The rows copied.
+    private func copyStream(_ copySQL: String, file: String, line: Int,
+                            _ produce: (@escaping ([UInt8]) throws -> Void) throws -> Void) throws -> Int {
         let conn = try connected(file: file, line: line)
         guard let start = PQexec(conn, copySQL) else { throw error(nil, code: .copyFailed, file: file, line: line) }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -15,15 +40,14 @@ extension PostgresConnection {
             throw PostgresError(.copyFailed, message: "statement did not start COPY FROM STDIN", file: file, line: line)
         }
         PQclear(start)
-        var writer = CopyInWriter { bytes in
+        let send: ([UInt8]) throws -> Void = { bytes in
             let ok = bytes.withUnsafeBufferPointer { b in
                 b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { PQputCopyData(conn, $0, Int32(b.count)) }
             }
             if ok != 1 { throw self.error(nil, code: .copyFailed, file: file, line: line) }
         }
         do {
-            try body(&writer)
-            try writer.flush()
+            try produce(send)
         } catch {
             PQputCopyEnd(conn, "aborted by the client")
             drainResults(conn)

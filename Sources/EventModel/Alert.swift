@@ -75,16 +75,24 @@ public struct Alert: Sendable, Hashable, Codable {
 
     /// The figures as a JSON object (money as yuan strings with 2 decimals,
     /// numbers as decimal strings, instants as RFC 3339).
-    public var figuresJSON: String {
+    public var figuresJSON: String { figuresJSON(replacingNUL: false) }
+
+    /// `figuresJSON` as PostgreSQL's `jsonb` takes it: U+0000 in a text
+    /// figure becomes U+FFFD, as in the alert's text columns (`jsonb`
+    /// rejects the escape `\u0000`: an event's text shown as a figure made
+    /// the whole batch of alerts fail to store).
+    public var storableFiguresJSON: String { figuresJSON(replacingNUL: true) }
+
+    private func figuresJSON(replacingNUL: Bool) -> String {
         var out = "{"
         for (i, f) in figures.enumerated() {
             if i > 0 { out += "," }
-            out += JSONText.quote(f.name) + ":"
+            out += JSONText.quote(f.name, replacingNUL: replacingNUL) + ":"
             switch f.value {
             case .integer(let v): out += String(v)
             case .money(let fen): out += JSONText.quote(Money.format(fen: fen))
             case .number(let m): out += DecimalNumber.format(micros: m)
-            case .text(let s): out += JSONText.quote(s)
+            case .text(let s): out += JSONText.quote(s, replacingNUL: replacingNUL)
             case .instant(let t): out += JSONText.quote(ShanghaiTime.format(t))
             case .duration(let d): out += JSONText.quote(DurationText.format(d))
             case .date(let d): out += JSONText.quote(CivilDate.format(days: d))
@@ -123,25 +131,30 @@ public enum DurationText {
 
 /// Minimal JSON text helpers.
 public enum JSONText {
-    /// A JSON string literal with everything needed escaped.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
+    /// A JSON string literal with everything needed escaped (control
+    /// characters as `\uXXXX`, or U+0000 as U+FFFD with `replacingNUL`).
+    public static func quote(_ s: String, replacingNUL: Bool = false) -> String {
+        var s = s
+        return s.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 2)
+            out.append(0x22)
+            for b in bytes {
+                switch b {
+                case 0x22: out.append(0x5C); out.append(0x22)
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0x00 where replacingNUL: out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                case 0..<0x20:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                default: out.append(b)
                 }
             }
+            out.append(0x22)
+            return String(decoding: out, as: UTF8.self)
         }
-        return out + "\""
     }
 }

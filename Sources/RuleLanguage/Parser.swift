@@ -149,7 +149,16 @@ public struct Parser {
         switch word {
         case "version":
             duplicate(word, wr, &seen)
-            if tok.kind == .integer, let v = Int(tok.text) { rule.version = (v, tok.range); advance() } else {
+            if tok.kind == .integer, let v = Int(tok.text) {
+                // Stored in the alerts' int4 column `rule_version`.
+                if v < 1 || v > Int(Int32.max) {
+                    error("E0106", "version \(tok.text) is out of range: use a whole number from 1 to 2147483647", tok.range)
+                }
+                rule.version = (v, tok.range); advance()
+            } else if tok.kind == .integer {
+                error("E0106", "version \(tok.text) is out of range: use a whole number from 1 to 2147483647", tok.range)
+                rule.version = (1, tok.range); advance()  // given, if wrongly: no second error for a missing version
+            } else {
                 error("E0101", "expected a whole number after 'version', found \(describe(tok))", tok.range); synchronize()
             }
         case "severity":

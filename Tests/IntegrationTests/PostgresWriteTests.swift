@@ -88,6 +88,53 @@ struct PostgresWriteTests {
         }
     }
 
+    /// The COPY path (binary format) stores what the INSERT path (text
+    /// parameters) stores, on values each encodes differently: times before
+    /// 1970 and at the end of year 9999, U+0000 in text and evidence, invalid
+    /// UTF-8 evidence, quotes and backslashes in array elements, an empty
+    /// id list, a large version.
+    @Test func copyAndInsertPathsAgreeOnEdgeValues() async throws {
+        func edge(_ i: Int, rule: String) -> Alert {
+            var a = PostgresFixtures.alert(i, rule: rule)
+            a.ruleVersion = Int(Int32.max)
+            a.firstEvidenceAt = -86_400_000_001 - Int64(i)
+            a.lastEvidenceAt = 253_402_300_799_999_999
+            a.evidenceEventIDs = i % 3 == 0 ? [] : ["E\(i)", "with \"quote\"", "back\\slash", "comma,brace}", "NULL", "", "nul\u{0}id", "王🧧"]
+            a.key = "village=\(a.village) tab\there"
+            a.summaryZH = "村\u{0}务 \\ \"\n第\(i)"
+            a.figures.append(Figure("payee", .text("名\u{0}\"q\" \\")))
+            a.evidence.append([0x7B, 0x22, 0x78, 0x22, 0x3A, 0x22, 0xFF, 0xFE, 0x22, 0x7D])  // {"x":"\xFF\xFE"}: not UTF-8
+            return a
+        }
+        try await TestPostgres.withStore { store, _ in
+            let viaCopy = (0..<70).map { edge($0, rule: "split-payments") }
+            try await store.write(alerts: viaCopy)  // COPY (≥ 64)
+            let viaInsert = (0..<70).map { edge($0, rule: "other-rule") }
+            for start in stride(from: 0, to: 70, by: 7) {
+                try await store.write(alerts: Array(viaInsert[start..<(start + 7)]))  // multi-row INSERT
+            }
+            #expect(try await store.countAlerts() == 140)
+            for i in 0..<70 {
+                let c = try #require(try await store.alert(identity: viaCopy[i].identity))
+                let n = try #require(try await store.alert(identity: viaInsert[i].identity))
+                #expect(c.ruleVersion == Int(Int32.max) && n.ruleVersion == c.ruleVersion)
+                #expect(c.anchorTime == viaCopy[i].anchorTime && n.anchorTime == c.anchorTime)
+                #expect(c.firstEvidenceAt == viaCopy[i].firstEvidenceAt && n.firstEvidenceAt == c.firstEvidenceAt)
+                #expect(c.lastEvidenceAt == viaCopy[i].lastEvidenceAt && n.lastEvidenceAt == c.lastEvidenceAt)
+                #expect(c.evidenceEventIDs == n.evidenceEventIDs)
+                #expect(c.evidenceEventIDs.count == viaCopy[i].evidenceEventIDs.count)
+                #expect(c.evidenceJSON == n.evidenceJSON)
+                #expect(c.figuresJSON == n.figuresJSON)
+                #expect((c.key, c.summaryZH, c.summaryEN) == (n.key, n.summaryZH, n.summaryEN))
+                #expect((c.village, c.township, c.district, c.severity) == (n.village, n.township, n.district, n.severity))
+            }
+            let c = try #require(try await store.alert(identity: viaCopy[1].identity))
+            #expect(c.evidenceEventIDs == ["E1", "with \"quote\"", "back\\slash", "comma,brace}", "NULL", "", "nul\u{FFFD}id", "王🧧"])
+            #expect(c.summaryZH == "村\u{FFFD}务 \\ \"\n第1")
+            #expect((c.evidenceJSON ?? "").hasSuffix(#",{"x":"\#u{FFFD}\#u{FFFD}"}]"#))
+        }
+    }
+
     @Test func copyAndInsertPathsStoreTheSameValues() async throws {
         try await TestPostgres.withStore { store, _ in
             let viaCopy = PostgresFixtures.alerts(0..<100)

@@ -65,6 +65,36 @@ import Testing
         #expect(codes.contains("13 E0103"), "rule c has no end")
     }
 
+    /// `rule_version` is an int4 column: a version it cannot hold is an
+    /// error where it is written, not a failed write of every alert later.
+    @Test(arguments: ["0", "2147483648", "99999999999999999999999"])
+    func versionsOutOfRangeAreErrorsAtTheirPosition(version: String) {
+        let out = compile("""
+        rule a
+          version \(version)
+          severity high
+          on finance.payment where amount > 1
+          summary "s"
+        end
+        """)
+        #expect(out.ruleSet == nil)
+        let errors = out.diagnostics.filter { $0.severity == .error }
+        #expect(errors.map { "\($0.line):\($0.column) \($0.code)" } == ["2:11 E0106"], "\(errors.map(\.headline))")
+        #expect(errors.first?.headline.contains("from 1 to 2147483647") == true)
+    }
+
+    @Test func theLargestVersionCompiles() {
+        let out = compile("""
+        rule a
+          version 2147483647
+          severity high
+          on finance.payment where amount > 1
+          summary "s"
+        end
+        """)
+        #expect(out.ruleSet?.rules.first?.version == 2147483647)
+    }
+
     @Test func warningsForNeverTrueConditionsAndUnusedParameters() {
         let out = compile("""
         rule w

@@ -22,6 +22,12 @@ public enum RuleSetCompiler {
         var sources: [String: SourceFile] = [:]
         for file in files {
             sources[file.path] = file
+            // Rule files are stored as they are (a deployed version's files, jsonb),
+            // and neither PostgreSQL text nor jsonb can hold U+0000.
+            if let nul = file.bytes.firstIndex(of: 0) {
+                diags.append(Diagnostic("E0002", .error, "the file holds the character U+0000 (NUL): rule files are plain text",
+                                        in: file, at: SourceRange(nul, nul + 1)))
+            }
             let (syntax, parseDiags) = Parser.parse(file)
             diags += parseDiags
             for r in syntax.rules {

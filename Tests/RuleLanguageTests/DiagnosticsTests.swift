@@ -83,6 +83,15 @@ import Testing
         #expect(errors.first?.headline.contains("from 1 to 2147483647") == true)
     }
 
+    /// A deployed version keeps its files as they are, in jsonb, which
+    /// cannot hold U+0000: such a file is refused where the NUL is.
+    @Test func aFileHoldingNULIsAnErrorAtTheNUL() {
+        let out = compile("rule a\n  version 1\n  severity high\n  on finance.payment where amount > 1\n  summary \"s\"\nend\n# x\u{0}y\n")
+        #expect(out.ruleSet == nil)
+        let errors = out.diagnostics.filter { $0.severity == .error }
+        #expect(errors.map { "\($0.line):\($0.column) \($0.code)" } == ["7:4 E0002"], "\(errors.map(\.headline))")
+    }
+
     @Test func theLargestVersionCompiles() {
         let out = compile("""
         rule a

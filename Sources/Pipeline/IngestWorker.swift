@@ -294,7 +294,10 @@ public final class IngestWorker: @unchecked Sendable {
                     self.joinShards()
                     let p = StreamShard.Partition(topic: tp.topic, partition: tp.partition)
                     let shard = local ? self.shards[tp.partition] : self.globalShard
-                    self.reportGap(p, from: shard?.offsets[p] ?? offset ?? 0)
+                    // From where this worker stopped reading: records of this poll not yet evaluated included.
+                    let routed = shard.flatMap { routing.offset(after: p, in: $0) } ?? 0
+                    let reached = max(shard?.offsets[p] ?? offset ?? 0, routed)
+                    self.reportGap(p, from: reached)
                     // Go on from the oldest message still there; the gap is on record.
                     if local { try? self.localConsumer?.seek([tp: KafkaOffset.beginning]) } else { try? self.globalConsumer?.seek([tp: KafkaOffset.beginning]) }
                 } else {

@@ -132,6 +132,16 @@ struct PollRouting {
         }
     }
 
+    /// The offset after the last record of `p` this poll has routed to `shard` so
+    /// far, if any (not evaluated yet: the shard's own offsets do not count them).
+    func offset(after p: StreamShard.Partition, in shard: StreamShard) -> Int64? {
+        var last: Int64? = nil
+        for w in work where w.shard === shard {
+            for case .record(let q, let offset, _) in w.items where q == p && offset >= (last ?? offset) { last = offset }
+        }
+        return last.map { $0 + 1 }
+    }
+
     /// The work of `shard`, under `key`, taken out (nil when the poll brought it nothing).
     mutating func take(_ key: Int32, for shard: StreamShard) -> ShardWork? {
         guard let i = index[key], work[i].shard === shard else { return nil }

@@ -154,6 +154,49 @@ import Testing
         }
     }
 
+    /// A worker restarted after Kafka's retention deleted messages it had not read
+    /// (the mock keeps 5 MiB per partition): it records one `offset_gap` dead letter
+    /// from the offset it had reached, goes on from the oldest message still there,
+    /// and evaluates what follows.
+    @Test func aRetentionGapIsAnOffsetGapDeadLetterAndTheRestIsEvaluated() async throws {
+        try await TestPostgres.withDatabase { url in
+            let cluster = try KafkaTestSupport.cluster(partitions: 1)
+            let producer = try KafkaTestSupport.producer(cluster)
+            defer { producer.close() }
+            func usage(_ id: String, _ t: String) -> [UInt8] {
+                Array(#"{"event_id":"\#(id)","type":"seal.usage","occurred_at":"\#(t)","village":"330521101202","seal_id":"S","operator_id":"O","document_type":"x"}"#.utf8)
+            }
+            try producer.send(topic: "village.seal", key: nil, value: usage("a", "2023-05-01T10:00:00+08:00"))
+            try producer.send(topic: "village.seal", key: nil, value: usage("b", "2023-05-02T10:00:00+08:00"))
+            try producer.flush()
+            let first = try Self.worker(cluster, url: url, group: "g-gap")
+            try await KafkaTestSupport.onOwnThread { try first.run() }
+            #expect(first.metrics.snapshot().events == 2)
+
+            // While no worker runs: 8 MiB of records the worker never reads, then one event.
+            var filler = [UInt8](repeating: UInt8(ascii: "x"), count: 8 * 1024)
+            for i in 0..<1_000 {
+                filler[0] = UInt8(truncatingIfNeeded: i)
+                try producer.send(topic: "village.seal", key: nil, value: filler, partition: 0)
+            }
+            try producer.send(topic: "village.seal", key: nil, value: usage("c", "2023-05-03T23:30:00+08:00"), partition: 0)
+            try producer.flush(timeout: .seconds(30))
+
+            let second = try Self.worker(cluster, url: url, group: "g-gap")
+            try await KafkaTestSupport.onOwnThread { try second.run() }
+            #expect(second.metrics.snapshot().gaps == 1)
+            let c = try PostgresConnection(url)
+            defer { c.close() }
+            let gap = try c.execute("SELECT source_name, position, reason FROM dead_letters WHERE kind = 'offset_gap'").rows
+            #expect(gap.count == 1)
+            #expect(gap.first?[0] == "village.seal/0" && gap.first?[1] == "2", "the gap starts where the first worker stopped: \(gap)")
+            // Of the filler only what retention kept was read (each a dead letter); then "c".
+            let fillerRead = try #require(Int(try c.execute("SELECT count(*) FROM dead_letters WHERE kind <> 'offset_gap'").scalar ?? ""))
+            #expect(fillerRead > 0 && fillerRead < 1_000, "\(fillerRead) filler records read")
+            #expect(Set(try Self.alerts(url).map(\.anchorEventID)) == ["a", "b", "c"])
+        }
+    }
+
     /// kill -9 of `qianliyan run` at random moments, restarted each time; at the end the alerts are exactly the replay's.
     @Test func killNineAndRestartConvergesToTheSameAlerts() async throws {
         let binary = Self.root + "/.build/debug/qianliyan"

@@ -96,4 +96,24 @@ import Testing
         #expect(r.take(3, for: new) == nil, "taken once")
         #expect(r.take(1, for: other)?.records == 1)
     }
+
+    /// Where a retention gap starts: after the records this poll routed to the
+    /// partition's shard, which its own offsets do not count yet.
+    @Test func theOffsetAfterARoutedPartitionCountsOnlyItsShard() {
+        let p = StreamShard.Partition(topic: "village.seal", partition: 3)
+        let q = StreamShard.Partition(topic: "village.labor", partition: 3)
+        let rs = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
+        let shard = StreamShard(name: "p3", ruleSet: rs, tables: ReferenceTables(), partitions: [p, q])
+        let replaced = StreamShard(name: "p3", ruleSet: rs, tables: ReferenceTables(), partitions: [p, q])
+        var r = PollRouting()
+        #expect(r.offset(after: p, in: shard) == nil)
+        r.add(.record(p, offset: 90, value: [1]), key: 3, shard: replaced, now: 0)
+        r.add(.record(p, offset: 40, value: [1]), key: 3, shard: shard, now: 0)
+        r.add(.record(q, offset: 70, value: [1]), key: 3, shard: shard, now: 0)
+        r.add(.record(p, offset: 41, value: [1]), key: 3, shard: shard, now: 0)
+        r.add(.caughtUp(p), key: 3, shard: shard, now: 0)
+        #expect(r.offset(after: p, in: shard) == 42)
+        #expect(r.offset(after: q, in: shard) == 71)
+        #expect(r.offset(after: p, in: replaced) == 91)
+    }
 }

@@ -93,23 +93,6 @@ public struct CopyInWriter {
         CopyText.appendEscaped(value.utf8, to: &buffer)
     }
 
-    /// Appends a JSON array built from raw JSON values (e.g. evidence
-    /// events): `[raw1,raw2,…]`, escaped for COPY. Invalid UTF-8 and U+0000
-    /// in a raw value become U+FFFD.
-    public mutating func field(jsonArrayOf raws: [[UInt8]]) {
-        separate()
-        buffer.append(UInt8(ascii: "["))
-        for (i, raw) in raws.enumerated() {
-            if i > 0 { buffer.append(UInt8(ascii: ",")) }
-            if JSONArrayText.isCleanUTF8(raw) {
-                CopyText.appendEscaped(raw, to: &buffer)
-            } else {
-                CopyText.appendEscaped(PostgresText.text(of: raw).utf8, to: &buffer)
-            }
-        }
-        buffer.append(UInt8(ascii: "]"))
-    }
-
     /// Appends a `bytea` field (hex format).
     public mutating func field(bytea: [UInt8]) {
         separate()

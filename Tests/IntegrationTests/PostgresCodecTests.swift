@@ -38,11 +38,40 @@ struct PostgresCodecTests {
         w.field("a\tb\nc\\d\r\u{0}")
         w.field(nil)
         w.field(bytea: [1, 255])
-        w.field(jsonArrayOf: [Array(#"{"x":"\u0000"}"#.utf8), [0x31, 0x00], [0x22, 0xFF, 0x22]])
         try w.endRow()
         try w.flush()
-        #expect(String(decoding: sent.joined(), as: UTF8.self)
-                == "a\\tb\\nc\\\\d\\r\u{FFFD}\t\\N\t\\\\x01ff\t[{\"x\":\"\\\\u0000\"},1\u{FFFD},\"\u{FFFD}\"]\n")
+        #expect(String(decoding: sent.joined(), as: UTF8.self) == "a\\tb\\nc\\\\d\\r\u{FFFD}\t\\N\t\\\\x01ff\n")
+    }
+
+    /// COPY's binary format byte for byte: signature and header, per row the
+    /// field count and each field's length and send form, the trailer.
+    @Test func binaryCopyRowsAreLaidOutAsPostgreSQLReadsThem() throws {
+        var sent: [[UInt8]] = []
+        var w = CopyBinaryWriter { sent.append($0) }
+        try w.beginRow()
+        w.text("a\u{0}")
+        w.int4(-2)
+        w.timestamp(946_684_800_000_001)            // 2000-01-01 00:00:00.000001 UTC
+        w.textArray(["x", ""])
+        w.jsonb("{}")
+        w.jsonArray(of: [Array(#"{"x":"\u0000"}"#.utf8), [0x31, 0x00], [0x22, 0xFF, 0x22]])
+        w.null()
+        try w.beginRow()
+        w.textArray([])
+        try w.finish()
+        let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
+        let json = Array(#"[{"x":"\u0000"},1"#.utf8) + [0xEF, 0xBF, 0xBD] + Array(#","#.utf8) + [0x22, 0xEF, 0xBF, 0xBD, 0x22, 0x5D]
+        var row: [UInt8] = [0, 7]
+        row += [0, 0, 0, 4] + [0x61, 0xEF, 0xBF, 0xBD]
+        row += [0, 0, 0, 4] + [0xFF, 0xFF, 0xFF, 0xFE]
+        row += [0, 0, 0, 8] + [0, 0, 0, 0, 0, 0, 0, 1]
+        row += [0, 0, 0, 29] + [0, 0, 0, 1] + [0, 0, 0, 0] + [0, 0, 0, 25] + [0, 0, 0, 2] + [0, 0, 0, 1]
+            + [0, 0, 0, 1, 0x78] + [0, 0, 0, 0]
+        row += [0, 0, 0, 3] + [1, 0x7B, 0x7D]
+        row += [0, 0, 0, UInt8(json.count)] + json
+        row += [0xFF, 0xFF, 0xFF, 0xFF]
+        let empty: [UInt8] = [0, 1] + [0, 0, 0, 12] + [0, 0, 0, 0] + [0, 0, 0, 0] + [0, 0, 0, 25]
+        #expect(Array(sent.joined()) == signature + row + empty + [0xFF, 0xFF])
     }
 
     @Test func passwordsAreRedacted() {

@@ -292,6 +292,13 @@ public enum Migrations {
             -- EXTERNAL: stored out of line, not compressed again.
             ALTER TABLE ingest_checkpoints ALTER COLUMN state SET STORAGE EXTERNAL;
             """),
+        Migration(version: 9, name: "login_failures_by_address", sql: """
+            -- The per-address login limit counts failed logins in the audit log (each
+            -- records the client's address), so that every queue server behind a
+            -- balancer sees the same count and a restart forgets none.
+            CREATE INDEX audit_log_failed_login_address_idx ON audit_log ((details->>'address'), at)
+                WHERE action = 'login_failed';
+            """),
     ]
 }
 

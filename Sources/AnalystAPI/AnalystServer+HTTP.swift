@@ -109,13 +109,19 @@ extension AnalystServer {
     /// The client's address for the login throttle: the configured proxy
     /// header's last (proxy-appended) entry when ``AnalystServerConfig/clientAddressHeader``
     /// is set, else the TCP peer. Clients cannot choose it unless the operator
-    /// trusts a header.
+    /// trusts a header. At most 64 printable ASCII characters (it is stored
+    /// with each failed login in the audit log).
     func clientAddress(_ request: Request, _ context: AnalystRequestContext) -> String {
         if let name = config.clientAddressHeader, let value = AnalystServer.header(request, name),
            let last = value.split(separator: ",").last.map({ String($0).trimmed }), !last.isEmpty {
-            return last
+            return AnalystServer.storableAddress(last)
         }
-        return context.peerAddress ?? "unknown"
+        return AnalystServer.storableAddress(context.peerAddress ?? "unknown")
+    }
+
+    /// `address` cut to 64 characters, anything but printable ASCII as `?`.
+    static func storableAddress(_ address: String) -> String {
+        String(String.UnicodeScalarView(address.unicodeScalars.prefix(64).map { (0x21...0x7E).contains($0.value) ? $0 : "?" }))
     }
 
     // MARK: authentication

@@ -77,18 +77,19 @@ extension AnalystServer {
                     return r
                 }
                 // Too many failures from this address (any user names): refuse before checking anything.
+                // Counted in the audit log, so every queue server sees them, and a restart forgets none.
                 let address = self.clientAddress(request, context)
-                if let wait = await self.throttle.retryAfter(address) {
+                let limit = self.config.loginFailuresPerAddress
+                if let wait = try await self.database.read({ c in try c.loginLockout(address: address, limit: limit, minutes: 15) }) {
                     return refused(429, "Too many failed logins; try again in 15 minutes.", retryAfter: wait)
                 }
                 let user: AnalystUser?
                 do {
-                    user = try await self.users.verify(name: name, password: password, via: "web")
+                    user = try await self.users.verify(name: name, password: password, via: "web", address: address)
                 } catch let e as AnalystAPIError where e.code == .tooManyAttempts {
                     return refused(429, "Too many failed logins; try again in 15 minutes.", retryAfter: e.retryAfterSeconds)
                 }
                 guard let user else {
-                    await self.throttle.recordFailure(address)
                     return refused(401, "Wrong user name or password.")
                 }
                 // Session fixation: whatever session the browser brought ends; the new one has a fresh id.

@@ -24,7 +24,6 @@ public final class AnalystServer: Sendable {
     let catalog: RuleCatalog
     let logger: Logger
     let cache = ResultCache()
-    let throttle: LoginThrottle
 
     /// A server over its own connections to `databaseURL`.
     public init(databaseURL: String, config: AnalystServerConfig = AnalystServerConfig(),
@@ -35,7 +34,6 @@ public final class AnalystServer: Sendable {
         users = UserDirectory(database: database, bcryptCost: config.bcryptCost, sessionLifetimeMinutes: config.sessionLifetimeMinutes,
                               sessionIdleMinutes: config.sessionIdleMinutes)
         catalog = RuleCatalog(directory: config.rulesDirectory)
-        throttle = LoginThrottle(limit: config.loginFailuresPerAddress)
     }
 
     /// A server sharing one store (its requests then run one at a time).
@@ -47,7 +45,6 @@ public final class AnalystServer: Sendable {
         users = UserDirectory(database: database, bcryptCost: config.bcryptCost, sessionLifetimeMinutes: config.sessionLifetimeMinutes,
                               sessionIdleMinutes: config.sessionIdleMinutes)
         catalog = RuleCatalog(directory: config.rulesDirectory)
-        throttle = LoginThrottle(limit: config.loginFailuresPerAddress)
     }
 
     /// Applies pending migrations and checks the configuration.
@@ -115,39 +112,4 @@ actor ResultCache {
     }
 
     func clear() { entries.removeAll() }
-}
-
-/// Failed logins per client address in a sliding window, in memory (a
-/// restart forgets them; the per-user limit lives in the audit log).
-actor LoginThrottle {
-    let limit: Int
-    let window: Duration
-    private var failures: [String: [ContinuousClock.Instant]] = [:]
-
-    init(limit: Int, window: Duration = .seconds(15 * 60)) {
-        self.limit = limit
-        self.window = window
-    }
-
-    /// Seconds until `address` may try again, or nil when it may now.
-    func retryAfter(_ address: String) -> Int? {
-        let now = ContinuousClock.now
-        let recent = (failures[address] ?? []).filter { $0 > now - window }
-        failures[address] = recent.isEmpty ? nil : recent
-        guard recent.count >= limit else { return nil }
-        // Allowed again once all but limit-1 of the failures have aged out.
-        let unlock = recent[recent.count - limit] + window
-        return Int((unlock - now).components.seconds) + 1
-    }
-
-    /// Notes one failed login from `address`.
-    func recordFailure(_ address: String) {
-        let now = ContinuousClock.now
-        if failures.count > 10_000 {
-            failures = failures.filter { $0.value.last.map { $0 > now - window } ?? false }
-            if failures.count > 10_000 { failures.removeAll() }
-        }
-        failures[address, default: []].append(now)
-        if let n = failures[address]?.count, n > limit * 2 { failures[address]?.removeFirst(n - limit * 2) }
-    }
 }

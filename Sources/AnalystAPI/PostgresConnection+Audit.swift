@@ -87,6 +87,18 @@ extension PostgresConnection {
         return r.flatMap { Int($0) }.map { max(1, $0) }
     }
 
+    /// Seconds until a client at `address` may try to log in again when
+    /// `limit` or more failed logins came from it (any user names) in the
+    /// last `minutes`; nil when it may now. (Index: migration 9.)
+    func loginLockout(address: String, limit: Int, minutes: Int) throws -> Int? {
+        let r = try execute("""
+            SELECT ceil(extract(epoch from (at + make_interval(mins => $2::int4) - clock_timestamp())))::int8 FROM audit_log
+            WHERE action = 'login_failed' AND details->>'address' = $1 AND at > now() - make_interval(mins => $2::int4)
+            ORDER BY at DESC OFFSET $3::int8 LIMIT 1
+            """, params: [address, String(minutes), String(limit - 1)]).scalar
+        return r.flatMap { Int($0) }.map { max(1, $0) }
+    }
+
     /// Failed logins of `user` in the last `minutes`.
     func recentFailedLogins(user: String, minutes: Int) throws -> Int {
         Int(try execute("""

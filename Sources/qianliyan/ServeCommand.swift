@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "name"))
     var clientAddressHeader: String?
 
-    @Option(name: .customLong("login-failures-per-address"), help: "Failed logins accepted from one client address per 15 minutes before 429.")
+    @Option(name: .customLong("login-failures-per-address"), help: "Failed logins accepted from one client address per 15 minutes before 429 (counted in the audit log: shared by every serve over the same database).")
     var loginFailuresPerAddress = 30
 
     func validate() throws {

@@ -142,6 +142,43 @@ extension Browser {
     }
 }
 
+extension LoginRateLimitTests {
+    /// The per-address count lives in the audit log: a second queue server
+    /// over the same database (behind one balancer, or the first one
+    /// restarted) refuses the address too, and each failure records it.
+    @Test func perClientAddressIsSharedByEveryServer() async throws {
+        let config = AnalystServerConfig(bcryptCost: 4, connections: 2, loginFailuresPerAddress: 4, clientAddressHeader: "X-Forwarded-For")
+        try await Fixtures.withServer(config: config) { first, store in
+            let from = [("X-Forwarded-For", "198.51.100.9")]
+            try await first.application().test(.router) { client async throws in
+                var b = Browser(client)
+                for name in ["ana", "lea", "nobody", "bob"] {
+                    #expect(try await b.login(name, password: "guess", headers: from).status == .unauthorized)
+                }
+            }
+            let second = AnalystServer(store: store, config: config)
+            try await second.application().test(.router) { client async throws in
+                var b = Browser(client)
+                let blocked = try await b.login("cat", headers: from)
+                #expect(blocked.status == .tooManyRequests, "the other server's failures count")
+                #expect((1...900).contains(Int(blocked.headers[AnalystServer.retryAfterField] ?? "") ?? 0))
+                var other = Browser(client)
+                #expect(try await other.login("cat", headers: [("X-Forwarded-For", "198.51.100.10")]).status == .seeOther)
+            }
+            let recorded = try await store.withConnection { c in
+                try c.execute("SELECT count(*) FROM audit_log WHERE action = 'login_failed' AND details->>'address' = '198.51.100.9'").scalar
+            }
+            #expect(recorded == "4")
+        }
+    }
+
+    @Test func storedAddressesArePrintableAndShort() {
+        #expect(AnalystServer.storableAddress("2001:db8::1") == "2001:db8::1")
+        #expect(AnalystServer.storableAddress("a b\u{0}é") == "a?b??")
+        #expect(AnalystServer.storableAddress(String(repeating: "9", count: 500)).count == 64)
+    }
+}
+
 @Suite(.serialized) struct InjectionTests {
     static let payloads = [
         "' OR '1'='1", "330521' OR 1=1 --", "%' OR 1=1 --", "1; DROP TABLE alerts; --", "'); DELETE FROM alerts; --",

@@ -29,6 +29,9 @@ struct ShardWork {
     /// Takes the records in, then moves the watermark by the clock `advanceTo`.
     mutating func run(advanceTo: Instant) {
         for i in items.indices {
+            // The bytes of the record after next were copied on the worker's thread (another
+            // core): fetch them while this one is decoded and evaluated.
+            if i + 2 < items.count, case .record(_, _, let ahead) = items[i + 2] { Prefetch.bytes(of: ahead) }
             // Swapped out, not copied: a copy would retain and release each record's bytes.
             var item = Item.caughtUp(StreamShard.Partition(topic: "", partition: 0))
             swap(&item, &items[i])

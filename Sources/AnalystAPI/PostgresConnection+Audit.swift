@@ -79,23 +79,25 @@ extension PostgresConnection {
     /// Seconds until `user` may log in again when she has `limit` or more
     /// failed logins in the last `minutes`; nil when she may now.
     func loginLockout(user: String, limit: Int, minutes: Int) throws -> Int? {
-        let r = try execute("""
-            SELECT ceil(extract(epoch from (at + make_interval(mins => $2::int4) - clock_timestamp())))::int8 FROM audit_log
-            WHERE actor = $1 AND action = 'login_failed' AND at > now() - make_interval(mins => $2::int4)
-            ORDER BY at DESC OFFSET $3::int8 LIMIT 1
-            """, params: [user, String(minutes), String(limit - 1)]).scalar
-        return r.flatMap { Int($0) }.map { max(1, $0) }
+        try loginLockout(failuresWhere: "actor = $1", user, limit: limit, minutes: minutes)
     }
 
     /// Seconds until a client at `address` may try to log in again when
     /// `limit` or more failed logins came from it (any user names) in the
     /// last `minutes`; nil when it may now. (Index: migration 9.)
     func loginLockout(address: String, limit: Int, minutes: Int) throws -> Int? {
+        try loginLockout(failuresWhere: "details->>'address' = $1", address, limit: limit, minutes: minutes)
+    }
+
+    /// Seconds until the `limit`-th newest failed login matching `condition`
+    /// (a constant of the callers above, on the parameter `$1` = `value`)
+    /// leaves the last `minutes`; nil when fewer than `limit` are in them.
+    private func loginLockout(failuresWhere condition: String, _ value: String, limit: Int, minutes: Int) throws -> Int? {
         let r = try execute("""
             SELECT ceil(extract(epoch from (at + make_interval(mins => $2::int4) - clock_timestamp())))::int8 FROM audit_log
-            WHERE action = 'login_failed' AND details->>'address' = $1 AND at > now() - make_interval(mins => $2::int4)
+            WHERE action = 'login_failed' AND \(condition) AND at > now() - make_interval(mins => $2::int4)
             ORDER BY at DESC OFFSET $3::int8 LIMIT 1
-            """, params: [address, String(minutes), String(limit - 1)]).scalar
+            """, params: [value, String(minutes), String(limit - 1)]).scalar
         return r.flatMap { Int($0) }.map { max(1, $0) }
     }
 

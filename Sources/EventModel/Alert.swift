@@ -131,6 +131,8 @@ public enum DurationText {
 
 /// Minimal JSON text helpers.
 public enum JSONText {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// A JSON string literal with everything needed escaped (control
     /// characters as `\uXXXX`, or U+0000 as U+FFFD with `replacingNUL`).
     public static func quote(_ s: String, replacingNUL: Bool = false) -> String {
@@ -148,8 +150,7 @@ public enum JSONText {
                 case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
                 case 0x00 where replacingNUL: out.append(contentsOf: [0xEF, 0xBF, 0xBD])
                 case 0..<0x20:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 15)]])
                 default: out.append(b)
                 }
             }

@@ -186,11 +186,11 @@ public struct UserDirectory: Sendable {
     static let decoyHash = Bcrypt.hash("decoy password", cost: 12)
 
     /// The user when `password` is hers and she is enabled; nil otherwise.
-    /// Failed attempts are audited, with the client's `address` when known
-    /// (the per-address limit counts them: `loginLockout(address:…)`); after
+    /// Failed attempts are audited with the client's `address` (the
+    /// per-address limit counts them: `loginLockout(address:…)`); after
     /// 10 in 15 minutes the name is locked for the rest of that period
     /// (`tooManyAttempts`).
-    func verify(name: String, password: String, via: String, address: String? = nil) async throws -> AnalystUser? {
+    func verify(name: String, password: String, via: String, address: String) async throws -> AnalystUser? {
         let row: (AnalystUser, String?)? = try await database.read { c in
             guard let r = try c.execute("SELECT \(UserDirectory.userColumns), u.password_hash FROM users u WHERE u.name = $1",
                                         params: [name]).rows.first, let u = UserDirectory.user(r) else { return nil }
@@ -208,7 +208,7 @@ public struct UserDirectory: Sendable {
             try await database.transaction { c in
                 var d = JSONWriter()
                 d.field("known_user", known)
-                if let address { d.field("address", address) }
+                d.field("address", address)
                 try c.appendAudit(AuditActor(name: name, role: nil, via: via, sessionRef: nil), action: "login_failed", details: d)
             }
             return nil

@@ -17,10 +17,10 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
 
-# The C libraries of the system-library targets (CRdKafka, CLibPQ, CZlib, CZstd).
+# The C libraries of the system-library targets (CRdKafka, CLibPQ, CZlib, CZstd, CIsal, CJemalloc).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends librdkafka-dev libpq-dev zlib1g-dev libzstd-dev libjemalloc-dev pkg-config \
+    && apt-get -q install -y --no-install-recommends librdkafka-dev libpq-dev zlib1g-dev libzstd-dev libisal-dev libjemalloc-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -48,13 +48,13 @@ RUN --mount=type=cache,target=/src/.build,id=qianliyan-swiftpm \
 FROM ${RUNTIME_IMAGE} AS runtime
 
 # Runtime libraries of the binary: librdkafka (Kafka, with TLS and SASL),
-# libpq (PostgreSQL), zlib (gzip ledgers, checkpoints), jemalloc (the
+# libpq (PostgreSQL), ISA-L (gzip ledgers), zlib and zstd (checkpoints), jemalloc (the
 # allocator the CLI links); CA certificates for
 # TLS to Kafka and PostgreSQL; tzdata for TZ=Asia/Shanghai in scripts (the
 # engine itself computes Asia/Shanghai time without it).
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get -q update \
-    && apt-get -q install -y --no-install-recommends librdkafka1 libpq5 zlib1g libzstd1 libjemalloc2 libstdc++6 ca-certificates tzdata \
+    && apt-get -q install -y --no-install-recommends librdkafka1 libpq5 zlib1g libzstd1 libisal2 libjemalloc2 libstdc++6 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 qianliyan \
     && useradd --system --uid 10001 --gid qianliyan --home-dir /var/lib/qianliyan --create-home --shell /usr/sbin/nologin qianliyan \

@@ -151,7 +151,7 @@ struct DeploymentFilesTests {
         #expect(text.contains("ARG SWIFT_IMAGE=swift:6."))
         #expect(text.contains("-bookworm"))
         #expect(text.contains("swift build -c release --product qianliyan --static-swift-stdlib"))
-        for package in ["librdkafka-dev", "libpq-dev", "zlib1g-dev", "libzstd-dev", "libjemalloc-dev", "pkg-config", "librdkafka1", "libpq5", "zlib1g", "libzstd1", "libjemalloc2", "ca-certificates", "tzdata"] {
+        for package in ["librdkafka-dev", "libpq-dev", "zlib1g-dev", "libzstd-dev", "libisal-dev", "libjemalloc-dev", "pkg-config", "librdkafka1", "libpq5", "zlib1g", "libzstd1", "libisal2", "libjemalloc2", "ca-certificates", "tzdata"] {
             #expect(text.contains(package), "\(package)")
         }
         #expect(text.contains("ARG RUNTIME_IMAGE=debian:bookworm-slim"))

@@ -81,4 +81,28 @@ import Testing
         #expect(throws: LedgerReader.ReadError.self) { _ = try Self.lines(garbage) }
         #expect(throws: LedgerReader.ReadError.self) { _ = try Self.lines(afterPadding) }
     }
+
+    @Test func membersWhoseInflatedSizeEndsAtTheBufferEdge() throws {
+        // The reader inflates into ≈ 1 MiB + 64 KiB of room: members whose text ends just
+        // before, at and after that edge, then one more member.
+        let edge = (1 << 20) + (64 << 10)
+        let line = String(repeating: "q", count: 63)
+        for total in stride(from: edge - 256, through: edge + 256, by: 64) {
+            let lines = Array(repeating: line, count: total / 64)
+            let path = try Self.file(try Self.gzip(lines.joined(separator: "\n") + "\n") + Self.gzip("end\n"))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let read = try Self.lines(path)
+            #expect(read.count == lines.count + 1 && read.last == "end", "\(total) bytes")
+        }
+    }
+
+    @Test func aCorruptMemberNamesWhatIsWrong() throws {
+        var data = try Self.gzip((0..<500).map { "line \($0)" }.joined(separator: "\n") + "\n")
+        data[data.count - 6] ^= 0xFF // in the trailer's CRC-32
+        let path = try Self.file(data)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect { _ = try Self.lines(path) } throws: { error in
+            "\(error)".contains("corrupt gzip data (CRC or length check failed)")
+        }
+    }
 }

@@ -198,12 +198,14 @@ public final class LedgerReader {
             // array by a zeroed 4 MiB at each call cost a fill per gzip member).
             makeRoom(chunk)
             let room = capacity - end
+            var inputBefore: UInt32 = 0
             let status: Int32 = inBuf.withUnsafeMutableBufferPointer { inP in
                 if inputPending {
                     g.pointee.next_in = inP.baseAddress! + inStart
                     g.pointee.avail_in = UInt32(inP.count - inStart)
                     inputPending = false
                 }
+                inputBefore = g.pointee.avail_in
                 g.pointee.next_out = buf + end
                 g.pointee.avail_out = UInt32(room)
                 return isal_inflate(g)
@@ -234,6 +236,10 @@ public final class LedgerReader {
                 throw ReadError(path: path, message: "corrupt gzip data (\(Self.describe(status))) after line \(lineNumber)")
             }
             memberOpen = true
+            if got == 0 && inputBefore > 0 && g.pointee.avail_in == inputBefore {
+                // Neither input taken nor output made: calling again would loop for ever.
+                throw ReadError(path: path, message: "corrupt gzip data (no progress) after line \(lineNumber)")
+            }
         }
     }
 

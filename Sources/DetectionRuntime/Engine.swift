@@ -346,7 +346,7 @@ public final class Engine {
         var slot: Int32? = nil
         if let k = key(p.triggerKey, e) { slot = state.slot(k) }
         guard let s = slot else {
-            layout.fill(env, RunningAggregates.scanning, entries: EmptyCollection<Entry>())
+            layout.fill(env, AggregateTotals(), entries: EmptyCollection<Entry>())
             if p.having(e, env) != true { emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false) }
             return
         }
@@ -354,11 +354,11 @@ public final class Engine {
         // within the retention when the rule needs them); evidence is the latest few.
         if let lb = p.lookback {
             state.prune(s, olderThan: e.time - lb)
-            var run = RunningAggregates.scanning
+            var run = AggregateTotals()
             for x in state.entries(s) { run.add(x, layout) }
             layout.fill(env, run, entries: state.entries(s))
         } else {
-            layout.fill(env, state.run(s), entries: state.entries(s))
+            layout.fill(env, state.totals(s), entries: state.entries(s))
         }
         if p.having(e, env) != true {
             emit(rt.rule, anchor: e, evidence: state.newest(s, evidenceKeep), evidenceIncludesAnchor: false)
@@ -424,7 +424,7 @@ public final class Engine {
             let rt = runtimes[p.rule]
             guard case .absence(let a) = rt.kind else { continue }
             let layout = a.layout
-            var run = RunningAggregates.scanning
+            var run = AggregateTotals()
             var counted: [Entry] = []
             if let k = p.key, let s = a.store.state.slot(k) {
                 for x in a.store.state.entries(s) {

@@ -102,6 +102,12 @@ final class HistoryState {
         return run
     }
 
+    /// The key's running totals, for `AggregateLayout.fill` (`keepsRuns`).
+    @inline(__always) func totals(_ s: Int32) -> AggregateTotals {
+        if runMode == .full { return runs[Int(s)].summary }
+        return AggregateTotals(count: Int(keys[Int(s)].total))
+    }
+
     /// Replaces the key's running aggregates (a restore).
     func setRun(_ s: Int32, _ run: RunningAggregates) {
         if runMode == .full { runs[Int(s)] = run } else { keys[Int(s)].total = Int32(clamping: run.count) }

@@ -125,10 +125,10 @@ final class WindowState {
     }
 
     /// The key's aggregates: kept, or computed by walking its entries.
-    func aggregates(_ s: Int32, layout: AggregateLayout) -> RunningAggregates {
+    func aggregates(_ s: Int32, layout: AggregateLayout) -> AggregateTotals {
         let r = keys[Int(s)].run
-        if r >= 0 { return runs[Int(r)] }
-        var run = RunningAggregates.scanning
+        if r >= 0 { return runs[Int(r)].summary }
+        var run = AggregateTotals()
         for e in entries(s) { run.add(e, layout) }
         return run
     }

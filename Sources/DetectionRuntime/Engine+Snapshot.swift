@@ -152,8 +152,8 @@ extension Engine {
                     var st = SavedHistoryKey(key: try r.fingerprint(), lastTime: try r.i64())
                     st.entries = try readEntries(&r)
                     st.recent = try readEntries(&r)
-                    st.run.count = try r.int()
-                    for j in 0..<4 { st.run.sums[j] = try r.i128(); st.run.presentCounts[j] = Int32(truncatingIfNeeded: try r.int()) }
+                    st.run.totals.count = try r.int()
+                    for j in 0..<4 { st.run.totals.sums[j] = try r.i128(); st.run.totals.presentCounts[j] = Int32(truncatingIfNeeded: try r.int()) }
                     let nd = try r.int()
                     var distinct: [[Fingerprint: Int32]] = []
                     for _ in 0..<nd {

@@ -114,8 +114,8 @@ public struct EngineImage: @unchecked Sendable {
                     if keepsEntries { writeEntries(state.entries(s), &table, &w) } else { w.int(0) }
                     writeEntries(state.newest(s, evidenceKeep), &table, &w)
                     let run = state.keepsRuns ? state.run(s) : RunningAggregates(distinctSlots: distinctInputs)
-                    w.int(run.count)
-                    for j in 0..<4 { w.i128(run.sums[j]); w.int(Int(run.presentCounts[j])) }
+                    w.int(run.totals.count)
+                    for j in 0..<4 { w.i128(run.totals.sums[j]); w.int(Int(run.totals.presentCounts[j])) }
                     w.int(distinctInputs)
                     for d in run.distinct {
                         w.int(d.count)

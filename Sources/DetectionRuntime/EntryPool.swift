@@ -124,9 +124,8 @@ final class EntryPool {
 
     /// A key's entries from `start`, following the links. Walked at once
     /// by its maker's caller, while the state that owns the pool lives: it
-    /// holds the pool unretained (a retain and a release around each entry
-    /// read — `unowned(unsafe)` still retained — were ≈ 4 % of a replay's
-    /// rule thread).
+    /// holds the pool unretained (a strong or `unowned(unsafe)` reference
+    /// was retained and released around each entry read).
     struct Walk: Sequence, IteratorProtocol {
         let pool: Unmanaged<EntryPool>
         var start: Int32

@@ -98,7 +98,7 @@ final class HistoryState {
     @inline(__always) func run(_ s: Int32) -> RunningAggregates {
         if runMode == .full { return runs[Int(s)] }
         var run = RunningAggregates.scanning
-        run.count = Int(keys[Int(s)].total)
+        run.totals.count = Int(keys[Int(s)].total)
         return run
     }
 
@@ -110,7 +110,7 @@ final class HistoryState {
 
     /// Replaces the key's running aggregates (a restore).
     func setRun(_ s: Int32, _ run: RunningAggregates) {
-        if runMode == .full { runs[Int(s)] = run } else { keys[Int(s)].total = Int32(clamping: run.count) }
+        if runMode == .full { runs[Int(s)] = run } else { keys[Int(s)].total = Int32(clamping: run.totals.count) }
     }
 
     /// Appends an entry (the newest) to the key, and to its running aggregates when kept.

@@ -106,7 +106,7 @@ final class InputFn {
 /// bits: what `AggregateLayout.fill` reads. Handing a key's aggregates to it
 /// as `RunningAggregates`, whose count(distinct …) tables are an array,
 /// retained, released and destroyed that array at every window event
-/// (≈ 8 % of the replay's rule thread, 2026-11-28).
+/// (docs/performance.md, 2026-11-28).
 struct AggregateTotals {
     var count: Int = 0
     var sums: InlineArray<4, Num> = InlineArray(repeating: 0)
@@ -151,19 +151,6 @@ struct RunningAggregates {
     /// For count(distinct) inputs: value → multiplicity; empty when the
     /// distinct values are found by a scan instead.
     var distinct: [[Fingerprint: Int32]] = []
-
-    var count: Int {
-        get { totals.count }
-        set { totals.count = newValue }
-    }
-    var sums: InlineArray<4, Num> {
-        get { totals.sums }
-        set { totals.sums = newValue }
-    }
-    var presentCounts: InlineArray<4, Int32> {
-        get { totals.presentCounts }
-        set { totals.presentCounts = newValue }
-    }
 
     /// Keeps multiplicity tables for `distinctSlots` inputs.
     init(distinctSlots: Int) {

@@ -194,6 +194,15 @@ public final class LedgerReader {
                 inStart = 0
                 inputPending = true
             }
+            if inputPending && !memberOpen && inBuf[inStart] == 0 {
+                // Zero padding after the last member (some tools add it): a member starts
+                // with 0x1F. Judged by this first byte, so that padding split across two
+                // reads is padding too (the inflater waits for a whole header).
+                guard inBuf[inStart...].allSatisfy({ $0 == 0 }) else { throw afterPadding() }
+                zeroPadding = true
+                inputPending = false
+                continue
+            }
             // Inflated straight into the buffer's room (no zero fill: growing an
             // array by a zeroed 4 MiB at each call cost a fill per gzip member).
             makeRoom(chunk)
@@ -224,12 +233,6 @@ public final class LedgerReader {
                 inStart = inBuf.count - Int(g.pointee.avail_in)
                 Self.startMember(g)
                 inputPending = inStart < inBuf.count
-                continue
-            }
-            if status != ISAL_DECOMP_OK && !memberOpen && got == 0 && inBuf[inStart...].allSatisfy({ $0 == 0 }) {
-                // Zero padding after the last member (some tools add it): no member starts here.
-                zeroPadding = true
-                Self.startMember(g)
                 continue
             }
             if status != ISAL_DECOMP_OK {

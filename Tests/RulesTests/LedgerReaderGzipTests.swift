@@ -9,10 +9,10 @@ import Testing
 /// cut short or followed by garbage (which must fail loudly, not read short).
 @Suite struct LedgerReaderGzipTests {
     /// One gzip member holding `text` (zlib's deflate with a gzip wrapper).
-    static func gzip(_ text: String) throws -> Data {
+    static func gzip(_ text: String, level: Int32 = 6) throws -> Data {
         var input = Array(text.utf8)
         var stream = z_stream()
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw CocoaError(.featureUnsupported)
         }
         defer { deflateEnd(&stream) }
@@ -103,6 +103,25 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect { _ = try Self.lines(path) } throws: { error in
             "\(error)".contains("corrupt gzip data (CRC or length check failed)")
+        }
+    }
+
+    @Test func zeroPaddingSplitAcrossTwoReadsIsPaddingToo() throws {
+        // The reader reads 64 KiB first: members stored without compression (level 0) whose
+        // last byte lies 1 to 10 bytes before that boundary, so that the padding after
+        // them begins in one read and goes on in the next.
+        for size in 65_526...65_535 {
+            var text = ""
+            var member = Data()
+            for n in 65_400...65_540 {
+                text = String(repeating: "x", count: n - 1) + "\n"
+                member = try Self.gzip(text, level: 0)
+                if member.count == size { break }
+            }
+            try #require(member.count == size)
+            let path = try Self.file(member + Data(repeating: 0, count: 512))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(try Self.lines(path).map(\.count) == [text.count - 1], "member of \(size) bytes")
         }
     }
 }

@@ -124,4 +124,20 @@ import Testing
             #expect(try Self.lines(path).map(\.count) == [text.count - 1], "member of \(size) bytes")
         }
     }
+
+    @Test func aMemberWithEveryOptionalHeaderFieldReads() throws {
+        // gzip's optional header fields (RFC 1952): extra field, file name, a long comment
+        // and the header's own CRC-16, then the deflate data and trailer of a plain member.
+        let plain = try Self.gzip("a1\na2\n")
+        var header = Array(plain.prefix(10))
+        header[3] = 0x04 | 0x08 | 0x10 | 0x02 // FEXTRA, FNAME, FCOMMENT, FHCRC
+        header += [6, 0, UInt8(ascii: "Q"), UInt8(ascii: "L"), 2, 0, 1, 2]
+        header += Array("ledger.jsonl".utf8) + [0]
+        header += Array(repeating: UInt8(ascii: "c"), count: 1_000) + [0]
+        let crc = header.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
+        header += [UInt8(crc & 0xFF), UInt8((crc >> 8) & 0xFF)]
+        let path = try Self.file(Data(header) + plain.dropFirst(10) + Self.gzip("b1\n"))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Self.lines(path) == ["a1", "a2", "b1"])
+    }
 }

@@ -41,7 +41,16 @@ public final class Engine {
     let conditionTypes: [Bool]
     /// Where remembered events keep their id and raw JSON; nil keeps them in
     /// memory (`memory`). Set before the first event.
-    public var evidenceStore: EvidenceStore?
+    public var evidenceStore: EvidenceStore? {
+        didSet { evidenceBox = evidenceStore.map(EvidenceStoreBox.init) }
+    }
+    /// `evidenceStore` in a box the engine owns, reached unretained at each
+    /// event (`evidenceRef`): calling the optional existential retained and
+    /// released the store once per event.
+    private var evidenceBox: EvidenceStoreBox? {
+        didSet { evidenceKeeper = evidenceBox.map { Unmanaged.passUnretained($0) } }
+    }
+    private var evidenceKeeper: Unmanaged<EvidenceStoreBox>?
     /// Ids and raw JSON that no `evidenceStore` keeps.
     let memory = MemoryEvidence()
     /// The current event's evidence reference once stored (it is stored once, however many histories keep it).
@@ -277,7 +286,7 @@ public final class Engine {
     @inline(__always)
     func evidenceRef(_ e: borrowing Event) -> UInt64 {
         if currentRef == 0 {
-            if evidenceStore != nil { currentRef = evidenceStore?.keep(e) ?? 0 } // in place: see `trigger`
+            if let keeper = evidenceKeeper { currentRef = keeper._withUnsafeGuaranteedRef { $0.store.keep(e) } }
             if currentRef == 0 { currentRef = memory.append(e) }
         }
         return currentRef
@@ -341,12 +350,15 @@ public final class Engine {
     }
 
     func check(_ rt: RuleRuntime, _ p: PrecedenceRuntime, _ e: borrowing Event) {
-        let layout = p.layout
-        let state = p.store.state
+        // The layout is used where the store holds it: a local copy (or
+        // `p.layout`, a computed copy) retained and released its four arrays
+        // at every checked event.
+        let store = p.store
+        let state = store.state
         var slot: Int32? = nil
         if let k = key(p.triggerKey, e) { slot = state.slot(k) }
         guard let s = slot else {
-            layout.fill(env, AggregateTotals(), entries: EmptyCollection<Entry>())
+            store.layout.fill(env, AggregateTotals(), entries: EmptyCollection<Entry>())
             if p.having(e, env) != true { emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false) }
             return
         }
@@ -355,10 +367,10 @@ public final class Engine {
         if let lb = p.lookback {
             state.prune(s, olderThan: e.time - lb)
             var run = AggregateTotals()
-            for x in state.entries(s) { run.add(x, layout) }
-            layout.fill(env, run, entries: state.entries(s))
+            for x in state.entries(s) { run.add(x, store.layout) }
+            store.layout.fill(env, run, entries: state.entries(s))
         } else {
-            layout.fill(env, state.totals(s), entries: state.entries(s))
+            store.layout.fill(env, state.totals(s), entries: state.entries(s))
         }
         if p.having(e, env) != true {
             emit(rt.rule, anchor: e, evidence: state.newest(s, evidenceKeep), evidenceIncludesAnchor: false)
@@ -423,7 +435,7 @@ public final class Engine {
             let p = pending.removeMin()
             let rt = runtimes[p.rule]
             guard case .absence(let a) = rt.kind else { continue }
-            let layout = a.layout
+            let layout = a.store.layout
             var run = AggregateTotals()
             var counted: [Entry] = []
             if let k = p.key, let s = a.store.state.slot(k) {
@@ -639,3 +651,9 @@ protocol KeyedState: AnyObject {
 
 extension WindowState: KeyedState {}
 extension HistoryState: KeyedState {}
+
+/// An evidence store held by a final class, for `Engine.evidenceRef`.
+final class EvidenceStoreBox {
+    let store: EvidenceStore
+    init(_ store: EvidenceStore) { self.store = store }
+}

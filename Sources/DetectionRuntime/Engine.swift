@@ -42,14 +42,15 @@ public final class Engine {
     /// Where remembered events keep their id and raw JSON; nil keeps them in
     /// memory (`memory`). Set before the first event.
     public var evidenceStore: EvidenceStore? {
-        didSet { evidenceBox = evidenceStore.map(EvidenceStoreBox.init) }
+        didSet {
+            evidenceBox = evidenceStore.map(EvidenceStoreBox.init)
+            evidenceKeeper = evidenceBox.map { Unmanaged.passUnretained($0) }
+        }
     }
-    /// `evidenceStore` in a box the engine owns, reached unretained at each
-    /// event (`evidenceRef`): calling the optional existential retained and
-    /// released the store once per event.
-    private var evidenceBox: EvidenceStoreBox? {
-        didSet { evidenceKeeper = evidenceBox.map { Unmanaged.passUnretained($0) } }
-    }
+    /// `evidenceStore` in a box the engine owns (`evidenceBox`), reached
+    /// unretained at each event (`evidenceKeeper`, in `evidenceRef`): calling
+    /// the optional existential retained and released the store per event.
+    private var evidenceBox: EvidenceStoreBox?
     private var evidenceKeeper: Unmanaged<EvidenceStoreBox>?
     /// Ids and raw JSON that no `evidenceStore` keeps.
     let memory = MemoryEvidence()

@@ -186,18 +186,15 @@ public final class LedgerReader {
                     eof = true
                     return
                 }
-                if zeroPadding {
-                    guard d.allSatisfy({ $0 == 0 }) else { throw afterPadding() }
-                    continue
-                }
                 inBuf = d
                 inStart = 0
                 inputPending = true
             }
-            if inputPending && !memberOpen && inBuf[inStart] == 0 {
-                // Zero padding after the last member (some tools add it): a member starts
-                // with 0x1F. Judged by this first byte, so that padding split across two
-                // reads is padding too (the inflater waits for a whole header).
+            if inputPending && (zeroPadding || !memberOpen && inBuf[inStart] == 0) {
+                // Zero padding after the last member (some tools add it), to the end of
+                // the file: a member starts with 0x1F. Judged by that first byte, so that
+                // padding split across two reads is padding too (the inflater waits for
+                // a whole header).
                 guard inBuf[inStart...].allSatisfy({ $0 == 0 }) else { throw afterPadding() }
                 zeroPadding = true
                 inputPending = false

@@ -613,20 +613,24 @@ public final class Engine {
         }
         if !evidenceIncludesAnchor { items.append((e.time, e.id, e.raw)) }
         items.sort { EventOrder.precedes($0.0, $0.1, $1.0, $1.1) }
-        var keyText = ""
-        for (name, f) in rule.keyDisplay {
-            if !keyText.isEmpty { keyText += ", " }
-            keyText += name + "=" + (f(e, env) ?? "—")
+        // The key, figures and summaries read the anchor's text fields once each (`renderingAlert`).
+        let (keyText, figures, zh, en) = env.renderingAlert { () -> (String, [Figure], String, String) in
+            var keyText = ""
+            for (name, f) in rule.keyDisplay {
+                if !keyText.isEmpty { keyText += ", " }
+                keyText += name + "=" + (f(e, env) ?? "—")
+            }
+            var figures: [Figure] = []
+            for fs in rule.figures {
+                if let v = fs.value(e, env) { figures.append(Figure(fs.name, v)) }
+            }
+            env.chinese = true
+            let zh = rule.summaryZH.render(e, env)
+            env.chinese = false
+            let en = rule.summaryEN.render(e, env)
+            env.chinese = true
+            return (keyText, figures, zh, en)
         }
-        var figures: [Figure] = []
-        for fs in rule.figures {
-            if let v = fs.value(e, env) { figures.append(Figure(fs.name, v)) }
-        }
-        env.chinese = true
-        let zh = rule.summaryZH.render(e, env)
-        env.chinese = false
-        let en = rule.summaryEN.render(e, env)
-        env.chinese = true
         alerts.append(Alert(ruleID: rule.name, ruleVersion: rule.version, severity: rule.severity, anchorEventID: e.id,
                             anchorTime: e.time, village: e.village, key: keyText, evidenceEventIDs: items.map(\.1),
                             firstEvidenceAt: items.first?.0 ?? e.time, lastEvidenceAt: items.last?.0 ?? e.time,

@@ -277,31 +277,34 @@ struct AggregateLayout {
     /// (Comparing each entry with every earlier one walked the entries again
     /// per entry: a twentieth of payee-fund-concentration's time.)
     static func distinctCount<S: Sequence>(_ entries: S, slot: Int) -> Int where S.Element == Entry {
-        var found = InlineArray<32, Fingerprint>(repeating: .zero)
-        var n = 0
-        var many: Set<Fingerprint>? = nil
-        for e in entries where e.has(slot) {
-            let k = e.key(slot)
-            if many != nil {
-                many!.insert(k)
-                continue
+        // Uninitialised room on the stack: only the first `n` are ever read
+        // (an `InlineArray` set all 32 to zero first, 512 bytes per call).
+        withUnsafeTemporaryAllocation(of: Fingerprint.self, capacity: 32) { found in
+            var n = 0
+            var many: Set<Fingerprint>? = nil
+            for e in entries where e.has(slot) {
+                let k = e.key(slot)
+                if many != nil {
+                    many!.insert(k)
+                    continue
+                }
+                var seen = false
+                for j in 0..<n where found[j] == k {
+                    seen = true
+                    break
+                }
+                if seen { continue }
+                if n == 32 {
+                    var set = Set<Fingerprint>(minimumCapacity: 64)
+                    for j in 0..<n { set.insert(found[j]) }
+                    set.insert(k)
+                    many = set
+                    continue
+                }
+                found.initializeElement(at: n, to: k)
+                n += 1
             }
-            var seen = false
-            for j in 0..<n where found[j] == k {
-                seen = true
-                break
-            }
-            if seen { continue }
-            if n == 32 {
-                var set = Set<Fingerprint>(minimumCapacity: 64)
-                for j in 0..<n { set.insert(found[j]) }
-                set.insert(k)
-                many = set
-                continue
-            }
-            found[n] = k
-            n += 1
+            return many?.count ?? n
         }
-        return many?.count ?? n
     }
 }

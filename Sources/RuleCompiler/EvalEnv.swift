@@ -33,7 +33,40 @@ public final class EvalEnv {
 
     /// Text of a field of an event, read from its raw JSON.
     public func text(_ event: borrowing Event, _ name: String) -> String? {
-        RawFields(event.raw).text(name)
+        guard rendering else { return RawFields(event.raw).text(name) }
+        let base = event.raw.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        if base != nil && base == renderedRaw {
+            for (n, v) in renderedTexts where n == name { return v }
+        } else {
+            renderedRaw = base
+            renderedTexts.removeAll(keepingCapacity: true)
+        }
+        let v = RawFields(event.raw).text(name)
+        renderedTexts.append((name, v))
+        return v
+    }
+
+    /// While an alert is rendered (`renderingAlert`), each text field read
+    /// is kept for the rest of the alert: its key, figures and two summaries
+    /// read the same few fields of the same event, and each read scanned the
+    /// event's JSON again (three reads of `payee_id` per split-payments alert;
+    /// 8 % of the engine's instructions, `Benchmarks/instructions`).
+    private var rendering = false
+    /// The raw bytes the kept texts were read from (compared by address, and
+    /// only while `rendering`: the event outlives the rendering).
+    private var renderedRaw: UnsafeRawPointer?
+    private var renderedTexts: [(String, String?)] = []
+
+    /// Runs `body` (the rendering of one alert) with text reads kept.
+    @inline(__always)
+    public func renderingAlert<T>(_ body: () throws -> T) rethrows -> T {
+        rendering = true
+        defer {
+            rendering = false
+            renderedRaw = nil
+            renderedTexts.removeAll(keepingCapacity: true)
+        }
+        return try body()
     }
 }
 

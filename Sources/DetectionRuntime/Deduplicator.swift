@@ -27,6 +27,14 @@ public struct Deduplicator: Sendable {
         firstSighting(id: e.idKey, time: e.time)
     }
 
+    /// Starts fetching what `firstSighting(id:time:)` will read for `id`
+    /// (without a horizon: the id set's bucket, a cache miss per event on a
+    /// large ledger), so that work done in between hides the wait.
+    @inline(__always)
+    public func prefetch(id: Fingerprint) {
+        if horizon == nil { all.prefetch(id) }
+    }
+
     /// `firstSighting(of:)` given the event's id fingerprint and time: a
     /// caller holding the event in a variable it mutates (a decoder's
     /// target) passes these two, since borrowing such a variable copies

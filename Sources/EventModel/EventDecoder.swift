@@ -151,7 +151,7 @@ public struct EventDecoder: Sendable {
         }
 
         // type-specific fields
-        for slot in 0..<13 { ev.fields[slot] = .absent }
+        ev.fields = FieldSlots(repeating: .absent)
         let status: DecodeStatus? = FieldPlan.table.withUnsafeBufferPointer { plans in
             let plan = plans.baseAddress! + Int(type.rawValue) &* FieldPlan.stride
             let count = Int(plan.pointee.count)

@@ -46,8 +46,20 @@ final class OrderedReader: @unchecked Sendable {
                     spent.free()
                 }
             }
+            // Releases due since the last event was put in the buffer: done
+            // while the next event's id is fetched from the id set (`read`'s
+            // `beforeDedupe`), which releasing right after the put left to
+            // wait for memory. The same events go out in the same order: what
+            // is due depends only on the events already in the buffer.
+            var releaseDue = false
+            func releaseDueEvents() {
+                guard releaseDue else { return }
+                releaseDue = false
+                buffer.release(before: buffer.maxTime - reorderWindow, release)
+                while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
+            }
             // Each line is decoded straight into a free slot of the buffer.
-            let r = replay.read(ledgers, totalBytes, target: { buffer.stagingSlot() }) { p in
+            let r = replay.read(ledgers, totalBytes, target: { buffer.stagingSlot() }, beforeDedupe: releaseDueEvents) { p in
                 let t = p.pointee.time
                 if lastTime != .min && (t < lastTime
                     || (t == lastTime && (out.isEmpty ? p.pointee.idPrecedes(lastID)
@@ -56,11 +68,11 @@ final class OrderedReader: @unchecked Sendable {
                     return false
                 }
                 buffer.commitStaged()
-                buffer.release(before: buffer.maxTime - reorderWindow, release)
-                while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
+                releaseDue = true
                 return true
             }
             if ordered && r.error == nil {
+                releaseDueEvents()
                 buffer.drain(release)
                 if !out.isEmpty { queue.put(out) }
             }

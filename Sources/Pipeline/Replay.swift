@@ -166,8 +166,13 @@ public final class Replay: @unchecked Sendable {
     /// `read(_:_:emit:)` decoding each line into the initialised event
     /// `target()` gives (a reorder buffer's free slot, where a kept event
     /// stays: `ReorderBuffer.stagingSlot()`); `emit` gets that event when it
-    /// is the first valid copy of its id.
+    /// is the first valid copy of its id. `beforeDedupe` runs after each
+    /// event is decoded and its id's place in the id set is being fetched,
+    /// before that place is read: work the caller would do anyway (the
+    /// reorder buffer's releases) hides the cache miss. `target()` is asked
+    /// again after it.
     func read(_ ledgers: [String], _ totalBytes: Int64, target: () -> UnsafeMutablePointer<Event>,
+              beforeDedupe: () -> Void = {},
               emit: (UnsafeMutablePointer<Event>) -> Bool) -> ReadResult {
         var r = ReadResult()
         var dedupe = Deduplicator()
@@ -181,7 +186,7 @@ public final class Replay: @unchecked Sendable {
                 let sourceName = URL(fileURLWithPath: path).standardizedFileURL.path
                 try reader.forEachLine { line, n in
                     r.summary.lines += 1
-                    let event = target()
+                    var event = target()
                     switch decoder.decode(line, into: &event.pointee) {
                     case .blank:
                         r.summary.blankLines += 1
@@ -190,6 +195,9 @@ public final class Replay: @unchecked Sendable {
                         r.summary.deadLettersByKind[err.kind.rawValue, default: 0] += 1
                         r.dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
                     case .event:
+                        dedupe.prefetch(id: event.pointee.idKey)
+                        beforeDedupe()
+                        event = target()
                         if dedupe.firstSighting(id: event.pointee.idKey, time: event.pointee.time) {
                             r.summary.events += 1
                             event.pointee.origin = positions?.origin(file: fileIndex, offset: reader.lineOffset, length: line.count) ?? 0

@@ -343,10 +343,11 @@ public final class Engine {
     /// expiry look (`due`) in `looks`, the expiry heap `heap` of `schedule`.
     @inline(__always)
     func slot<State: KeyedState>(of k: Fingerprint, in state: State, looks: ChunkedHeap<Expiry>, heap: Int, due: Instant) -> Int32 {
-        if let s = state.slot(k) { return s }
-        let s = state.add(k)
-        looks.insert(Expiry(due: due, slot: s))
-        schedule(heap, due)
+        let (s, added) = state.slotOrAdd(k)
+        if added {
+            looks.insert(Expiry(due: due, slot: s))
+            schedule(heap, due)
+        }
         return s
     }
 
@@ -652,6 +653,7 @@ public struct EngineStats: Sendable, Hashable {
 protocol KeyedState: AnyObject {
     func slot(_ k: Fingerprint) -> Int32?
     func add(_ k: Fingerprint) -> Int32
+    func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool)
 }
 
 extension WindowState: KeyedState {}

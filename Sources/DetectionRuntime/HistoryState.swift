@@ -69,11 +69,23 @@ final class HistoryState {
     /// A new, empty key.
     func add(_ k: Fingerprint) -> Int32 {
         let s = keys.add(k, Key())
+        startRun(s)
+        return s
+    }
+
+    /// The key's slot, a new empty key's when it has none.
+    @inline(__always) func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool) {
+        let r = keys.slotOrAdd(k, Key())
+        if r.added { startRun(r.slot) }
+        return r
+    }
+
+    /// Fresh running aggregates for a new key's slot (when this history keeps them).
+    private func startRun(_ s: Int32) {
         if runMode == .full {
             let fresh = RunningAggregates(distinctSlots: distinctSlots)
             if Int(s) < runs.count { runs[Int(s)] = fresh } else { runs.append(fresh) }
         }
-        return s
     }
 
     /// Forgets a key and its entries.

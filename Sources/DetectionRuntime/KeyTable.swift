@@ -77,17 +77,44 @@ final class KeyTable<Row: BitwiseCopyable> {
     /// The key that owns slot `s`.
     @inline(__always) func key(_ s: Int32) -> Fingerprint { fingerprints[Int(s)] }
 
+    /// The slot of `k`, added with row `fresh` when absent: one probe finds
+    /// the key or the empty bucket it goes to (`slot` then `add` hashed and
+    /// probed twice for each new key — most of a window event's keys are).
+    @inline(__always) func slotOrAdd(_ k: Fingerprint, _ fresh: Row) -> (slot: Int32, added: Bool) {
+        let tag = UInt32(truncatingIfNeeded: Self.hash(k) >> 32)
+        var i = home(tag)
+        while true {
+            let b = buckets[i]
+            if b.slot < 0 { break }
+            if b.tag == tag && fingerprints[Int(b.slot)] == k { return (b.slot, false) }
+            i = (i + 1) & mask
+        }
+        let s = newSlot(k, fresh)
+        if (count + 1) * 4 > (3 << bits) {
+            grow()
+            place(Bucket(tag: tag, slot: s))
+        } else {
+            buckets[i] = Bucket(tag: tag, slot: s)
+        }
+        count += 1
+        return (s, true)
+    }
+
+    /// A slot for a new key: a freed one, or the next.
+    @inline(__always) private func newSlot(_ k: Fingerprint, _ fresh: Row) -> Int32 {
+        if let f = free.popLast() {
+            rows[Int(f)] = fresh
+            fingerprints[Int(f)] = k
+            return f
+        }
+        let s = Int32(rows.append(fresh))
+        fingerprints.append(k)
+        return s
+    }
+
     /// A new key with row `fresh`; its slot. (A key already present gets the new slot.)
     func add(_ k: Fingerprint, _ fresh: Row) -> Int32 {
-        let s: Int32
-        if let f = free.popLast() {
-            s = f
-            rows[Int(s)] = fresh
-            fingerprints[Int(s)] = k
-        } else {
-            s = Int32(rows.append(fresh))
-            fingerprints.append(k)
-        }
+        let s = newSlot(k, fresh)
         if let i = find(k) {
             buckets[i].slot = s
             return s

@@ -122,9 +122,13 @@ struct AggregateTotals {
     /// Totals of `count` entries with no values (a history that counts only).
     init(count: Int) { self.count = count }
 
+    // Over the entry's present slots only (its `present` bits), not all four.
     mutating func add(_ e: borrowing Entry, _ layout: AggregateLayout) {
         count += 1
-        for i in 0..<4 where e.has(i) {
+        var bits = e.present
+        while bits != 0 {
+            let i = bits.trailingZeroBitCount
+            bits &= bits &- 1
             if layout.isNumeric(i) { sums[i] += e.val(i) }
             presentCounts[i] += 1
         }
@@ -132,7 +136,10 @@ struct AggregateTotals {
 
     mutating func remove(_ e: borrowing Entry, _ layout: AggregateLayout) {
         count -= 1
-        for i in 0..<4 where e.has(i) {
+        var bits = e.present
+        while bits != 0 {
+            let i = bits.trailingZeroBitCount
+            bits &= bits &- 1
             if layout.isNumeric(i) { sums[i] -= e.val(i) }
             presentCounts[i] -= 1
         }

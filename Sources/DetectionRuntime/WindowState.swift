@@ -68,6 +68,9 @@ final class WindowState {
     /// A new, empty key.
     func add(_ k: Fingerprint) -> Int32 { keys.add(k, Key()) }
 
+    /// The key's slot, a new empty key's when it has none.
+    @inline(__always) func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool) { keys.slotOrAdd(k, Key()) }
+
     /// Forgets a key and its entries.
     func remove(_ k: Fingerprint) {
         guard let (_, row) = keys.remove(k) else { return }

@@ -651,8 +651,6 @@ public struct EngineStats: Sendable, Hashable {
 
 /// A table of keys with a slot each (window and history state).
 protocol KeyedState: AnyObject {
-    func slot(_ k: Fingerprint) -> Int32?
-    func add(_ k: Fingerprint) -> Int32
     func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool)
 }
 

@@ -59,18 +59,28 @@ public enum CivilDate {
 
     /// `YYYY-MM-DD` of a day number.
     public static func format(days: Int64) -> String {
+        var out = TextBytes(capacity: 12)
+        append(days: days, to: &out)
+        return out.string
+    }
+
+    /// Appends `format(days:)`.
+    static func append(days: Int64, to out: inout TextBytes) {
         let (y, m, d) = date(fromDays: days)
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+        out.append(y, width: 4)
+        out.append("-")
+        out.append(m, width: 2)
+        out.append("-")
+        out.append(d, width: 2)
     }
 
     /// `YYYY-MM` of a month number (year * 12 + month - 1).
     public static func format(month: Int64) -> String {
         let y = Int(month / 12), m = Int(month % 12) + 1
-        return pad(y, 4) + "-" + pad(m, 2)
-    }
-
-    static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        var out = TextBytes(capacity: 8)
+        out.append(y, width: 4)
+        out.append("-")
+        out.append(m, width: 2)
+        return out.string
     }
 }

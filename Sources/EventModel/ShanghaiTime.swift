@@ -87,31 +87,46 @@ public enum ShanghaiTime {
         let off = offsetSeconds(at: t)
         let l = t + off * TimeUnit.second
         let day = floorDiv(l, TimeUnit.day)
-        var rem = l - day * TimeUnit.day
-        let micros = rem % TimeUnit.second
-        rem /= TimeUnit.second
-        let h = Int(rem / 3600), m = Int(rem / 60 % 60), s = Int(rem % 60)
-        var out = CivilDate.format(days: day) + "T" + CivilDate.pad(h, 2) + ":" + CivilDate.pad(m, 2) + ":" + CivilDate.pad(s, 2)
-        if micros != 0 {
-            var f = CivilDate.pad(Int(micros), 6)
-            while f.hasSuffix("0") { f.removeLast() }
-            out += "." + f
-        }
+        var out = TextBytes(capacity: 40)
+        appendDateAndTime(day: day, sinceMidnight: l - day * TimeUnit.day, trimFraction: true, to: &out)
         let oh = Int(off / 3600), om = Int(off / 60 % 60), os = Int(off % 60)
-        out += "+" + CivilDate.pad(oh, 2) + ":" + CivilDate.pad(om, 2)
-        if os != 0 { out += ":" + CivilDate.pad(os, 2) }
-        return out
+        out.append("+")
+        out.append(oh, width: 2)
+        out.append(":")
+        out.append(om, width: 2)
+        if os != 0 {
+            out.append(":")
+            out.append(os, width: 2)
+        }
+        return out.string
     }
 
     /// UTC rendering `2023-03-14T02:22:05Z` (with fraction when non-zero).
     public static func formatUTC(_ t: Instant) -> String {
         let day = floorDiv(t, TimeUnit.day)
-        var rem = t - day * TimeUnit.day
-        let micros = rem % TimeUnit.second
-        rem /= TimeUnit.second
-        let h = Int(rem / 3600), m = Int(rem / 60 % 60), s = Int(rem % 60)
-        var out = CivilDate.format(days: day) + "T" + CivilDate.pad(h, 2) + ":" + CivilDate.pad(m, 2) + ":" + CivilDate.pad(s, 2)
-        if micros != 0 { out += "." + CivilDate.pad(Int(micros), 6) }
-        return out + "Z"
+        var out = TextBytes(capacity: 32)
+        appendDateAndTime(day: day, sinceMidnight: t - day * TimeUnit.day, trimFraction: false, to: &out)
+        out.append("Z")
+        return out.string
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of a day and the time since its midnight, and
+    /// `.ffffff` when the microseconds into the second are not zero (without
+    /// their trailing zeros when `trimFraction`).
+    private static func appendDateAndTime(day: Int64, sinceMidnight: Int64, trimFraction: Bool, to out: inout TextBytes) {
+        let micros = sinceMidnight % TimeUnit.second
+        let rem = sinceMidnight / TimeUnit.second
+        CivilDate.append(days: day, to: &out)
+        out.append("T")
+        out.append(Int(rem / 3600), width: 2)
+        out.append(":")
+        out.append(Int(rem / 60 % 60), width: 2)
+        out.append(":")
+        out.append(Int(rem % 60), width: 2)
+        if micros != 0 {
+            out.append(".")
+            out.append(Int(micros), width: 6)
+            if trimFraction { out.dropTrailingZeros() }
+        }
     }
 }

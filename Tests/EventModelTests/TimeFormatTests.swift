@@ -14,15 +14,20 @@ import Testing
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
     }
 
-    static func local(_ t: Instant) -> String {
-        let off = ShanghaiTime.offsetSeconds(at: t)
-        let l = t + off * TimeUnit.second
+    /// `YYYY-MM-DDTHH:MM:SS` of `t` shifted by `offset` seconds, and the microseconds into its second.
+    static func clock(_ t: Instant, offset: Int64) -> (text: String, micros: Int64) {
+        let l = t + offset * TimeUnit.second
         let day = ShanghaiTime.floorDiv(l, TimeUnit.day)
         var rem = l - day * TimeUnit.day
         let micros = rem % TimeUnit.second
         rem /= TimeUnit.second
         let h = Int(rem / 3600), m = Int(rem / 60 % 60), s = Int(rem % 60)
-        var out = date(day) + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2)
+        return (date(day) + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2), micros)
+    }
+
+    static func local(_ t: Instant) -> String {
+        let off = ShanghaiTime.offsetSeconds(at: t)
+        var (out, micros) = clock(t, offset: off)
         if micros != 0 {
             var f = pad(Int(micros), 6)
             while f.hasSuffix("0") { f.removeLast() }
@@ -35,12 +40,7 @@ import Testing
     }
 
     static func utc(_ t: Instant) -> String {
-        let day = ShanghaiTime.floorDiv(t, TimeUnit.day)
-        var rem = t - day * TimeUnit.day
-        let micros = rem % TimeUnit.second
-        rem /= TimeUnit.second
-        let h = Int(rem / 3600), m = Int(rem / 60 % 60), s = Int(rem % 60)
-        var out = date(day) + "T" + pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 2)
+        var (out, micros) = clock(t, offset: 0)
         if micros != 0 { out += "." + pad(Int(micros), 6) }
         return out + "Z"
     }

@@ -128,8 +128,8 @@ public struct Template: Sendable {
     public let parts: [Part]
     /// Each part's literal bytes (empty for a value), and the bytes to
     /// reserve for a rendering: the literals and 24 per value. Rendering
-    /// appends bytes and makes one `String` at the end: appending strings
-    /// to a string cost ≈ 350 instructions an append (`Benchmarks/instructions`).
+    /// appends bytes and makes one `String` at the end (`TextBytes`):
+    /// appending strings to a string cost ≈ 350 instructions an append.
     private let literals: [[UInt8]]
     private let reserve: Int
 
@@ -143,16 +143,13 @@ public struct Template: Sendable {
     }
 
     public func render(_ e: borrowing Event, _ env: EvalEnv) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(reserve)
+        var out = TextBytes(capacity: reserve)
         for i in parts.indices {
             switch parts[i] {
-            case .text: out.append(contentsOf: literals[i])
-            case .value(let f):
-                var v = f(e, env) ?? "—"
-                v.withUTF8 { out.append(contentsOf: $0) }
+            case .text: out.append(bytes: literals[i])
+            case .value(let f): out.append(f(e, env) ?? "—")
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out.string
     }
 }

@@ -27,6 +27,12 @@ public struct Deduplicator: Sendable {
         firstSighting(id: e.idKey, time: e.time)
     }
 
+    /// Makes room for about `ids` ids (without a horizon; a hint, see
+    /// `GrowingFingerprintSet.reserve`).
+    public mutating func reserve(ids: Int) {
+        if horizon == nil { all.reserve(ids) }
+    }
+
     /// Starts fetching what `firstSighting(id:time:)` will read for `id`
     /// (without a horizon: the id set's bucket, a cache miss per event on a
     /// large ledger), so that work done in between hides the wait.

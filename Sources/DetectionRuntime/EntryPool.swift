@@ -122,6 +122,34 @@ final class EntryPool {
         }
     }
 
+    /// The totals of the entries linked from `start`, read where they lie
+    /// (walking them as `Entry` values built each one, its four values set
+    /// to zero first: a walk cost twice as much), and with `distinct` ≥ 0 how
+    /// many different values that input takes, as `distinctCounts[0]` of a
+    /// `tabled` result. (One walk where a second one, for `fill`'s count,
+    /// read every entry again: payee-fund-concentration and double-attendance.)
+    func totals(from start: Int32, layout: AggregateLayout, distinct: Int) -> AggregateTotals {
+        DistinctCounter.counting { different in
+            var run = AggregateTotals()
+            let bit: UInt8 = distinct >= 0 ? 1 << UInt8(distinct) : 0
+            var i = start
+            while i >= 0 {
+                let a = address(i)
+                let h = a.assumingMemoryBound(to: Head.self)
+                let values = UnsafePointer((a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self))
+                let present = h.pointee.present
+                run.add(present: present, values: values, layout)
+                if present & bit != 0 { different.add(values[distinct]) }
+                i = h.pointee.next
+            }
+            if distinct >= 0 {
+                run.tabled = true
+                run.distinctCounts[0] = Int32(truncatingIfNeeded: different.count)
+            }
+            return run
+        }
+    }
+
     /// A key's entries from `start`, following the links. Walked at once
     /// by its maker's caller, while the state that owns the pool lives: it
     /// holds the pool unretained (a strong or `unowned(unsafe)` reference

@@ -38,6 +38,13 @@ struct GrowingFingerprintSet: @unchecked Sendable {
         if k.lo != 0 { storage.prefetch(k) }
     }
 
+    /// Makes room for `members` ids in all (a hint: growing one table at a
+    /// time as they come costs a rehash of it and fresh pages each time).
+    mutating func reserve(_ members: Int) {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        storage.reserve(members)
+    }
+
     /// Adds `k`; false if it was already a member.
     mutating func insert(_ k: Fingerprint) -> Bool {
         if k.lo == 0 { return zeroLo.insert(k).inserted }
@@ -128,9 +135,17 @@ struct GrowingFingerprintSet: @unchecked Sendable {
             (slot - j * 8).storeBytes(of: hi, toByteOffset: 40 + j * 4, as: UInt32.self)
         }
 
-        private func grow(_ t: Int) {
+        private func grow(_ t: Int) { resize(t, to: sizes[t] + sizes[t] / 2) }
+
+        /// Makes room for `members` in all, about 80 % full when they are
+        /// in: no table grows while they are added (unless they crowd one).
+        func reserve(_ members: Int) {
+            let buckets = members / (1 << Self.tableBits) * 5 / (4 * Self.slots) + 1
+            for t in 0..<tables.count where buckets > sizes[t] { resize(t, to: buckets) }
+        }
+
+        private func resize(_ t: Int, to buckets: Int) {
             let old = tables[t], oldBuckets = sizes[t]
-            let buckets = oldBuckets + oldBuckets / 2
             let new = Self.buckets(buckets)
             for ob in 0..<oldBuckets {
                 let from = old + ob * Self.bucketBytes

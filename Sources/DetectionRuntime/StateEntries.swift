@@ -47,9 +47,10 @@ struct Entry {
 
     @inline(__always) func has(_ i: Int) -> Bool { present & (1 << UInt8(i)) != 0 }
     /// Slot i as a number.
-    @inline(__always) func val(_ i: Int) -> Num {
-        let s = slots[i]
-        return Num(Int64(bitPattern: s.hi)) << 64 | Num(s.lo)
+    @inline(__always) func val(_ i: Int) -> Num { Entry.num(slots[i]) }
+    /// A number's slot bits as the number.
+    @inline(__always) static func num(_ s: Fingerprint) -> Num {
+        Num(Int64(bitPattern: s.hi)) << 64 | Num(s.lo)
     }
     /// Slot i as a fingerprint (what count(distinct …) counts).
     @inline(__always) func key(_ i: Int) -> Fingerprint { slots[i] }
@@ -130,6 +131,19 @@ struct AggregateTotals {
             let i = bits.trailingZeroBitCount
             bits &= bits &- 1
             if layout.isNumeric(i) { sums[i] += e.val(i) }
+            presentCounts[i] += 1
+        }
+    }
+
+    /// `add` for an entry where it lies in an `EntryPool`: its present bits and values.
+    @inline(__always)
+    mutating func add(present: UInt8, values: UnsafePointer<Fingerprint>, _ layout: AggregateLayout) {
+        count += 1
+        var bits = present
+        while bits != 0 {
+            let i = bits.trailingZeroBitCount
+            bits &= bits &- 1
+            if layout.isNumeric(i) { sums[i] += Entry.num(values[i]) }
             presentCounts[i] += 1
         }
     }
@@ -278,40 +292,55 @@ struct AggregateLayout {
         }
     }
 
-    /// How many different values slot `slot` takes over `entries`, in one
-    /// walk: each value is compared with the different values found so far
-    /// (a few, kept on the stack), and a set takes over past 32 of them.
-    /// (Comparing each entry with every earlier one walked the entries again
-    /// per entry: a twentieth of payee-fund-concentration's time.)
+    /// How many different values slot `slot` takes over `entries`, in one walk.
     static func distinctCount<S: Sequence>(_ entries: S, slot: Int) -> Int where S.Element == Entry {
-        // Uninitialised room on the stack: only the first `n` are ever read
-        // (an `InlineArray` set all 32 to zero first, 512 bytes per call).
-        withUnsafeTemporaryAllocation(of: Fingerprint.self, capacity: 32) { found in
-            var n = 0
-            var many: Set<Fingerprint>? = nil
-            for e in entries where e.has(slot) {
-                let k = e.key(slot)
-                if many != nil {
-                    many!.insert(k)
-                    continue
-                }
-                var seen = false
-                for j in 0..<n where found[j] == k {
-                    seen = true
-                    break
-                }
-                if seen { continue }
-                if n == 32 {
-                    var set = Set<Fingerprint>(minimumCapacity: 64)
-                    for j in 0..<n { set.insert(found[j]) }
-                    set.insert(k)
-                    many = set
-                    continue
-                }
-                found.initializeElement(at: n, to: k)
-                n += 1
-            }
-            return many?.count ?? n
+        DistinctCounter.counting { different in
+            for e in entries where e.has(slot) { different.add(e.key(slot)) }
+            return different.count
         }
     }
+}
+
+/// Counts different fingerprints in one pass: each is compared with the
+/// different ones found so far (a few, kept on the stack), and a set takes
+/// over past 32 of them. (Comparing each entry with every earlier one walked
+/// the entries again per entry: a twentieth of payee-fund-concentration's time.)
+struct DistinctCounter: ~Copyable {
+    /// Uninitialised room on the stack: only the first `n` are ever read
+    /// (an `InlineArray` set all 32 to zero first, 512 bytes per call).
+    private let found: UnsafeMutableBufferPointer<Fingerprint>
+    private var n = 0
+    private var many: Set<Fingerprint>? = nil
+
+    private init(_ room: UnsafeMutableBufferPointer<Fingerprint>) { found = room }
+
+    /// Runs `body` with an empty counter whose room lives on the stack for the call.
+    @inline(__always)
+    static func counting<R>(_ body: (inout DistinctCounter) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Fingerprint.self, capacity: 32) { room in
+            var c = DistinctCounter(room)
+            return body(&c)
+        }
+    }
+
+    @inline(__always)
+    mutating func add(_ k: Fingerprint) {
+        if many != nil {
+            many!.insert(k)
+            return
+        }
+        for j in 0..<n where found[j] == k { return }
+        if n == 32 {
+            var set = Set<Fingerprint>(minimumCapacity: 64)
+            for j in 0..<n { set.insert(found[j]) }
+            set.insert(k)
+            many = set
+            return
+        }
+        found.initializeElement(at: n, to: k)
+        n += 1
+    }
+
+    /// How many different fingerprints were added.
+    var count: Int { many?.count ?? n }
 }

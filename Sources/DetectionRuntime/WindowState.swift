@@ -128,12 +128,14 @@ final class WindowState {
     }
 
     /// The key's aggregates: kept, or computed by walking its entries.
+    /// A walk reads the entries where they lie in the pool and, for a rule
+    /// with one count(distinct …) input, counts its different values on the
+    /// way (`EntryPool.totals`): `fill` then reads them like a table's.
     func aggregates(_ s: Int32, layout: AggregateLayout) -> AggregateTotals {
         let r = keys[Int(s)].run
         if r >= 0 { return runs[Int(r)].summary }
-        var run = AggregateTotals()
-        for e in entries(s) { run.add(e, layout) }
-        return run
+        return pool.totals(from: keys[Int(s)].head, layout: layout,
+                           distinct: layout.distinctInputs.count == 1 ? layout.distinctInputs[0] : -1)
     }
 
     /// The key's entries, oldest first.

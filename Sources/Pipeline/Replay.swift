@@ -206,9 +206,18 @@ public final class Replay: @unchecked Sendable {
                             r.summary.duplicates += 1
                         }
                     }
-                    if r.summary.lines & 0xFFFF == 0, let p = progress {
-                        p(ReplayProgress(phase: "reading", bytesRead: bytesBefore + reader.bytesRead, bytesTotal: totalBytes,
-                                         lines: r.summary.lines, events: r.summary.events, alerts: 0))
+                    if r.summary.lines & 0xFFFF == 0 {
+                        if r.summary.lines == 0x10000 && fileIndex == 0 && !reader.isCompressed {
+                            // The id set sized once for the whole ledger, from the bytes per line so far.
+                            let consumed = Double(reader.lineOffset) + Double(line.count)
+                            // (At most one id per 80 bytes: no event of the contract is shorter.)
+                            let expected = min(Double(r.summary.lines) * Double(totalBytes) / consumed, Double(totalBytes / 80))
+                            dedupe.reserve(ids: Int(expected))
+                        }
+                        if let p = progress {
+                            p(ReplayProgress(phase: "reading", bytesRead: bytesBefore + reader.bytesRead, bytesTotal: totalBytes,
+                                             lines: r.summary.lines, events: r.summary.events, alerts: 0))
+                        }
                     }
                     return true
                 }

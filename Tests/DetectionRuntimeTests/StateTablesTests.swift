@@ -1,6 +1,7 @@
 @testable import DetectionRuntime
 import EventModel
 import FuzzSupport
+@testable import RuleCompiler
 import Testing
 
 /// The flat tables the engine keeps its state in, each against the plain
@@ -76,6 +77,51 @@ import Testing
             let expected = Set(entries.filter { $0.has(1) }.map { $0.key(1) }).count
             #expect(AggregateLayout.distinctCount(entries, slot: 1) == expected, "round \(round)")
         }
+    }
+
+    /// A window key's totals read where its entries lie in the pool, with
+    /// its one count(distinct …) input counted on the way (`EntryPool.totals`),
+    /// against entries walked one by one (`AggregateTotals.add`,
+    /// `AggregateLayout.distinctCount`): numbers (some absent, negative, past
+    /// 64 bits) in input 0, texts in input 1, keys sharing one pool.
+    @Test func poolTotalsAgreeWithWalkingTheEntries() {
+        var rng = SeededRandom(seed: 23)
+        let number: Compiled = .num({ _, _ in nil }, .number)
+        let text: Compiled = .text({ _, _ in nil }, .string)
+        let specs = [AggregateSpec(kind: .sum, argument: number, text: "sum(a)", resultType: .number, inputSlot: 0),
+                     AggregateSpec(kind: .countDistinct, argument: text, text: "count(distinct b)", resultType: .number, inputSlot: 1)]
+        let layout = AggregateLayout(specs, inputs: [number, text])
+        defer { layout.deallocate() }
+        let pool = EntryPool(slots: 2)
+        for round in 0..<300 {
+            var heads: [Int32] = [-1, -1, -1], tails: [Int32] = [-1, -1, -1]
+            var lists: [[Entry]] = [[], [], []]
+            let spread = [1, 3, 31, 32, 33, 100][round % 6]
+            for i in 0..<rng.below(round < 150 ? 40 : 200) {
+                let key = rng.below(3)
+                var e = Entry(time: Instant(i), ref: 1, present: UInt8(rng.below(4)))
+                let big = Num(rng.next()) << UInt32(rng.below(40))
+                e.slots[0] = Entry.bits(rng.below(2) == 0 ? big : -big)
+                e.slots[1] = Fingerprint(hi: UInt64(rng.below(spread)), lo: 9)
+                let at = pool.add(e)
+                if tails[key] >= 0 { pool.setNext(tails[key], at) } else { heads[key] = at }
+                tails[key] = at
+                lists[key].append(e)
+            }
+            for key in 0..<3 {
+                var walked = AggregateTotals()
+                for e in lists[key] { walked.add(e, layout) }
+                let read = pool.totals(from: heads[key], layout: layout, distinct: 1)
+                #expect(read.count == walked.count && read.sums[0] == walked.sums[0], "round \(round)")
+                #expect(read.presentCounts[0] == walked.presentCounts[0] && read.presentCounts[1] == walked.presentCounts[1])
+                #expect(read.tabled && Int(read.distinctCounts[0]) == AggregateLayout.distinctCount(lists[key], slot: 1))
+                let plain = pool.totals(from: heads[key], layout: layout, distinct: -1)
+                #expect(!plain.tabled && plain.count == walked.count && plain.sums[0] == walked.sums[0])
+                var i = heads[key]
+                while i >= 0 { i = pool.release(i) }
+            }
+        }
+        #expect(pool.live == 0)
     }
 
     /// Expiry looks as the engine makes them: most due one of two fixed times
@@ -173,6 +219,24 @@ import Testing
             let first = set.insert(k), second = set.insert(k)
             #expect(first == !model.contains(k))
             #expect(!second)
+        }
+    }
+
+    /// Room made for the whole ledger after some ids are in (as a replay
+    /// does from its first lines), once too little and once ample: every
+    /// member stays a member, and the set agrees with a `Set` after it.
+    @Test func growingFingerprintSetReservedMidwayKeepsItsMembers() {
+        var rng = SeededRandom(seed: 13)
+        for reserved in [20_000, 400_000] {
+            var set = GrowingFingerprintSet()
+            var model = Set<Fingerprint>()
+            for i in 0..<100_000 {
+                if i == 30_000 { set.reserve(reserved) }
+                let k = rng.below(4) == 0 && !model.isEmpty ? model.randomElement()! : Fingerprint(hi: rng.next(), lo: rng.next())
+                #expect(set.insert(k) == model.insert(k).inserted)
+            }
+            #expect(set.count == model.count)
+            #expect(model.allSatisfy { set.contains($0) })
         }
     }
 

@@ -57,9 +57,13 @@ public final class Engine {
     /// The current event's evidence reference once stored (it is stored once, however many histories keep it).
     var currentRef: UInt64 = 0
 
+    /// The count(distinct …) a window event left pending (`windowEvent`).
+    let pendingDistinct = PendingWindowDistinct()
+
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
         self.ruleSet = ruleSet
         self.env = EvalEnv(tables: tables, params: ruleSet.params)
+        env.lazyAggregates = pendingDistinct
         var stores = FeedStores()
         var runtimes: [RuleRuntime] = []
         for r in ruleSet.rules { runtimes.append(RuleRuntime(r, stores: &stores)) }
@@ -331,11 +335,21 @@ public final class Engine {
         if let len = w.window { state.prune(s, olderThan: e.time - len, layout: layout) }
         state.append(s, Entry(e, ref: evidenceRef(e), inputs: layout.inputs, env: env), layout: layout)
         state[s].lastTime = e.time
-        layout.fill(env, state.aggregates(s, layout: layout), entries: state.entries(s))
+        // A key's count and running sum decide most events without reading
+        // one entry; count(distinct …) is counted only if it is read.
+        let sum: Int64? = state.sumInput >= 0 ? state.runningSum(s) : 0
+        if layout.runsWithoutWalk && state[s].run < 0, let sum {
+            layout.fillRunning(env, count: state[s].count, sum: sum)
+            pendingDistinct.window = w
+            pendingDistinct.slot = s
+        } else {
+            layout.fill(env, state.aggregates(s, layout: layout), entries: state.entries(s))
+        }
         let holds = w.condition(e, env) == true
         if holds && !state[s].lastCondition {
             emit(rt.rule, anchor: e, evidence: Array(state.entries(s)), evidenceIncludesAnchor: true)
         }
+        env.pendingAggregates = 0
         state[s].lastCondition = holds
     }
 
@@ -661,4 +675,18 @@ extension HistoryState: KeyedState {}
 final class EvidenceStoreBox {
     let store: EvidenceStore
     init(_ store: EvidenceStore) { self.store = store }
+}
+
+/// Counts a window key's different values when a count(distinct …) left
+/// pending by `AggregateLayout.fillRunning` is read (`EvalEnv.aggregate`).
+/// One per engine, pointed at the window and key of the event being decided.
+final class PendingWindowDistinct: LazyAggregates {
+    unowned(unsafe) var window: WindowRuntime?
+    var slot: Int32 = -1
+
+    func aggregate(_ i: Int, _ env: EvalEnv) -> Num? {
+        guard let w = window else { return nil }
+        let input = w.layout.slots[i]
+        return NumScale.fromInt(Int64(AggregateLayout.distinctCount(w.state.entries(slot), slot: input)))
+    }
 }

@@ -1,4 +1,5 @@
 import EventModel
+import RuleCompiler
 
 /// Entries in fixed-size chunks: slots are reused through a free list, and
 /// growing allocates a chunk without copying the others. A slot is written
@@ -78,6 +79,13 @@ final class EntryPool {
     }
 
     @inline(__always) func time(_ i: Int32) -> Instant { head(i).pointee.time }
+
+    /// Input `input` of the entry in slot `i` as a number, nil when absent.
+    @inline(__always) func number(_ i: Int32, _ input: Int) -> Num? {
+        let a = address(i)
+        guard a.assumingMemoryBound(to: Head.self).pointee.present & (1 << UInt8(input)) != 0 else { return nil }
+        return Entry.num((a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self)[input])
+    }
 
     @inline(__always) func setNext(_ i: Int32, _ next: Int32) { head(i).pointee.next = next }
 

@@ -124,7 +124,7 @@ final class WindowRuntime {
         window = p.window
         condition = p.condition
         layout = AggregateLayout(p.aggregates, inputs: p.inputs)
-        state = WindowState(slots: layout.inputs.count)
+        state = WindowState(slots: layout.inputs.count, runningSum: layout.runsWithoutWalk ? layout.runningSumInput : -1)
     }
 }
 

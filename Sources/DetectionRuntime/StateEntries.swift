@@ -231,6 +231,14 @@ struct AggregateLayout {
     /// and text: a retain and a release of each) to read these two.
     let kinds: [AggregateSpec.Kind]
     let slots: [Int]
+    /// Whether a window key's aggregates can come from its entry count and
+    /// one running sum, with count(distinct …) left pending (`fillRunning`):
+    /// only count, count(distinct …) and sums of one numeric input.
+    let runsWithoutWalk: Bool
+    /// The input a window keeps a running sum of, or -1.
+    let runningSumInput: Int
+    /// Bit i set when aggregate i is a plain count, a sum, a count(distinct …) (for `fillRunning`).
+    let countMask: UInt8, sumMask: UInt8, distinctMask: UInt8
 
     /// Above this many entries a window key keeps running aggregates (with
     /// count(distinct …) tables) instead of walking its entries at every
@@ -252,6 +260,16 @@ struct AggregateLayout {
         }
         distinctInputs = d
         needsScan = specs.contains { $0.kind == .min || $0.kind == .max }
+        let summed = Set(specs.filter { $0.kind == .sum }.compactMap(\.inputSlot))
+        runningSumInput = summed.first ?? -1
+        runsWithoutWalk = summed.count <= 1 && summed.allSatisfy { numeric & (1 << UInt8($0)) != 0 }
+            && specs.allSatisfy { [.count, .countDistinct, .sum].contains($0.kind) }
+        func mask(_ kind: AggregateSpec.Kind) -> UInt8 {
+            specs.indices.reduce(0) { specs[$1].kind == kind ? $0 | 1 << UInt8($1) : $0 }
+        }
+        countMask = mask(.count)
+        sumMask = mask(.sum)
+        distinctMask = mask(.countDistinct)
     }
 
     /// Frees the input readers; call once, from the owner's `deinit`.
@@ -259,9 +277,32 @@ struct AggregateLayout {
 
     @inline(__always) func isNumeric(_ i: Int) -> Bool { numericSlots & (1 << UInt8(i)) != 0 }
 
+    /// `fill` for a window key of a `runsWithoutWalk` layout from its entry
+    /// count and running sum, without reading an entry: count(distinct …)
+    /// is left pending, for `env.lazyAggregates` to count if it is read.
+    @inline(__always)
+    func fillRunning(_ env: EvalEnv, count: Int32, sum: Int64) {
+        let n = NumScale.fromInt(Int64(count)), total = Num(sum)
+        let counts = countMask, sums = sumMask
+        env.aggs.withUnsafeMutableBufferPointer { aggs in
+            var m = counts
+            while m != 0 {
+                aggs[m.trailingZeroBitCount] = n
+                m &= m &- 1
+            }
+            m = sums
+            while m != 0 {
+                aggs[m.trailingZeroBitCount] = total
+                m &= m &- 1
+            }
+        }
+        env.pendingAggregates = distinctMask
+    }
+
     /// Fills env.aggs from running totals; min/max, and count(distinct …)
     /// when `run` has no table counts, scan `entries` (every entry aggregated).
     func fill<S: Sequence>(_ env: EvalEnv, _ run: AggregateTotals, entries: S) where S.Element == Entry {
+        env.pendingAggregates = 0
         for i in 0..<kinds.count {
             let kind = kinds[i], slot = slots[i]
             switch kind {

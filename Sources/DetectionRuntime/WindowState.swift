@@ -1,4 +1,5 @@
 import EventModel
+import RuleCompiler
 
 /// The state of one window rule, flat: a table of keys and one pool of
 /// entries shared by all keys, with no allocation per key.
@@ -37,11 +38,20 @@ final class WindowState {
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
     let pool: EntryPool
+    /// The input whose sum each key keeps running (-1: none), and the sums
+    /// by slot: `unknownSum` where a value or a sum left 64 bits (the
+    /// key's aggregates are then found by a walk).
+    let sumInput: Int
+    private let sums: ChunkedStore<Int64>?
+    static let unknownSum = Int64.min
 
-    /// `slots`: how many aggregate inputs the rule's entries carry.
-    init(slots: Int) {
+    /// `slots`: how many aggregate inputs the rule's entries carry;
+    /// `runningSum`: the input to keep a running sum of per key, or -1.
+    init(slots: Int, runningSum: Int = -1) {
         keys = KeyTable()
         pool = EntryPool(slots: slots)
+        sumInput = runningSum
+        sums = runningSum >= 0 ? ChunkedStore() : nil
     }
 
     private init(copying s: WindowState) {
@@ -49,6 +59,8 @@ final class WindowState {
         runs = s.runs
         freeRuns = s.freeRuns
         pool = s.pool.copy()
+        sumInput = s.sumInput
+        sums = s.sums?.copy()
     }
 
     /// An independent copy, for a snapshot written on another thread.
@@ -66,10 +78,44 @@ final class WindowState {
     @inline(__always) func slot(_ k: Fingerprint) -> Int32? { keys.slot(k) }
 
     /// A new, empty key.
-    func add(_ k: Fingerprint) -> Int32 { keys.add(k, Key()) }
+    func add(_ k: Fingerprint) -> Int32 {
+        let s = keys.add(k, Key())
+        startSum(s)
+        return s
+    }
 
     /// The key's slot, a new empty key's when it has none.
-    @inline(__always) func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool) { keys.slotOrAdd(k, Key()) }
+    @inline(__always) func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool) {
+        let r = keys.slotOrAdd(k, Key())
+        if r.added { startSum(r.slot) }
+        return r
+    }
+
+    /// A new key's running sum: zero.
+    @inline(__always) private func startSum(_ s: Int32) {
+        guard let sums else { return }
+        if Int(s) < sums.count { sums[Int(s)] = 0 } else {
+            while sums.count < Int(s) { sums.append(WindowState.unknownSum) } // (slots come in order: never)
+            sums.append(0)
+        }
+    }
+
+    /// The key's running sum of `sumInput`, nil when it keeps none or it is unknown.
+    @inline(__always) func runningSum(_ s: Int32) -> Int64? {
+        guard let sums else { return nil }
+        let v = sums[Int(s)]
+        return v == WindowState.unknownSum ? nil : v
+    }
+
+    /// Adds (or with `negated`, takes away) a value of `sumInput` to the key's running sum.
+    @inline(__always) private func addToSum(_ s: Int32, _ v: Num, negated: Bool) {
+        guard let sums else { return }
+        let cur = sums[Int(s)]
+        guard cur != WindowState.unknownSum else { return }
+        guard let x = Int64(exactly: v) else { sums[Int(s)] = WindowState.unknownSum; return }
+        let (r, o) = negated ? cur.subtractingReportingOverflow(x) : cur.addingReportingOverflow(x)
+        sums[Int(s)] = o ? WindowState.unknownSum : r
+    }
 
     /// Forgets a key and its entries.
     func remove(_ k: Fingerprint) {
@@ -97,6 +143,7 @@ final class WindowState {
         if t >= 0 { pool.setNext(t, i) } else { keys[Int(s)].head = i }
         keys[Int(s)].tail = i
         keys[Int(s)].count += 1
+        if sumInput >= 0 && entry.has(sumInput) { addToSum(s, entry.val(sumInput), negated: false) }
         let r = keys[Int(s)].run
         if r >= 0 {
             runs[Int(r)].add(entry, layout)
@@ -115,6 +162,7 @@ final class WindowState {
         while h >= 0 {
             guard pool.time(h) < limit else { break }
             if r >= 0 { runs[Int(r)].remove(pool[h], layout) }
+            if sumInput >= 0, let v = pool.number(h, sumInput) { addToSum(s, v, negated: true) }
             h = pool.release(h)
             n -= 1
         }

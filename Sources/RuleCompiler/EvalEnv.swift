@@ -6,8 +6,15 @@ import EventModel
 public final class EvalEnv {
     public var tables: ReferenceTables
     public var params: ParameterResolver
-    /// Aggregate values of the current decision, by aggregate slot.
+    /// Aggregate values of the current decision, by aggregate slot (read
+    /// them through `aggregate(_:)`: some may not be computed yet).
     public var aggs: [Num?] = Array(repeating: nil, count: 8)
+    /// Bit i: `aggs[i]` is computed by `lazyAggregates` when first read. A
+    /// window whose count and sums are kept running leaves its count(distinct …)
+    /// to this: the walk over the key's entries it takes is needed only when
+    /// the condition gets that far, or an alert is rendered.
+    public var pendingAggregates: UInt8 = 0
+    public var lazyAggregates: (any LazyAggregates)?
     /// The rule whose parameters are read.
     public var ruleIndex: Int = 0
     /// The deadline of the current absence alert (for summaries).
@@ -18,6 +25,19 @@ public final class EvalEnv {
     public init(tables: ReferenceTables, params: ParameterResolver) {
         self.tables = tables
         self.params = params
+    }
+
+    /// Aggregate `i` of the current decision, computed now if it was left pending.
+    @inline(__always)
+    public func aggregate(_ i: Int) -> Num? {
+        if pendingAggregates & (1 &<< UInt8(truncatingIfNeeded: i)) != 0 { computePending(i) }
+        return aggs[i]
+    }
+
+    @inline(never)
+    private func computePending(_ i: Int) {
+        pendingAggregates &= ~(1 &<< UInt8(truncatingIfNeeded: i))
+        aggs[i] = lazyAggregates?.aggregate(i, self)
     }
 
     /// The value of parameter `p` of rule `r` for a village, read in place
@@ -162,4 +182,9 @@ public struct ParameterResolver: Sendable {
         if p == 1 { return NumScale.fromFen(ref.decisionLimit(village)) }
         return defaults[r][p]
     }
+}
+
+/// Computes an aggregate left pending in an `EvalEnv` (`pendingAggregates`).
+public protocol LazyAggregates: AnyObject {
+    func aggregate(_ i: Int, _ env: EvalEnv) -> Num?
 }

@@ -38,6 +38,10 @@ final class AggregateRegistry {
 
 /// Type-checks expressions and turns them into closures.
 final class ExpressionCompiler {
+    /// References compiled so far to aggregates an engine may compute only
+    /// when they are read (count(distinct …): `EvalEnv.aggregate`); `and`
+    /// tests the other side first (see `compileBinary`).
+    private var lazyAggregateReferences = 0
     let file: SourceFile
     var diagnostics: [Diagnostic] = []
 
@@ -402,7 +406,8 @@ final class ExpressionCompiler {
             slot = reg.specs.count - 1
         }
         let type = reg.specs[slot].resultType
-        return .num({ _, env in env.aggs[slot] }, type)
+        if reg.specs[slot].kind == .countDistinct { lazyAggregateReferences += 1 }
+        return .num({ _, env in env.aggregate(slot) }, type)
     }
 
     // MARK: operators
@@ -432,9 +437,18 @@ final class ExpressionCompiler {
 
     func compileBinary(_ op: String, _ a: Expr, _ b: Expr, _ r: SourceRange, _ s: Scope) -> Compiled? {
         if op == "and" || op == "or" {
-            guard let ca = compile(a, s, hint: nil), let cb = compile(b, s, hint: nil) else { return nil }
-            guard case .bool(let fa) = ca else { error("E0203", "'\(op)' joins conditions, but this is \(ca.type)", a.range); return nil }
-            guard case .bool(let fb) = cb else { error("E0203", "'\(op)' joins conditions, but this is \(cb.type)", b.range); return nil }
+            let before = lazyAggregateReferences
+            guard let ca = compile(a, s, hint: nil) else { return nil }
+            let middle = lazyAggregateReferences
+            guard let cb = compile(b, s, hint: nil) else { return nil }
+            guard case .bool(let first) = ca else { error("E0203", "'\(op)' joins conditions, but this is \(ca.type)", a.range); return nil }
+            guard case .bool(let second) = cb else { error("E0203", "'\(op)' joins conditions, but this is \(cb.type)", b.range); return nil }
+            // Either side may be tested first: both are pure, and Kleene's
+            // `and` and `or` are symmetric. A side that reads a count(distinct …)
+            // goes second, so that a window whose other test settles it (most
+            // events: `sum(amount) >= min_total` is false) never counts.
+            let swapped = middle > before && lazyAggregateReferences == middle
+            let fa = swapped ? second : first, fb = swapped ? first : second
             if op == "and" {
                 return .bool { e, env in
                     let x = fa(e, env)

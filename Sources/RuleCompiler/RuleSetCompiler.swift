@@ -333,7 +333,7 @@ final class RuleLowering {
         for (i, a) in aggSpecs.enumerated() {
             let money = a.resultType == .money
             figures.append(FigureSpec(name: a.text, value: { _, env in
-                guard let v = env.aggs[i] else { return nil }
+                guard let v = env.aggregate(i) else { return nil }
                 return money ? .money(fen: NumScale.toFen(v)) : .number(micros: NumScale.toMicros(v))
             }))
         }

@@ -314,6 +314,68 @@ import Testing
         #expect(engine.alerts.map(\.summaryZH) == expected.map { "\($0.distinct)" })
     }
 
+    /// A window decided from its keys' counts and running sums, its
+    /// count(distinct …) counted only when read (`AggregateLayout.fillRunning`,
+    /// the compiler testing the sum first): the same alerts and figures as a
+    /// brute-force count, with `and` and `or`, through sums past 64 bits (the
+    /// key then walks its entries until it is forgotten) and keys forgotten
+    /// between bursts.
+    @Test func runningSumsAndPendingDistinctCountsMatchABruteForceCount() {
+        let rules = """
+        rule both
+          version 1
+          severity low
+          on finance.payment
+          group by payee_id
+          within 20 minutes
+          fire when count(distinct village) >= 2 and sum(amount) >= 600
+          summary "{count}"
+        end
+        rule either
+          version 1
+          severity low
+          on finance.payment
+          group by payee_id
+          within 20 minutes
+          fire when count(distinct village) >= 4 or sum(amount) >= 2000
+          summary "{count}"
+        end
+        """
+        let engine = Engine(ruleSet: Self.ruleSet(rules), tables: ReferenceTables())
+        var t = try! Timestamp.parse("2023-01-01T00:00:00Z").get()
+        var rng: UInt64 = 0x2545_F491_4F6C_DD1D
+        var sent: [(time: Instant, payee: Int, village: Int, yuan: Int)] = []
+        var expected: [String: [(id: String, distinct: Int, fen: Int64)]] = ["both": [], "either": []]
+        var held: [String: [Int: Bool]] = ["both": [:], "either": [:]]
+        for i in 0..<4_000 {
+            // Bursts a minute apart, then quiet half days (every key forgotten).
+            t += (i / 250) % 2 == 0 ? TimeUnit.minute : 12 * TimeUnit.hour
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            let payee = Int(rng >> 60) % 3
+            let village = Int(rng >> 40) % [1, 2, 3, 6][(i / 100) % 4] + 1
+            // Now and then 10^11 yuan: 10^19 in the engine's units, past a 64-bit sum.
+            let yuan = Int(rng >> 20) % 97 == 0 ? 100_000_000_000 : 20 + Int(rng >> 33) % 300
+            let id = "q\(String(i + 10_000))"
+            engine.process(Self.payment(id, ShanghaiTime.formatUTC(t), amount: yuan, payee: "P\(payee)", village: "33052110120\(village)"))
+            sent.append((t, payee, village, yuan))
+            let inWindow = sent.filter { $0.payee == payee && $0.time >= t - 20 * TimeUnit.minute }
+            let distinct = Set(inWindow.map(\.village)).count
+            let yuanSum = inWindow.reduce(0) { $0 + $1.yuan }
+            for (rule, holds) in [("both", distinct >= 2 && yuanSum >= 600), ("either", distinct >= 4 || yuanSum >= 2000)] {
+                if holds && held[rule]![payee] != true { expected[rule]!.append((id, distinct, Int64(yuanSum) * 100)) }
+                held[rule]![payee] = holds
+            }
+        }
+        for rule in ["both", "either"] {
+            let got = engine.alerts.filter { $0.ruleID == rule }
+            let want = expected[rule]!
+            #expect(want.count > 30 && want.contains { $0.fen > 10_000_000_000_000 }, "\(rule) crosses its condition often, with big sums too: \(want.count)")
+            #expect(got.map(\.anchorEventID) == want.map(\.id), "\(rule)")
+            #expect(got.map { a in a.figures.first { $0.name == "count(distinct village)" }?.value } == want.map { .number(micros: Int64($0.distinct) * 1_000_000) })
+            #expect(got.map { a in a.figures.first { $0.name == "sum(amount)" }?.value } == want.map { .money(fen: $0.fen) })
+        }
+    }
+
     /// Without an evidence store the engine keeps evidence in memory and
     /// frees what no state names any more; what is still named reads back
     /// exactly, across many collections.

@@ -63,6 +63,10 @@ struct GrowingFingerprintSet: @unchecked Sendable {
         private var sizes: [Int]
         private var counts: [Int]
         private(set) var count = 0
+        /// The memory `reserve` placed tables in (huge pages), and its size;
+        /// a table inside it is not freed on its own.
+        private var region: UnsafeMutableRawPointer?
+        private var regionBytes = 0
 
         init() {
             let n = 1 << Self.tableBits
@@ -72,7 +76,13 @@ struct GrowingFingerprintSet: @unchecked Sendable {
         }
 
         deinit {
-            for p in tables { p.deallocate() }
+            for p in tables where !inRegion(p) { p.deallocate() }
+            qly_huge_free(region, regionBytes)
+        }
+
+        private func inRegion(_ p: UnsafeMutableRawPointer) -> Bool {
+            guard let region else { return false }
+            return p >= region && p < region + regionBytes
         }
 
         /// `n` empty buckets.
@@ -139,14 +149,27 @@ struct GrowingFingerprintSet: @unchecked Sendable {
 
         /// Makes room for `members` in all, about 80 % full when they are
         /// in: no table grows while they are added (unless they crowd one).
+        ///
+        /// The tables then lie in one region backed by huge pages where the
+        /// system grants them: an id set of millions is read at random, one
+        /// bucket per event, and with 4 KiB pages nearly every read also
+        /// missed the TLB. (Once only; a table that grows later moves out.)
         func reserve(_ members: Int) {
             let buckets = members / (1 << Self.tableBits) * 5 / (4 * Self.slots) + 1
+            let bytes = buckets * Self.bucketBytes
+            if region == nil && bytes * tables.count >= 4 << 20, let r = qly_huge_alloc(bytes * tables.count) {
+                region = r
+                regionBytes = bytes * tables.count
+                for t in 0..<tables.count where buckets > sizes[t] { resize(t, to: buckets, at: r + t * bytes) }
+                return
+            }
             for t in 0..<tables.count where buckets > sizes[t] { resize(t, to: buckets) }
         }
 
-        private func resize(_ t: Int, to buckets: Int) {
+        /// Moves table `t` into `buckets` new buckets (`at`: zeroed memory of the region, else allocated).
+        private func resize(_ t: Int, to buckets: Int, at place: UnsafeMutableRawPointer? = nil) {
             let old = tables[t], oldBuckets = sizes[t]
-            let new = Self.buckets(buckets)
+            let new = place ?? Self.buckets(buckets)
             for ob in 0..<oldBuckets {
                 let from = old + ob * Self.bucketBytes
                 for j in 0..<Self.slots {
@@ -163,7 +186,7 @@ struct GrowingFingerprintSet: @unchecked Sendable {
                     }
                 }
             }
-            old.deallocate()
+            if !inRegion(old) { old.deallocate() }
             tables[t] = new
             sizes[t] = buckets
         }

@@ -70,10 +70,19 @@ public struct EventDecoder: Sendable {
 
     /// Decodes `buf` into `event`; see `decode(_:into:)`.
     public func decode(_ buf: UnsafeBufferPointer<UInt8>, into event: inout Event) -> DecodeStatus {
-        decode(buf, into: &event, copyingRaw: true)
+        decode(buf, into: &event, copyingRaw: true, idKnown: { _ in })
     }
 
-    private func decode(_ buf: UnsafeBufferPointer<UInt8>, into event: inout Event, copyingRaw: Bool) -> DecodeStatus {
+    /// `decode(_:into:)`, calling `idKnown` with the id's fingerprint as
+    /// soon as the id is found valid — before the rest of the event is
+    /// checked and converted, which gives a caller's lookup of the id (a
+    /// replay's id set: a cache miss per event) that long to arrive.
+    public func decode(_ buf: UnsafeBufferPointer<UInt8>, into event: inout Event, idKnown: (Fingerprint) -> Void) -> DecodeStatus {
+        decode(buf, into: &event, copyingRaw: true, idKnown: idKnown)
+    }
+
+    private func decode(_ buf: UnsafeBufferPointer<UInt8>, into event: inout Event, copyingRaw: Bool,
+                        idKnown: (Fingerprint) -> Void = { _ in }) -> DecodeStatus {
         guard let base = buf.baseAddress, buf.count > 0 else { return .blank }
         var p = JSONScanner(base: base, count: buf.count, maxDepth: maxDepth)
         p.skipWhitespace()
@@ -90,7 +99,7 @@ public struct EventDecoder: Sendable {
                 }
                 p.skipWhitespace()
                 if !p.atEnd { return .invalid(DecodeError(.badJSON, "unexpected data after the JSON object at byte \(p.i + 1)")) }
-                return build(m, base: base, buf: buf, into: &event, copyingRaw: copyingRaw)
+                return build(m, base: base, buf: buf, into: &event, copyingRaw: copyingRaw, idKnown: idKnown)
             }
         }
     }
@@ -110,7 +119,7 @@ public struct EventDecoder: Sendable {
     /// Checks the members in the contract's order (common fields, then the
     /// type's fields in slot order) and fills `ev`; the first fault wins.
     private func build(_ m: MemberTable, base: UnsafePointer<UInt8>, buf: UnsafeBufferPointer<UInt8>,
-                       into ev: inout Event, copyingRaw: Bool) -> DecodeStatus {
+                       into ev: inout Event, copyingRaw: Bool, idKnown: (Fingerprint) -> Void) -> DecodeStatus {
         // event_id: checked now, turned into a String last.
         guard m.has(KeyIndex.eventID) else { return .invalid(DecodeError(.missingField, field: "event_id", "required field is missing")) }
         let idM = m[KeyIndex.eventID]
@@ -121,6 +130,8 @@ public struct EventDecoder: Sendable {
             let idProblem: DecodeError? = withString(idM, base) { EventDecoder.isValidID($0) ? nil : EventDecoder.idError($0) }
             if let e = idProblem { return .invalid(e) }
         }
+        let idKey = withString(idM, base) { Fingerprint(bytes: $0) }
+        idKnown(idKey)
         // type
         guard m.has(KeyIndex.type) else { return .invalid(DecodeError(.missingField, field: "type", "required field is missing")) }
         let typeM = m[KeyIndex.type]
@@ -180,7 +191,7 @@ public struct EventDecoder: Sendable {
         } else {
             ev.setID(inRawAt: Int(idM.start), count: Int(idM.end &- idM.start)) // raw is a copy of buf, below
         }
-        ev.idKey = withString(idM, base) { Fingerprint(bytes: $0) }
+        ev.idKey = idKey
         ev.type = type
         ev.time = time
         ev.village = VillageCode(value: vcode)

@@ -187,7 +187,9 @@ public final class Replay: @unchecked Sendable {
                 try reader.forEachLine { line, n in
                     r.summary.lines += 1
                     var event = target()
-                    switch decoder.decode(line, into: &event.pointee) {
+                    // The id's place in the id set is asked for as soon as the id is
+                    // known, while the rest of the line is decoded.
+                    switch decoder.decode(line, into: &event.pointee, idKnown: { dedupe.prefetch(id: $0) }) {
                     case .blank:
                         r.summary.blankLines += 1
                     case .invalid(let err):
@@ -195,7 +197,6 @@ public final class Replay: @unchecked Sendable {
                         r.summary.deadLettersByKind[err.kind.rawValue, default: 0] += 1
                         r.dead.append(DeadLetter(source: .file(path: sourceName, line: n), raw: Array(line), error: err))
                     case .event:
-                        dedupe.prefetch(id: event.pointee.idKey)
                         beforeDedupe()
                         event = target()
                         if dedupe.firstSighting(id: event.pointee.idKey, time: event.pointee.time) {

@@ -51,6 +51,31 @@ import Testing
         #expect(other.raw.isEmpty)
     }
 
+    /// `decode(_:into:idKnown:)` (a replay asking for the id's place in its id
+    /// set early) hands over the fingerprint the event then carries, once,
+    /// as soon as the id is valid — also for an event refused later — and
+    /// never for an invalid id; the event is the one `decode` gives.
+    @Test func theIdIsHandedOverAsSoonAsItIsValid() {
+        func decodeNoting(_ s: String) -> (DecodeStatus, Event, [Fingerprint]) {
+            var seen: [Fingerprint] = []
+            var e = Event.placeholder
+            let status = Array(s.utf8).withUnsafeBufferPointer { decoder.decode($0, into: &e, idKnown: { seen.append($0) }) }
+            return (status, e, seen)
+        }
+        let (status, e, seen) = decodeNoting(Self.payment)
+        #expect(status == .event && seen == [Fingerprint("p1")] && e.idKey == Fingerprint("p1"))
+        guard case .event(let plain) = decode(Self.payment) else { Issue.record("not decoded"); return }
+        #expect(e.id == plain.id && e.time == plain.time && e[.amount] == plain[.amount] && e.raw == plain.raw)
+        let escaped = decodeNoting(payment("event_id", #""p\u0031""#))
+        #expect(escaped.0 == .event && escaped.2 == [Fingerprint("p1")])
+        let refusedLater = decodeNoting(payment("amount", "\"12.345\""))
+        #expect(refusedLater.0 != .event && refusedLater.2 == [Fingerprint("p1")])
+        for badID in [payment("event_id", nil), payment("event_id", "7"), payment("event_id", "\"\"")] {
+            let r = decodeNoting(badID)
+            #expect(r.0 != .event && r.2.isEmpty, "\(badID)")
+        }
+    }
+
     @Test func blankLinesAreNotViolations() {
         guard case .blank = decode("   \t\r") else { Issue.record("expected blank"); return }
         guard case .blank = decode("") else { Issue.record("expected blank"); return }

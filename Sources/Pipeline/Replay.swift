@@ -32,6 +32,9 @@ public struct ReplaySummary: Sendable {
     public var alertsByRule: [String: Int] = [:]
     public var bytesRead: Int64 = 0
     public var seconds: Double = 0
+    /// Of `seconds`, those until every event was evaluated (reading,
+    /// ordering, rules); the rest went to storing the alerts.
+    public var passSeconds: Double = 0
     /// "single pass" when the ledger's disorder stayed within the reorder
     /// window, "sorted" when the whole ledger had to be sorted first.
     public var mode = "single pass"
@@ -130,6 +133,7 @@ public final class Replay: @unchecked Sendable {
         if !alwaysSort { outcome = try singlePass(ledgers, totalBytes) }
         if outcome == nil { outcome = try sortedPass(ledgers, totalBytes) }
         var (read, alerts) = outcome!
+        read.summary.passSeconds = Date().timeIntervalSince(start)
         // The alerts' evidence was read back from the ledgers: they must not have changed meanwhile.
         try ledgerPositions?.checkUnchanged()
         // Write: dead letters, then alerts, in batches.

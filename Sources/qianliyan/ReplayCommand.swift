@@ -139,7 +139,7 @@ enum SummaryText {
         row("order", s.mode + (s.spilledRuns > 0 ? " (\(s.spilledRuns) runs spilled to disk)" : ""))
         if s.evidenceSpilledBytes > 0 { row("evidence spilled", String(format: "%.1f MiB (temporary file, removed)", Double(s.evidenceSpilledBytes) / 1_048_576)) }
         row("rule evaluation", s.ruleParts == 1 ? "1 thread" : "\(s.ruleParts) threads (rules split into \(s.ruleParts) parts)")
-        row("wall time", String(format: "%.2f s", s.seconds))
+        row("wall time", String(format: "%.2f s (evaluating %.2f s, writing alerts %.2f s)", s.seconds, s.passSeconds, max(0, s.seconds - s.passSeconds)))
         row("throughput", String(format: "%.0f events/s", s.eventsPerSecond))
         return out
     }
@@ -150,7 +150,8 @@ enum SummaryText {
         var out = "{\"files\":\(s.files),\"lines\":\(s.lines),\"events\":\(s.events),\"duplicates\":\(s.duplicates),"
         out += "\"dead_letters\":\(s.deadLetters),\"dead_letters_by_kind\":{\(kinds)},\"alerts\":\(s.alerts),\"alerts_by_rule\":{\(rules)},"
         if let w = written { out += "\"alerts_inserted\":\(w.alertsInserted),\"dead_letters_inserted\":\(w.deadLettersInserted)," }
-        out += "\"mode\":\(jsonQuote(s.mode)),\"rule_parts\":\(s.ruleParts),\"seconds\":\(String(format: "%.3f", s.seconds)),\"events_per_second\":\(Int(s.eventsPerSecond))}"
+        out += "\"mode\":\(jsonQuote(s.mode)),\"rule_parts\":\(s.ruleParts),\"seconds\":\(String(format: "%.3f", s.seconds)),"
+        out += "\"pass_seconds\":\(String(format: "%.3f", s.passSeconds)),\"events_per_second\":\(Int(s.eventsPerSecond))}"
         return out
     }
 }

@@ -663,13 +663,6 @@ public struct EngineStats: Sendable, Hashable {
     public var unscheduled = 0
 }
 
-/// A table of keys with a slot each (window and history state).
-protocol KeyedState: AnyObject {
-    func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool)
-}
-
-extension WindowState: KeyedState {}
-extension HistoryState: KeyedState {}
 
 /// An evidence store held by a final class, for `Engine.evidenceRef`.
 final class EvidenceStoreBox {

@@ -28,7 +28,7 @@ final class HistoryState {
         case full
     }
 
-    private let keys: KeyTable<Key>
+    let keys: KeyTable<Key>
     /// Running aggregates by key slot, when `runMode` is `.full`.
     private var runs: [RunningAggregates] = []
     let runMode: Runs
@@ -66,22 +66,8 @@ final class HistoryState {
     /// The key's slot, if it has state.
     @inline(__always) func slot(_ k: Fingerprint) -> Int32? { keys.slot(k) }
 
-    /// A new, empty key.
-    func add(_ k: Fingerprint) -> Int32 {
-        let s = keys.add(k, Key())
-        startRun(s)
-        return s
-    }
-
-    /// The key's slot, a new empty key's when it has none.
-    @inline(__always) func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool) {
-        let r = keys.slotOrAdd(k, Key())
-        if r.added { startRun(r.slot) }
-        return r
-    }
-
-    /// Fresh running aggregates for a new key's slot (when this history keeps them).
-    private func startRun(_ s: Int32) {
+    /// Fresh running aggregates for a new key's slot, when this history keeps them (`KeyedState`).
+    func startKey(_ s: Int32) {
         if runMode == .full {
             let fresh = RunningAggregates(distinctSlots: distinctSlots)
             if Int(s) < runs.count { runs[Int(s)] = fresh } else { runs.append(fresh) }

@@ -34,7 +34,7 @@ final class WindowState {
         }
     }
 
-    private let keys: KeyTable<Key>
+    let keys: KeyTable<Key>
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
     let pool: EntryPool
@@ -77,22 +77,8 @@ final class WindowState {
     /// The key's slot, if it has state.
     @inline(__always) func slot(_ k: Fingerprint) -> Int32? { keys.slot(k) }
 
-    /// A new, empty key.
-    func add(_ k: Fingerprint) -> Int32 {
-        let s = keys.add(k, Key())
-        startSum(s)
-        return s
-    }
-
-    /// The key's slot, a new empty key's when it has none.
-    @inline(__always) func slotOrAdd(_ k: Fingerprint) -> (slot: Int32, added: Bool) {
-        let r = keys.slotOrAdd(k, Key())
-        if r.added { startSum(r.slot) }
-        return r
-    }
-
-    /// A new key's running sum: zero.
-    @inline(__always) private func startSum(_ s: Int32) {
+    /// A new key's running sum: zero (`KeyedState`).
+    @inline(__always) func startKey(_ s: Int32) {
         guard let sums else { return }
         if Int(s) < sums.count { sums[Int(s)] = 0 } else {
             while sums.count < Int(s) { sums.append(WindowState.unknownSum) } // (slots come in order: never)

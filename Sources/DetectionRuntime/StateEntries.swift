@@ -123,19 +123,13 @@ struct AggregateTotals {
     /// Totals of `count` entries with no values (a history that counts only).
     init(count: Int) { self.count = count }
 
-    // Over the entry's present slots only (its `present` bits), not all four.
     mutating func add(_ e: borrowing Entry, _ layout: AggregateLayout) {
-        count += 1
-        var bits = e.present
-        while bits != 0 {
-            let i = bits.trailingZeroBitCount
-            bits &= bits &- 1
-            if layout.isNumeric(i) { sums[i] += e.val(i) }
-            presentCounts[i] += 1
-        }
+        let present = e.present
+        withUnsafeBytes(of: e.slots) { add(present: present, values: $0.baseAddress!.assumingMemoryBound(to: Fingerprint.self), layout) }
     }
 
-    /// `add` for an entry where it lies in an `EntryPool`: its present bits and values.
+    /// `add` for an entry's present bits and values (where it lies in an
+    /// `EntryPool`, or an `Entry`'s): over its present slots only, not all four.
     @inline(__always)
     mutating func add(present: UInt8, values: UnsafePointer<Fingerprint>, _ layout: AggregateLayout) {
         count += 1

@@ -528,27 +528,30 @@ public final class Engine {
             return
         }
         let state = w.state
-        while let t = rt.expiries.min, t.due < now {
-            let s = rt.expiries.removeMin().slot
+        // The heap in a local: read through `rt` at each call, it was
+        // retained and released around every look.
+        let looks = rt.expiries
+        while let t = looks.min, t.due < now {
+            let s = looks.removeMin().slot
             assert(state.slot(state.key(s)) == s)
             if let len = w.window {
                 // A key looked at when its newest event leaves the window: one
                 // look per quiet spell, not one per entry (older entries go at
                 // the key's next event, `windowEvent`'s prune, while it is hot).
                 if state[s].lastTime >= now - len {
-                    rt.expiries.insert(Expiry(due: state[s].lastTime + len, slot: s))
+                    looks.insert(Expiry(due: state[s].lastTime + len, slot: s))
                     continue
                 }
                 // Its newest event has left the window, and with it every entry.
                 if state[s].lastCondition && state[s].lastTime >= now - rt.retention {
                     // Over the line when it went quiet: remember that until the retention passes.
                     state.prune(s, olderThan: now - len, layout: w.layout)
-                    rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
+                    looks.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
                 } else {
                     state.remove(state.key(s))
                 }
             } else if state[s].lastTime >= now - rt.retention {
-                rt.expiries.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
+                looks.insert(Expiry(due: state[s].lastTime + rt.retention, slot: s))
             } else {
                 state.remove(state.key(s))
             }
@@ -558,31 +561,33 @@ public final class Engine {
     func expire(_ store: FeedStore, now: Instant) {
         switch store {
         case .predecessors(let p):
-            while let t = p.expiries.min, t.due < now {
-                let s = p.expiries.removeMin().slot
+            let looks = p.expiries
+            while let t = looks.min, t.due < now {
+                let s = looks.removeMin().slot
                 let state = p.state
                 assert(state.slot(state.key(s)) == s)
                 if let lb = p.lookback {
                     // As for windows: older entries go at the key's next check.
                     if state[s].lastTime >= now - lb {
-                        p.expiries.insert(Expiry(due: state[s].lastTime + lb, slot: s))
+                        looks.insert(Expiry(due: state[s].lastTime + lb, slot: s))
                         continue
                     }
                     // Its newest entry has left the lookback, and with it every entry.
                     state.remove(state.key(s))
                 } else if state[s].lastTime >= now - p.retention {
-                    p.expiries.insert(Expiry(due: state[s].lastTime + p.retention, slot: s))
+                    looks.insert(Expiry(due: state[s].lastTime + p.retention, slot: s))
                 } else {
                     state.remove(state.key(s))
                 }
             }
         case .expected(let a):
-            while let t = a.expiries.min, t.due < now {
-                let s = a.expiries.removeMin().slot
+            let looks = a.expiries
+            while let t = looks.min, t.due < now {
+                let s = looks.removeMin().slot
                 let state = a.state
                 assert(state.slot(state.key(s)) == s)
                 state.prune(s, olderThan: now - a.retention)
-                if let f = state.firstTime(s) { a.expiries.insert(Expiry(due: f + a.retention, slot: s)) } else { state.remove(state.key(s)) }
+                if let f = state.firstTime(s) { looks.insert(Expiry(due: f + a.retention, slot: s)) } else { state.remove(state.key(s)) }
             }
         }
     }

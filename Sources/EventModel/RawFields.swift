@@ -5,7 +5,9 @@
 /// Lazy: `text(_:)` scans the JSON for the one member asked for. Building
 /// every member's name and text up front (two strings each, a dozen
 /// members) for the two or three a summary reads was a third of the cost
-/// of rendering an alert.
+/// of rendering an alert. A reader of several members of one event keeps a
+/// `RawMemberIndex` instead: one scan notes where every member lies, and
+/// each read then makes only the text it asks for.
 public struct RawFields: Sendable {
     private let raw: [UInt8]
 
@@ -15,48 +17,101 @@ public struct RawFields: Sendable {
     /// occurs more than once, the last occurrence counts.
     public func text(_ name: String) -> String? {
         var wanted = name
-        return wanted.withUTF8 { key in lookUp(key) } ?? nil
+        return wanted.withUTF8 { key in
+            raw.withUnsafeBufferPointer { buf -> String?? in
+                var found: String?? = nil
+                RawFields.forEachMember(buf) { span, base in
+                    if span.named(key, base) { found = .some(span.text(base)) }
+                }
+                return found
+            }
+        } ?? nil
     }
 
-    /// `.some(nil)`: present but null; nil: absent.
-    private func lookUp(_ wanted: UnsafeBufferPointer<UInt8>) -> String?? {
-        raw.withUnsafeBufferPointer { buf -> String?? in
-            guard let base = buf.baseAddress, buf.count > 0 else { return nil }
-            var found: String?? = nil
-            var s = JSONScanner(base: base, count: buf.count, maxDepth: 512)
+    /// Calls `body` with each top-level member of a JSON object, in order,
+    /// until the object ends or a fault is met (the members before it count).
+    static func forEachMember(_ buf: UnsafeBufferPointer<UInt8>, _ body: (RawMemberIndex.Span, UnsafePointer<UInt8>) -> Void) {
+        guard let base = buf.baseAddress, buf.count > 0 else { return }
+        var s = JSONScanner(base: base, count: buf.count, maxDepth: 512)
+        s.skipWhitespace()
+        guard s.peek == UInt8(ascii: "{") else { return }
+        s.i += 1
+        while true {
             s.skipWhitespace()
-            guard s.peek == UInt8(ascii: "{") else { return nil }
+            guard s.peek == UInt8(ascii: "\"") else { return }
+            let ks = s.i + 1
+            var esc = false
+            guard s.scanString(escaped: &esc) else { return }
+            let keyEnd = s.i - 1
+            s.skipWhitespace()
+            guard s.peek == UInt8(ascii: ":") else { return }
             s.i += 1
-            while true {
-                s.skipWhitespace()
-                guard s.peek == UInt8(ascii: "\"") else { return found }
-                let ks = s.i + 1
-                var esc = false
-                guard s.scanString(escaped: &esc) else { return found }
-                let keySpan = UnsafeBufferPointer(start: base + ks, count: s.i - 1 - ks)
-                // Lengths first: most names differ in length from the one wanted.
-                let matches = esc ? JSONScanner.unescape(keySpan).elementsEqual(wanted)
-                                  : keySpan.count == wanted.count && keySpan.elementsEqual(wanted)
-                s.skipWhitespace()
-                guard s.peek == UInt8(ascii: ":") else { return found }
-                s.i += 1
-                s.skipWhitespace()
-                let vs = s.i
-                var m = Member()
-                guard s.scanValue(depth: 1, member: &m) else { return found }
-                if matches {
-                    if m.kind == .string {
-                        let span = UnsafeBufferPointer(start: base + Int(m.start), count: Int(m.end - m.start))
-                        found = .some(m.hasEscape ? String(decoding: JSONScanner.unescape(span), as: UTF8.self)
-                                                  : String(decoding: span, as: UTF8.self))
-                    } else {
-                        let text = String(decoding: UnsafeBufferPointer(start: base + vs, count: s.i - vs), as: UTF8.self)
-                        found = .some(text == "null" ? nil : text)
-                    }
-                }
-                s.skipWhitespace()
-                if s.peek == UInt8(ascii: ",") { s.i += 1; continue }
-                return found
+            s.skipWhitespace()
+            let vs = s.i
+            var m = Member()
+            guard s.scanValue(depth: 1, member: &m) else { return }
+            body(RawMemberIndex.Span(keyStart: Int32(truncatingIfNeeded: ks), keyEnd: Int32(truncatingIfNeeded: keyEnd), keyEscaped: esc,
+                                     valueStart: Int32(truncatingIfNeeded: vs), valueEnd: Int32(truncatingIfNeeded: s.i),
+                                     member: m), base)
+            s.skipWhitespace()
+            if s.peek == UInt8(ascii: ",") { s.i += 1; continue }
+            return
+        }
+    }
+}
+
+/// Where the top-level members of one raw event lie (`RawFields`), for
+/// reading several of them with one scan of the JSON.
+public struct RawMemberIndex: Sendable {
+    struct Span: Sendable {
+        var keyStart: Int32
+        var keyEnd: Int32
+        var keyEscaped: Bool
+        /// The value as written (`valueStart..<valueEnd`).
+        var valueStart: Int32
+        var valueEnd: Int32
+        /// Kind, and for a string the span of its content.
+        var member: Member
+
+        /// Whether the member's name is `wanted` (lengths first: most names differ in length).
+        func named(_ wanted: UnsafeBufferPointer<UInt8>, _ base: UnsafePointer<UInt8>) -> Bool {
+            let key = UnsafeBufferPointer(start: base + Int(keyStart), count: Int(keyEnd - keyStart))
+            return keyEscaped ? JSONScanner.unescape(key).elementsEqual(wanted)
+                              : key.count == wanted.count && key.elementsEqual(wanted)
+        }
+
+        /// The display text (nil for null).
+        func text(_ base: UnsafePointer<UInt8>) -> String? {
+            if member.kind == .string {
+                let span = UnsafeBufferPointer(start: base + Int(member.start), count: Int(member.end - member.start))
+                return member.hasEscape ? String(decoding: JSONScanner.unescape(span), as: UTF8.self)
+                                        : String(decoding: span, as: UTF8.self)
+            }
+            let text = String(decoding: UnsafeBufferPointer(start: base + Int(valueStart), count: Int(valueEnd - valueStart)), as: UTF8.self)
+            return text == "null" ? nil : text
+        }
+    }
+
+    private var spans: [Span] = []
+
+    public init() {}
+
+    /// Notes where the members of `raw` lie (forgetting those of the last event indexed).
+    public mutating func index(_ raw: [UInt8]) {
+        spans.removeAll(keepingCapacity: true)
+        raw.withUnsafeBufferPointer { buf in
+            RawFields.forEachMember(buf) { span, _ in spans.append(span) }
+        }
+    }
+
+    /// `RawFields(raw).text(name)` for the `raw` last indexed.
+    public func text(_ name: String, in raw: [UInt8]) -> String? {
+        var wanted = name
+        return wanted.withUTF8 { key in
+            raw.withUnsafeBufferPointer { buf -> String? in
+                guard let base = buf.baseAddress else { return nil }
+                for span in spans.reversed() where span.named(key, base) { return span.text(base) }
+                return nil
             }
         }
     }

@@ -629,17 +629,7 @@ final class RuleLowering {
         case .bool(let f):
             return { ev, env in f(ev, env).map { env.chinese ? ($0 ? "是" : "否") : ($0 ? "yes" : "no") } }
         case .link(let f):
-            var field: String? = nil
-            if case .call(_, let args, _, _) = e, let a = args.first {
-                if case .name(let n, _) = a { field = n }
-                if case .member(_, let n, _) = a { field = n }
-            }
-            let payeeField = field
-            return { ev, env in
-                guard let link = f(ev, env) else { return nil }
-                let payee = payeeField.flatMap { env.text(ev, $0) } ?? ""
-                return env.tables.describe(link, payee: payee, chinese: env.chinese)
-            }
+            return { ev, env in f(ev, env).map { env.tables.describe($0, chinese: env.chinese) } }
         }
     }
 

@@ -32,4 +32,27 @@ import Testing
         #expect(Self.fields("[1]").text("a") == nil)
         #expect(Self.fields("").text("a") == nil)
     }
+
+    /// An index of the members (one scan, then a read per name) reads what `RawFields` reads.
+    @Test func anIndexReadsWhatAScanPerNameReads() {
+        let objects = [
+            #"{"purpose": "村内\"排水\"\u00e9", "amount": 4000.50, "ok": true, "device": {"sn": "S1"}, "ids": [1, 2], "note": null}"#,
+            #"{"payee_id": "A", "pay\u0065e_id": "B", "x": null, "x": "now"}"#,
+            #"{"x": "first", "x": null}"#,
+            #"{"a": "1", "b": 2, "c": }"#,
+            "[1]", "", "{}",
+        ]
+        let names = ["purpose", "amount", "ok", "device", "ids", "note", "sn", "absent", "payee_id", "x", "a", "b", "c"]
+        var index = RawMemberIndex()
+        for json in objects {
+            let raw = Array(json.utf8)
+            index.index(raw)
+            for name in names {
+                #expect(index.text(name, in: raw) == RawFields(raw).text(name), "\(name) in \(json)")
+            }
+        }
+        let raw = Array(#"{"x": "first", "x": null, "y": "\u4e2d"}"#.utf8)
+        index.index(raw)
+        #expect(index.text("x", in: raw) == nil && index.text("y", in: raw) == "中")
+    }
 }

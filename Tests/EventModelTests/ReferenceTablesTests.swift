@@ -14,7 +14,7 @@ import Testing
         person_id,name,village,role,relatives
         C1,张三,330521101202,secretary,R1
         P2,李四,330521101202,villager,C1
-        C9,王五,330521101203,director,
+        C9,王五,330521101203,committee_member,
         """)
         let vendors = try CSVTable(parsing: "vendor_id,name,legal_rep_id,shareholder_ids\nV1,公司,P2,\nV2,公司2,Z,R1;Q\n")
         let t = try ReferenceTables(people: people, vendors: vendors, referencePrices: nil, villageLimits: nil)
@@ -29,7 +29,21 @@ import Testing
         // Only the people the links name are kept: the cadres, and P2 through whom V1 is linked.
         #expect(Set(t.people.keys) == ["C1", "C9", "P2"])
         let viaP2 = try #require(t.cadreLink(Fingerprint("V1"), village: v))
-        #expect(t.describe(viaP2, payee: "V1", chinese: true) == "收款单位的法定代表人 李四是村干部 张三（党组织书记） 的亲属")
+        #expect(t.describe(viaP2, chinese: true) == "收款单位的法定代表人 李四是村干部 张三（党组织书记） 的亲属")
+        // Every kind of path, in both languages.
+        let paths: [(String, String, String, String)] = [
+            ("C1", "330521101202", "收款人本人是村干部 张三（党组织书记）", "payee is the cadre 张三（secretary）"),
+            ("R1", "330521101202", "收款人是村干部 张三（党组织书记） 的亲属", "payee is a relative of the cadre 张三（secretary）"),
+            ("V1", "330521101202", "收款单位的法定代表人 李四是村干部 张三（党组织书记） 的亲属",
+             "the payee's legal representative 李四 is a relative of the cadre 张三（secretary）"),
+            ("V2", "330521101202", "收款单位的股东是村干部 张三（党组织书记） 的亲属", "the payee's shareholder is a relative of the cadre 张三（secretary）"),
+            ("C9", "330521101203", "收款人本人是村干部 王五（村委委员）", "payee is the cadre 王五（committee member）"),
+        ]
+        for (payee, village, zh, en) in paths {
+            let link = try #require(t.cadreLink(Fingerprint(payee), village: VillageCode(village)!))
+            #expect(t.describe(link, chinese: true) == zh)
+            #expect(t.describe(link, chinese: false) == en)
+        }
     }
 
     @Test func villageLimitsDefaultAndBadRows() throws {

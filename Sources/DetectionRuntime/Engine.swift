@@ -635,11 +635,15 @@ public final class Engine {
         items.sort { EventOrder.precedes($0.0, $0.1, $1.0, $1.1) }
         // The key, figures and summaries read the anchor's text fields once each (`renderingAlert`).
         let (keyText, figures, zh, en) = env.renderingAlert { () -> (String, [Figure], String, String) in
-            var keyText = ""
-            for (name, f) in rule.keyDisplay {
-                if !keyText.isEmpty { keyText += ", " }
-                keyText += name + "=" + (f(e, env) ?? "—")
+            // Written as bytes, one `String` at the end (`TextBytes`).
+            var key = TextBytes(capacity: 64)
+            for (i, (name, f)) in rule.keyDisplay.enumerated() {
+                if i > 0 { key.append(", ") }
+                key.append(name)
+                key.append("=")
+                key.append(f(e, env) ?? "—")
             }
+            let keyText = key.string
             var figures: [Figure] = []
             for fs in rule.figures {
                 if let v = fs.value(e, env) { figures.append(Figure(fs.name, v)) }

@@ -132,14 +132,20 @@ public struct Template: Sendable {
     /// appending strings to a string cost ≈ 350 instructions an append.
     private let literals: [[UInt8]]
     private let reserve: Int
+    /// For each part, the index under which its text is kept for the rest
+    /// of an alert (`EvalEnv.sharedDisplay`), or -1: a rule's two summaries
+    /// name the same figures, and a placeholder that reads the same in
+    /// both languages is formatted once.
+    private let shares: [Int]
 
-    public init(parts: [Part]) {
+    public init(parts: [Part], shares: [Int]? = nil) {
         self.parts = parts
         literals = parts.map { p in
             if case .text(let t) = p { return Array(t.utf8) }
             return []
         }
         reserve = literals.reduce(0) { $0 + $1.count } + 24 * parts.count
+        self.shares = shares ?? Array(repeating: -1, count: parts.count)
     }
 
     public func render(_ e: borrowing Event, _ env: EvalEnv) -> String {
@@ -147,7 +153,10 @@ public struct Template: Sendable {
         for i in parts.indices {
             switch parts[i] {
             case .text: out.append(bytes: literals[i])
-            case .value(let f): out.append(f(e, env) ?? "—")
+            case .value(let f):
+                let k = shares[i]
+                let v = k < 0 ? f(e, env) : env.sharedDisplay(k) { f(e, env) }
+                out.append(v ?? "—")
             }
         }
         return out.string

@@ -82,6 +82,22 @@ public final class EvalEnv {
     /// instructions, 2.4 of them an alert).
     private var renderedMembers = RawMemberIndex()
 
+    /// Placeholder texts of the alert being rendered, by `Template` share index.
+    private var renderedDisplays: [String??] = []
+
+    /// The text of placeholder `k` of the alert being rendered: made by
+    /// `make` the first time, then kept until the alert is rendered (outside
+    /// `renderingAlert`, made every time).
+    @inline(__always)
+    public func sharedDisplay(_ k: Int, _ make: () -> String?) -> String? {
+        guard rendering else { return make() }
+        if k < renderedDisplays.count, let v = renderedDisplays[k] { return v }
+        let v = make()
+        while renderedDisplays.count <= k { renderedDisplays.append(.none) }
+        renderedDisplays[k] = .some(v)
+        return v
+    }
+
     /// Runs `body` (the rendering of one alert) with text reads kept.
     @inline(__always)
     public func renderingAlert<T>(_ body: () throws -> T) rethrows -> T {
@@ -90,6 +106,7 @@ public final class EvalEnv {
             rendering = false
             renderedRaw = nil
             renderedTexts.removeAll(keepingCapacity: true)
+            renderedDisplays.removeAll(keepingCapacity: true)
         }
         return try body()
     }

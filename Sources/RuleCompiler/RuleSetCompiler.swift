@@ -296,8 +296,10 @@ final class RuleLowering {
         var sumScope = aggScope ?? base
         sumScope.allowDeadline = allowDeadline
         let title = r.titleZH ?? r.name
-        let zh = r.summaryZH.map { template($0.0, $0.1, sumScope) } ?? Template(parts: [.text(title)])
-        let en = r.summaryEN.map { template($0.0, $0.1, sumScope) } ?? Template(parts: [.text(r.titleEN ?? r.name)])
+        // Placeholders that read the same in both languages are formatted once an alert.
+        var shared: [String: Int] = [:]
+        let zh = r.summaryZH.map { template($0.0, $0.1, sumScope, shared: &shared) } ?? Template(parts: [.text(title)])
+        let en = r.summaryEN.map { template($0.0, $0.1, sumScope, shared: &shared) } ?? Template(parts: [.text(r.titleEN ?? r.name)])
         if r.summaryZH == nil {
             ec.warning("W0307", "rule '\(r.name)' has no summary; analysts will see only its title", r.nameRange,
                        notes: ["add: summary \"…{amount}…\" — placeholders in braces are filled with the alert's figures"])
@@ -634,8 +636,12 @@ final class RuleLowering {
     }
 
     /// Parses `{expr}` placeholders of a summary string.
-    func template(_ text: String, _ range: SourceRange, _ s: Scope) -> Template {
+    /// `shared`: share indexes (`Template`) by placeholder text, for the
+    /// templates of one rule; a placeholder whose text depends on the
+    /// language (a yes/no, a cadre link) gets none.
+    func template(_ text: String, _ range: SourceRange, _ s: Scope, shared: inout [String: Int]) -> Template {
         var parts: [Template.Part] = []
+        var shares: [Int] = []
         var literal = ""
         let chars = Array(text)
         var i = 0
@@ -647,7 +653,7 @@ final class RuleLowering {
                     error("E0213", "'{' without a closing '}' in the summary", range)
                     break
                 }
-                if !literal.isEmpty { parts.append(.text(literal)); literal = "" }
+                if !literal.isEmpty { parts.append(.text(literal)); shares.append(-1); literal = "" }
                 let inner = String(chars[(i + 1)..<close])
                 let offset = contentStart + String(chars[0..<(i + 1)]).utf8.count
                 // The placeholder alone (not padded to its offset in the file: that made
@@ -661,6 +667,12 @@ final class RuleLowering {
                     // Share aggregates and parameters with the rule.
                     if let c = sub2.compile(expr, s, hint: nil) {
                         parts.append(.value(display(c, expr)))
+                        switch c {
+                        case .bool, .link: shares.append(-1)
+                        default:
+                            if shared[inner] == nil { shared[inner] = shared.count }
+                            shares.append(shared[inner]!)
+                        }
                     }
                     for d in sub2.diagnostics { ec.diagnostics.append(Diagnostic(d.code, d.severity, d.message, in: file, at: shift(d.range), notes: d.notes)) }
                 }
@@ -670,8 +682,8 @@ final class RuleLowering {
             literal.append(chars[i])
             i += 1
         }
-        if !literal.isEmpty { parts.append(.text(literal)) }
-        return Template(parts: parts)
+        if !literal.isEmpty { parts.append(.text(literal)); shares.append(-1) }
+        return Template(parts: parts, shares: shares)
     }
 
     func parsePlaceholder(_ sub: SourceFile) -> (Expr?, [Diagnostic]) {

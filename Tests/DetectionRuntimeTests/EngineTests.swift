@@ -34,6 +34,27 @@ import Testing
     end
     """
 
+    /// A rule's two summaries share the placeholders that read the same in
+    /// both languages (formatted once an alert) and not those that do not
+    /// (a yes/no); a placeholder twice in one summary, and the same one in
+    /// the next alert, read that alert's own values.
+    @Test func summariesShareOnlyWhatReadsTheSameInBothLanguages() {
+        let engine = Engine(ruleSet: Self.ruleSet("""
+        rule c
+          version 1
+          severity high
+          on finance.payment where amount >= 100
+          summary "{payee_id} 收到 {amount}（{amount >= 500}）{amount}"
+          summary en "{amount} to {payee_id} ({amount >= 500})"
+        end
+        """), tables: ReferenceTables())
+        engine.process(Self.payment("p1", "2023-03-01T08:00:00+08:00", amount: 600, payee: "X"))
+        engine.process(Self.payment("p2", "2023-03-01T09:00:00+08:00", amount: 1_234, payee: "Y"))
+        engine.process(Self.payment("p3", "2023-03-01T10:00:00+08:00", amount: 200, payee: "Z"))
+        #expect(engine.alerts.map(\.summaryZH) == ["X 收到 ¥600.00（是）¥600.00", "Y 收到 ¥1,234.00（是）¥1,234.00", "Z 收到 ¥200.00（否）¥200.00"])
+        #expect(engine.alerts.map(\.summaryEN) == ["¥600.00 to X (yes)", "¥1,234.00 to Y (yes)", "¥200.00 to Z (no)"])
+    }
+
     /// A rule pinned to villages is dispatched only for them and runs without
     /// its pins (the dispatch already tested them): what else its `where` says
     /// still holds, and each pinned village, and no other, gets its alerts.

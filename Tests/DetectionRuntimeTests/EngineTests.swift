@@ -55,6 +55,32 @@ import Testing
         #expect(engine.alerts.map(\.summaryEN) == ["¥600.00 to X (yes)", "¥1,234.00 to Y (yes)", "¥200.00 to Z (no)"])
     }
 
+    /// `x in (…quoted strings…)` reads `x` once and compares it with each
+    /// string (also for an enumeration and a division); a missing `x` makes
+    /// both `in` and `not in` unknown, so neither fires.
+    @Test(arguments: [
+        (#"where purpose in ("fuel", "rent")"#, ["b"]),
+        (#"where purpose not in ("fuel", "rent")"#, ["a"]),
+        (#"where category in ("travel", "office")"#, ["a", "c"]),
+        (#"where category not in ("travel", "office")"#, ["b"]),
+        (#"where village in ("330521101202")"#, ["a", "b"]),
+        (#"where village not in ("330521101202", "330521101209")"#, ["c"]),
+    ])
+    func aListOfStringsReadsItsValueOnceAndUnknownStaysUnknown(filter: String, fires: [String]) {
+        let engine = Engine(ruleSet: Self.ruleSet("""
+        rule l
+          version 1
+          severity high
+          on finance.payment \(filter)
+        end
+        """), tables: ReferenceTables())
+        let common = #""type":"finance.payment","voucher_no":"V","amount":100,"payee_id":"P","approver_id":"A""#
+        engine.process(Self.event(#"{"event_id":"a",\#(common),"occurred_at":"2023-03-01T08:00:00+08:00","village":"330521101202","category":"travel","purpose":"food"}"#))
+        engine.process(Self.event(#"{"event_id":"b",\#(common),"occurred_at":"2023-03-01T09:00:00+08:00","village":"330521101202","category":"other","purpose":"rent"}"#))
+        engine.process(Self.event(#"{"event_id":"c",\#(common),"occurred_at":"2023-03-01T10:00:00+08:00","village":"330521101203","category":"office"}"#))
+        #expect(engine.alerts.map(\.anchorEventID) == fires)
+    }
+
     /// A rule pinned to villages is dispatched only for them and runs without
     /// its pins (the dispatch already tested them): what else its `where` says
     /// still holds, and each pinned village, and no other, gets its alerts.

@@ -23,7 +23,8 @@ let package = Package(
     ],
     targets: [
         // MARK: pure core (no IO)
-        .target(name: "EventModel", swiftSettings: hot),
+        .target(name: "CByteScan"),
+        .target(name: "EventModel", dependencies: ["CByteScan"], swiftSettings: hot),
         .target(name: "RuleLanguage", swiftSettings: strict),
         .target(name: "RuleCompiler", dependencies: ["RuleLanguage", "EventModel"], swiftSettings: hot),
         .target(name: "CPrefetch"),

@@ -1,3 +1,5 @@
+import CByteScan
+
 /// A strict RFC 8259 scanner over raw bytes. It validates everything
 /// (structure, string escapes, UTF-8, number grammar) and records where the
 /// top-level members' values lie; it builds no tree.
@@ -186,6 +188,14 @@ struct JSONScanner {
     /// closing quote, false with `j` at a byte the slow path must look at.
     @inline(__always)
     static func skipPlainString(_ base: UnsafePointer<UInt8>, _ end: Int, _ j: inout Int) -> Bool {
+        // 16 bytes a step (SSE2), then 8 (SWAR) near the end of the line.
+        while j + 16 <= end {
+            let m = qly_json_special16(base + j)
+            if m == 0 { j += 16; continue }
+            j += m.trailingZeroBitCount
+            if base[j] == UInt8(ascii: "\"") { j += 1; return true }
+            return false
+        }
         while j + 8 <= end {
             let m = specialBytes(UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self))
             if m == 0 { j += 8; continue }

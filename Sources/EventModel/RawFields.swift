@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The top-level members of a raw event as display text: strings
 /// unescaped, numbers as written, other values as their JSON text. Used to
 /// render summaries, keys and evidence when an alert fires.
@@ -26,6 +30,58 @@ public struct RawFields: Sendable {
                 return found
             }
         } ?? nil
+    }
+
+    /// `text("event_id")` of `raw`, found without scanning the object where
+    /// that is safe: a line that begins `{"event_id": "…"` (the order
+    /// upstream systems and `qianliyan generate` write), holds no backslash
+    /// (so no escaped name and no quote inside a string) and names
+    /// `"event_id"` nowhere else (so no later member overrides it). Reading
+    /// an alert's evidence back from a ledger scanned each event's JSON for
+    /// its id (≈ 3,400 instructions an event).
+    public static func eventID(of raw: [UInt8]) -> String? {
+        let fast: String?? = raw.withUnsafeBufferPointer { buf -> String?? in
+            guard let base = buf.baseAddress else { return nil }
+            let n = buf.count
+            var i = 0
+            func skipSpace() { while i < n && JSONScanner.isWhitespace(base[i]) { i += 1 } }
+            skipSpace()
+            guard i < n && base[i] == UInt8(ascii: "{") else { return nil }
+            i += 1
+            skipSpace()
+            let name = i
+            let key: StaticString = "\"event_id\""
+            guard n - i >= key.utf8CodeUnitCount, memcmp(base + i, key.utf8Start, key.utf8CodeUnitCount) == 0 else { return nil }
+            i += key.utf8CodeUnitCount
+            skipSpace()
+            guard i < n && base[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            skipSpace()
+            guard i < n && base[i] == UInt8(ascii: "\"") else { return nil }
+            let start = i + 1
+            guard let close = memchr(base + start, Int32(UInt8(ascii: "\"")), n - start) else { return nil }
+            let end = UnsafePointer<UInt8>(close.assumingMemoryBound(to: UInt8.self)) - base
+            guard memchr(base, Int32(UInt8(ascii: "\\")), n) == nil,
+                  !contains(key, in: base + name + 1, count: n - name - 1) else { return nil }
+            let id = UnsafeBufferPointer(start: base + start, count: end - start)
+            // Control bytes are not JSON: leave them to the full scan.
+            guard !id.contains(where: { $0 < 0x20 }) else { return nil }
+            return .some(String(decoding: id, as: UTF8.self))
+        }
+        if let fast { return fast }
+        return RawFields(raw).text("event_id")
+    }
+
+    /// Whether `key` (which starts with a quote) occurs in the `count` bytes at `p`.
+    private static func contains(_ key: StaticString, in p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        let k = key.utf8CodeUnitCount
+        var i = 0
+        while count - i >= k, let q = memchr(p + i, Int32(key.utf8Start[0]), count - i - k + 1) {
+            let at = UnsafePointer<UInt8>(q.assumingMemoryBound(to: UInt8.self)) - p
+            if memcmp(p + at, key.utf8Start, k) == 0 { return true }
+            i = at + 1
+        }
+        return false
     }
 
     /// Calls `body` with each top-level member of a JSON object, in order,

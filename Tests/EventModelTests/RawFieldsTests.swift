@@ -55,4 +55,32 @@ import Testing
         index.index(raw)
         #expect(index.text("x", in: raw) == nil && index.text("y", in: raw) == "中")
     }
+
+    /// The id of an event read back for evidence: found where it leads the
+    /// line, and the same as a full scan finds in every other case.
+    @Test func theEventIDIsWhatAFullScanFinds() {
+        let lines = [
+            #"{"event_id": "a:1", "type": "finance.payment"}"#,
+            #"{"event_id":"a:2","type":"finance.payment","purpose":"中文"}"#,
+            #"  { "event_id" :  "a:3" }"#,
+            #"{"type": "x", "event_id": "a:4"}"#,
+            #"{"event_id": "a:5", "event_id": "a:6"}"#,
+            #"{"event_id": "a:7", "event\u005fid": "a:8"}"#,
+            #"{"event_id": "a:9", "note": "\"event_id\""}"#,
+            #"{"event_id": "a:10", "note": "event_id"}"#,
+            #"{"event_id": "a:11", "note": "say \"hi\""}"#,
+            #"{"event_id": "b\u003a12"}"#,
+            #"{"event_id": 13}"#,
+            #"{"event_id": null, "x": 1}"#,
+            #"{"event_id": "a:14"#,
+            "[]", "",
+        ]
+        for line in lines {
+            let raw = Array(line.utf8)
+            #expect(RawFields.eventID(of: raw) == RawFields(raw).text("event_id"), "\(line)")
+        }
+        #expect(RawFields.eventID(of: Array(lines[4].utf8)) == "a:6")
+        #expect(RawFields.eventID(of: Array(lines[5].utf8)) == "a:8")
+        #expect(RawFields.eventID(of: Array(lines[0].utf8)) == "a:1")
+    }
 }

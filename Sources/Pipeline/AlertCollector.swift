@@ -11,9 +11,13 @@ import Foundation
 /// year's alerts took a fifth of a 10 M-event replay's memory. Serializing
 /// and writing happen on a thread of the collector's own, so a rule thread
 /// hands its alerts over and goes on (they were ≈ 8 % of a rule thread's
-/// time; a few batches wait in a bounded queue). Without a file, or for an
-/// alert the file declines, the alert stays in memory. Any thread may add;
-/// reading happens once the pass is over.
+/// time; a few batches wait in a bounded queue). The first `memoryBudget`
+/// bytes of alerts (their evidence and texts) stay in memory even so: a
+/// pass with few alerts skips serializing them, writing them out and
+/// reading each back with a system call (≈ 4 % of the CPU time of a 1 M
+/// replay with 17,860 alerts, much of it in the pass). Without a file, or
+/// for an alert the file declines, the alert stays in memory. Any thread
+/// may add; reading happens once the pass is over.
 final class AlertCollector: @unchecked Sendable {
     fileprivate struct Item {
         var time: Instant
@@ -51,14 +55,19 @@ final class AlertCollector: @unchecked Sendable {
 
     private let store = Store()
     private let file: EvidenceSpillFile?
+    /// Bytes of alerts still to be kept in memory before they go to `file` (under `store.lock`).
+    private var memoryLeft: Int
+    static let defaultMemoryBudget = 24 << 20
     /// Alerts on their way to `file`, and the thread that writes them (with a file only).
     private let pending: BlockingQueue<[Alert]>?
     private let written = DispatchSemaphore(value: 0)
     private var drained = false
 
-    /// `file`: where alerts wait until the pass ends (nil: in memory).
-    init(file: EvidenceSpillFile?) {
+    /// `file`: where alerts wait until the pass ends (nil: in memory), once
+    /// `memoryBudget` bytes of them are held in memory.
+    init(file: EvidenceSpillFile?, memoryBudget: Int = AlertCollector.defaultMemoryBudget) {
         self.file = file
+        memoryLeft = file == nil ? 0 : memoryBudget
         guard let file else {
             pending = nil
             return
@@ -86,12 +95,23 @@ final class AlertCollector: @unchecked Sendable {
     /// Takes `alerts` (in any order).
     func add(_ alerts: [Alert]) {
         guard !alerts.isEmpty else { return }
-        store.lock.withLock { store.added += alerts.count }
-        if let pending {
+        let inMemory = store.lock.withLock {
+            store.added += alerts.count
+            guard memoryLeft > 0 else { return false }
+            memoryLeft -= alerts.reduce(0) { $0 + AlertCollector.bytes(of: $1) }
+            return true
+        }
+        if let pending, !inMemory {
             pending.put(alerts)
         } else {
             store.keep(alerts, encoded: [], in: nil)
         }
+    }
+
+    /// About what an alert takes in memory: its evidence and texts, and a little for the rest.
+    static func bytes(of a: Alert) -> Int {
+        a.evidence.reduce(256) { $0 + $1.count + 32 } + a.summaryZH.utf8.count + a.summaryEN.utf8.count + a.key.utf8.count
+            + 48 * (a.evidenceEventIDs.count + a.figures.count)
     }
 
     /// Waits until every added alert is kept (its spill file written). Call

@@ -64,8 +64,10 @@ import Testing
         let all = (0..<300).map(alert)
         for a in all { #expect(try AlertCoding.decode(AlertCoding.encode(a)) == a) }
         let expected = all.sorted { ($0.anchorTime, $0.anchorEventID, $0.ruleID) < ($1.anchorTime, $1.anchorEventID, $1.ruleID) }
-        for file in [EvidenceSpillFile(bufferBytes: 700), nil] {
-            let collector = AlertCollector(file: file)
+        // Spilled, kept in memory up to a budget and spilled after it, in memory.
+        var spilled: [Int64] = []
+        for (file, budget) in [(EvidenceSpillFile(bufferBytes: 700), 0), (EvidenceSpillFile(bufferBytes: 700), 20_000), (nil, 0)] {
+            let collector = AlertCollector(file: file, memoryBudget: budget)
             for chunk in stride(from: 0, to: all.count, by: 37) { collector.add(Array(all[chunk..<min(chunk + 37, all.count)])) }
             #expect(collector.count == all.count)
             var batches: [Int] = []
@@ -73,7 +75,10 @@ import Testing
             try collector.forEachSortedBatch(of: 64) { batches.append($0.count); out += $0 }
             #expect(out == expected)
             #expect(batches == [64, 64, 64, 64, 44])
+            spilled.append(file?.size ?? 0)
         }
+        // The budget kept the first alerts out of the file, and only those.
+        #expect(spilled[0] > spilled[1] && spilled[1] > 0 && spilled[2] == 0, "\(spilled)")
         // A file that cannot be made keeps them in memory.
         let unusable = AlertCollector(file: EvidenceSpillFile(directory: "/proc/no-such-folder", bufferBytes: 10))
         unusable.add(all)

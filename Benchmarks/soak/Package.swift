@@ -15,7 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
-        .target(name: "EventModel", swiftSettings: strict),
+        .target(name: "CByteScan"),
+        .target(name: "EventModel", dependencies: ["CByteScan"], swiftSettings: strict),
         .target(name: "RuleLanguage", swiftSettings: strict),
         .target(name: "RuleCompiler", dependencies: ["RuleLanguage", "EventModel"], swiftSettings: strict),
         .target(name: "CPrefetch"),

@@ -7,9 +7,15 @@ import RuleCompiler
 /// resident memory (1,400 rules each with a pool and a few keys stay small).
 ///
 /// A slot holds only what the rule reads: a 24-byte head (time, evidence
-/// reference, link, which inputs are present) and one 128-bit value per
+/// reference, which inputs are present) and one 128-bit value per
 /// aggregate input — 24 bytes for a history that aggregates nothing, 56 for
 /// double-attendance's two inputs, never the 88 of a whole `Entry`.
+///
+/// The links between a key's entries (and of the free list) lie apart, 4
+/// bytes a slot in `links`: appending an entry writes the link of the
+/// key's newest one, which sat in an entry not touched since that key's
+/// last event — a cache miss at nearly every append; 4-byte links are
+/// sixteen to a cache line, and far more of them stay cached.
 final class EntryPool {
     static let chunkBits: Int32 = 14
     static let chunkSize = 1 << Int(chunkBits)
@@ -17,7 +23,6 @@ final class EntryPool {
     private struct Head {
         var time: Instant
         var ref: UInt64
-        var next: Int32
         var present: UInt8
     }
 
@@ -26,6 +31,12 @@ final class EntryPool {
     let slots: Int
     private let stride: Int
     private var chunks: [UnsafeMutableRawPointer] = []
+    /// `links[c][j]`: the slot after slot `c << chunkBits | j` (-1: none).
+    private var links: [UnsafeMutablePointer<Int32>] = []
+    /// A bit per slot, set while it holds an entry: freeing a slot (a key
+    /// forgotten at expiry frees all of its) writes neither it nor reads it.
+    private var inUse: [UnsafeMutablePointer<UInt64>] = []
+    private static let wordsPerChunk = chunkSize / 64
     /// The first free slot (linked through `next`), or -1.
     private var freeHead: Int32 = -1
     /// Slots handed out at least once; those above were never written.
@@ -40,6 +51,8 @@ final class EntryPool {
 
     deinit {
         for c in chunks { c.deallocate() }
+        for l in links { l.deallocate() }
+        for b in inUse { b.deallocate() }
     }
 
     private init(copying p: EntryPool) {
@@ -54,6 +67,18 @@ final class EntryPool {
             copied.copyMemory(from: c, byteCount: EntryPool.chunkSize * stride)
             chunks.append(copied)
         }
+        links.reserveCapacity(p.links.count)
+        for l in p.links {
+            let copied = UnsafeMutablePointer<Int32>.allocate(capacity: EntryPool.chunkSize)
+            copied.update(from: l, count: EntryPool.chunkSize)
+            links.append(copied)
+        }
+        inUse.reserveCapacity(p.inUse.count)
+        for b in p.inUse {
+            let copied = UnsafeMutablePointer<UInt64>.allocate(capacity: EntryPool.wordsPerChunk)
+            copied.update(from: b, count: EntryPool.wordsPerChunk)
+            inUse.append(copied)
+        }
     }
 
     /// An independent copy (its chunks copied as they lie).
@@ -67,12 +92,22 @@ final class EntryPool {
         address(i).assumingMemoryBound(to: Head.self)
     }
 
+    @inline(__always) private func link(_ i: Int32) -> UnsafeMutablePointer<Int32> {
+        links[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1))
+    }
+
+    /// The word of `inUse` that holds slot `i`'s bit, and the bit.
+    @inline(__always) private func useBit(_ i: Int32) -> (UnsafeMutablePointer<UInt64>, UInt64) {
+        let j = Int(i & (Int32(EntryPool.chunkSize) - 1))
+        return (inUse[Int(i >> EntryPool.chunkBits)] + (j >> 6), 1 << UInt64(j & 63))
+    }
+
     /// The entry in slot `i`.
     @inline(__always) subscript(_ i: Int32) -> Entry {
         let a = address(i)
         let h = a.assumingMemoryBound(to: Head.self).pointee
         var e = Entry(time: h.time, ref: h.ref, present: h.present)
-        e.next = h.next
+        e.next = link(i).pointee
         let values = (a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self)
         for j in 0..<slots { e.slots[j] = values[j] }
         return e
@@ -87,23 +122,30 @@ final class EntryPool {
         return Entry.num((a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self)[input])
     }
 
-    @inline(__always) func setNext(_ i: Int32, _ next: Int32) { head(i).pointee.next = next }
+    @inline(__always) func setNext(_ i: Int32, _ next: Int32) { link(i).pointee = next }
 
     /// Stores an entry (unlinked); its slot.
     func add(_ e: Entry) -> Int32 {
         let i: Int32
         if freeHead >= 0 {
             i = freeHead
-            freeHead = head(i).pointee.next
+            freeHead = link(i).pointee
         } else {
             if Int(used) == chunks.count << Int(EntryPool.chunkBits) {
                 chunks.append(.allocate(byteCount: EntryPool.chunkSize * stride, alignment: MemoryLayout<Head>.alignment))
+                links.append(.allocate(capacity: EntryPool.chunkSize))
+                let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: EntryPool.wordsPerChunk)
+                bits.initialize(repeating: 0, count: EntryPool.wordsPerChunk)
+                inUse.append(bits)
             }
             i = used
             used += 1
         }
         let a = address(i)
-        a.initializeMemory(as: Head.self, to: Head(time: e.time, ref: e.ref, next: -1, present: e.present))
+        a.initializeMemory(as: Head.self, to: Head(time: e.time, ref: e.ref, present: e.present))
+        link(i).pointee = -1
+        let (word, bit) = useBit(i)
+        word.pointee |= bit
         let values = (a + EntryPool.headBytes).bindMemory(to: Fingerprint.self, capacity: slots)
         for j in 0..<slots { (values + j).initialize(to: e.slots[j]) }
         live += 1
@@ -113,9 +155,10 @@ final class EntryPool {
     /// Frees a slot; the slot that followed it.
     @discardableResult
     func release(_ i: Int32) -> Int32 {
-        let h = head(i)
-        let next = h.pointee.next
-        h.pointee = Head(time: 0, ref: 0, next: freeHead, present: 0)
+        let next = link(i).pointee
+        let (word, bit) = useBit(i)
+        word.pointee &= ~bit
+        link(i).pointee = freeHead
         freeHead = i
         live -= 1
         return next
@@ -123,10 +166,14 @@ final class EntryPool {
 
     /// Calls `body` with every entry in use.
     func forEachLive(_ body: (Entry) -> Void) {
-        var i: Int32 = 0
-        while i < used {
-            if head(i).pointee.ref != 0 { body(self[i]) }
-            i += 1
+        for (c, words) in inUse.enumerated() {
+            for w in 0..<EntryPool.wordsPerChunk {
+                var bits = words[w]
+                while bits != 0 {
+                    body(self[Int32(c << Int(EntryPool.chunkBits) | w << 6 | bits.trailingZeroBitCount)])
+                    bits &= bits - 1
+                }
+            }
         }
     }
 
@@ -148,7 +195,7 @@ final class EntryPool {
                 let present = h.pointee.present
                 run.add(present: present, values: values, layout)
                 if present & bit != 0 { different.add(values[distinct]) }
-                i = h.pointee.next
+                i = link(i).pointee
             }
             if distinct >= 0 {
                 run.tabled = true

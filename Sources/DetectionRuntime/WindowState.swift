@@ -11,7 +11,7 @@ import RuleCompiler
 /// dropped again once it is back to half the limit.
 final class WindowState {
     /// One key: where its entries are, and what the engine remembers of it.
-    /// 32 bytes: the condition's last value shares a word with the count.
+    /// 40 bytes: the condition's last value shares a word with the count.
     struct Key {
         var head: Int32 = -1
         var tail: Int32 = -1
@@ -25,6 +25,10 @@ final class WindowState {
         /// pool — a cache miss at nearly every window event (8 % of the rule
         /// thread's samples in a 1 M dry run).
         var headTime: Instant = .min
+        /// The running sum of `sumInput` (`unknownSum` once a value or the
+        /// sum left 64 bits), in the row: beside the table it was one more
+        /// cache miss at each window event.
+        var sum: Int64 = 0
 
         /// Entries the key holds.
         var count: Int32 {
@@ -43,11 +47,10 @@ final class WindowState {
     private var runs: [RunningAggregates] = []
     private var freeRuns: [Int32] = []
     let pool: EntryPool
-    /// The input whose sum each key keeps running (-1: none), and the sums
-    /// by slot: `unknownSum` where a value or a sum left 64 bits (the
-    /// key's aggregates are then found by a walk).
+    /// The input whose sum each key keeps running (-1: none; `Key.sum`):
+    /// `unknownSum` where a value or a sum left 64 bits (the key's
+    /// aggregates are then found by a walk).
     let sumInput: Int
-    private let sums: ChunkedStore<Int64>?
     static let unknownSum = Int64.min
 
     /// `slots`: how many aggregate inputs the rule's entries carry;
@@ -56,7 +59,6 @@ final class WindowState {
         keys = KeyTable()
         pool = EntryPool(slots: slots)
         sumInput = runningSum
-        sums = runningSum >= 0 ? ChunkedStore() : nil
     }
 
     private init(copying s: WindowState) {
@@ -65,7 +67,6 @@ final class WindowState {
         freeRuns = s.freeRuns
         pool = s.pool.copy()
         sumInput = s.sumInput
-        sums = s.sums?.copy()
     }
 
     /// An independent copy, for a snapshot written on another thread.
@@ -82,30 +83,23 @@ final class WindowState {
     /// The key's slot, if it has state.
     @inline(__always) func slot(_ k: Fingerprint) -> Int32? { keys.slot(k) }
 
-    /// A new key's running sum: zero (`KeyedState`).
-    @inline(__always) func startKey(_ s: Int32) {
-        guard let sums else { return }
-        if Int(s) < sums.count { sums[Int(s)] = 0 } else {
-            while sums.count < Int(s) { sums.append(WindowState.unknownSum) } // (slots come in order: never)
-            sums.append(0)
-        }
-    }
+    /// A new key: its row (`freshRow`) holds everything (`KeyedState`).
+    @inline(__always) func startKey(_ s: Int32) {}
 
     /// The key's running sum of `sumInput`, nil when it keeps none or it is unknown.
     @inline(__always) func runningSum(_ s: Int32) -> Int64? {
-        guard let sums else { return nil }
-        let v = sums[Int(s)]
+        guard sumInput >= 0 else { return nil }
+        let v = keys[Int(s)].sum
         return v == WindowState.unknownSum ? nil : v
     }
 
     /// Adds (or with `negated`, takes away) a value of `sumInput` to the key's running sum.
     @inline(__always) private func addToSum(_ s: Int32, _ v: Num, negated: Bool) {
-        guard let sums else { return }
-        let cur = sums[Int(s)]
+        let cur = keys[Int(s)].sum
         guard cur != WindowState.unknownSum else { return }
-        guard let x = Int64(exactly: v) else { sums[Int(s)] = WindowState.unknownSum; return }
+        guard let x = Int64(exactly: v) else { keys[Int(s)].sum = WindowState.unknownSum; return }
         let (r, o) = negated ? cur.subtractingReportingOverflow(x) : cur.addingReportingOverflow(x)
-        sums[Int(s)] = o ? WindowState.unknownSum : r
+        keys[Int(s)].sum = o ? WindowState.unknownSum : r
     }
 
     /// Forgets a key and its entries.

@@ -6,13 +6,14 @@ import RuleCompiler
 /// only when first handed out, so the untouched rest of a chunk costs no
 /// resident memory (1,400 rules each with a pool and a few keys stay small).
 ///
-/// A slot holds only what the rule reads: a 24-byte head (time, evidence
-/// reference, which inputs are present) and one 128-bit value per
-/// aggregate input — 24 bytes for a history that aggregates nothing, 56 for
-/// double-attendance's two inputs, never the 88 of a whole `Entry`.
+/// A slot holds only what the rule reads: a 16-byte head (time, evidence
+/// reference) and one 128-bit value per aggregate input — 16 bytes for a
+/// history that aggregates nothing, 48 for double-attendance's two inputs,
+/// never the 88 of a whole `Entry`.
 ///
 /// The links between a key's entries (and of the free list) lie apart, 4
-/// bytes a slot in `links`: appending an entry writes the link of the
+/// bytes a slot in `links`, and which inputs an entry has, a byte a slot in
+/// `presence`: appending an entry writes the link of the
 /// key's newest one, which sat in an entry not touched since that key's
 /// last event — a cache miss at nearly every append; 4-byte links are
 /// sixteen to a cache line, and far more of them stay cached.
@@ -23,10 +24,9 @@ final class EntryPool {
     private struct Head {
         var time: Instant
         var ref: UInt64
-        var present: UInt8
     }
 
-    private static let headBytes = 24
+    private static let headBytes = 16
     /// Aggregate inputs per entry (0–4).
     let slots: Int
     private let stride: Int
@@ -36,6 +36,8 @@ final class EntryPool {
     /// A bit per slot, set while it holds an entry: freeing a slot (a key
     /// forgotten at expiry frees all of its) writes neither it nor reads it.
     private var inUse: [UnsafeMutablePointer<UInt64>] = []
+    /// `presence[c][j]`: the present-inputs bits of slot `c << chunkBits | j`.
+    private var presence: [UnsafeMutablePointer<UInt8>] = []
     private static let wordsPerChunk = chunkSize / 64
     /// The first free slot (linked through `next`), or -1.
     private var freeHead: Int32 = -1
@@ -53,6 +55,7 @@ final class EntryPool {
         for c in chunks { c.deallocate() }
         for l in links { l.deallocate() }
         for b in inUse { b.deallocate() }
+        for p in presence { p.deallocate() }
     }
 
     private init(copying p: EntryPool) {
@@ -72,6 +75,12 @@ final class EntryPool {
             let copied = UnsafeMutablePointer<Int32>.allocate(capacity: EntryPool.chunkSize)
             copied.update(from: l, count: EntryPool.chunkSize)
             links.append(copied)
+        }
+        presence.reserveCapacity(p.presence.count)
+        for b in p.presence {
+            let copied = UnsafeMutablePointer<UInt8>.allocate(capacity: EntryPool.chunkSize)
+            copied.update(from: b, count: EntryPool.chunkSize)
+            presence.append(copied)
         }
         inUse.reserveCapacity(p.inUse.count)
         for b in p.inUse {
@@ -96,6 +105,10 @@ final class EntryPool {
         links[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1))
     }
 
+    @inline(__always) private func present(_ i: Int32) -> UnsafeMutablePointer<UInt8> {
+        presence[Int(i >> EntryPool.chunkBits)] + Int(i & (Int32(EntryPool.chunkSize) - 1))
+    }
+
     /// The word of `inUse` that holds slot `i`'s bit, and the bit.
     @inline(__always) private func useBit(_ i: Int32) -> (UnsafeMutablePointer<UInt64>, UInt64) {
         let j = Int(i & (Int32(EntryPool.chunkSize) - 1))
@@ -106,7 +119,7 @@ final class EntryPool {
     @inline(__always) subscript(_ i: Int32) -> Entry {
         let a = address(i)
         let h = a.assumingMemoryBound(to: Head.self).pointee
-        var e = Entry(time: h.time, ref: h.ref, present: h.present)
+        var e = Entry(time: h.time, ref: h.ref, present: present(i).pointee)
         e.next = link(i).pointee
         let values = (a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self)
         for j in 0..<slots { e.slots[j] = values[j] }
@@ -118,7 +131,7 @@ final class EntryPool {
     /// Input `input` of the entry in slot `i` as a number, nil when absent.
     @inline(__always) func number(_ i: Int32, _ input: Int) -> Num? {
         let a = address(i)
-        guard a.assumingMemoryBound(to: Head.self).pointee.present & (1 << UInt8(input)) != 0 else { return nil }
+        guard present(i).pointee & (1 << UInt8(input)) != 0 else { return nil }
         return Entry.num((a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self)[input])
     }
 
@@ -134,6 +147,7 @@ final class EntryPool {
             if Int(used) == chunks.count << Int(EntryPool.chunkBits) {
                 chunks.append(.allocate(byteCount: EntryPool.chunkSize * stride, alignment: MemoryLayout<Head>.alignment))
                 links.append(.allocate(capacity: EntryPool.chunkSize))
+                presence.append(.allocate(capacity: EntryPool.chunkSize))
                 let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: EntryPool.wordsPerChunk)
                 bits.initialize(repeating: 0, count: EntryPool.wordsPerChunk)
                 inUse.append(bits)
@@ -142,7 +156,8 @@ final class EntryPool {
             used += 1
         }
         let a = address(i)
-        a.initializeMemory(as: Head.self, to: Head(time: e.time, ref: e.ref, present: e.present))
+        a.initializeMemory(as: Head.self, to: Head(time: e.time, ref: e.ref))
+        present(i).pointee = e.present
         link(i).pointee = -1
         let (word, bit) = useBit(i)
         word.pointee |= bit
@@ -190,11 +205,10 @@ final class EntryPool {
             var i = start
             while i >= 0 {
                 let a = address(i)
-                let h = a.assumingMemoryBound(to: Head.self)
                 let values = UnsafePointer((a + EntryPool.headBytes).assumingMemoryBound(to: Fingerprint.self))
-                let present = h.pointee.present
-                run.add(present: present, values: values, layout)
-                if present & bit != 0 { different.add(values[distinct]) }
+                let has = present(i).pointee
+                run.add(present: has, values: values, layout)
+                if has & bit != 0 { different.add(values[distinct]) }
                 i = link(i).pointee
             }
             if distinct >= 0 {

@@ -70,23 +70,17 @@ final class EntryPool {
             copied.copyMemory(from: c, byteCount: EntryPool.chunkSize * stride)
             chunks.append(copied)
         }
-        links.reserveCapacity(p.links.count)
-        for l in p.links {
-            let copied = UnsafeMutablePointer<Int32>.allocate(capacity: EntryPool.chunkSize)
-            copied.update(from: l, count: EntryPool.chunkSize)
-            links.append(copied)
-        }
-        presence.reserveCapacity(p.presence.count)
-        for b in p.presence {
-            let copied = UnsafeMutablePointer<UInt8>.allocate(capacity: EntryPool.chunkSize)
-            copied.update(from: b, count: EntryPool.chunkSize)
-            presence.append(copied)
-        }
-        inUse.reserveCapacity(p.inUse.count)
-        for b in p.inUse {
-            let copied = UnsafeMutablePointer<UInt64>.allocate(capacity: EntryPool.wordsPerChunk)
-            copied.update(from: b, count: EntryPool.wordsPerChunk)
-            inUse.append(copied)
+        links = EntryPool.copies(of: p.links, count: EntryPool.chunkSize)
+        presence = EntryPool.copies(of: p.presence, count: EntryPool.chunkSize)
+        inUse = EntryPool.copies(of: p.inUse, count: EntryPool.wordsPerChunk)
+    }
+
+    /// Copies of per-chunk side arrays of `count` values each.
+    private static func copies<T: BitwiseCopyable>(of arrays: [UnsafeMutablePointer<T>], count: Int) -> [UnsafeMutablePointer<T>] {
+        arrays.map { a in
+            let copied = UnsafeMutablePointer<T>.allocate(capacity: count)
+            copied.update(from: a, count: count)
+            return copied
         }
     }
 

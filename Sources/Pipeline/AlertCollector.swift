@@ -57,7 +57,7 @@ final class AlertCollector: @unchecked Sendable {
     private let file: EvidenceSpillFile?
     /// Bytes of alerts still to be kept in memory before they go to `file` (under `store.lock`).
     private var memoryLeft: Int
-    static let defaultMemoryBudget = 12 << 20
+    static let defaultMemoryBudget = 16 << 20
     /// Alerts on their way to `file`, and the thread that writes them (with a file only).
     private let pending: BlockingQueue<[Alert]>?
     private let written = DispatchSemaphore(value: 0)

@@ -295,10 +295,6 @@ public struct ReferenceTables: Sendable {
         return out.string
     }
 
-    public static func roleName(_ role: String, chinese: Bool) -> String {
-        chinese ? String(describing: chineseRoleName(role)) : role.replacingUnderscores()
-    }
-
     static func chineseRoleName(_ role: String) -> StaticString {
         switch role {
         case "secretary": return "党组织书记"
@@ -311,6 +307,10 @@ public struct ReferenceTables: Sendable {
     }
 }
 
-extension String {
-    func replacingUnderscores() -> String { String(map { $0 == "_" ? " " : $0 }) }
+extension TextBytes {
+    /// A role name as English words (`committee_member` → `committee member`).
+    fileprivate mutating func append(englishRole role: String) {
+        var r = role
+        r.withUTF8 { for b in $0 { bytes.append(b == UInt8(ascii: "_") ? UInt8(ascii: " ") : b) } }
+    }
 }

@@ -19,12 +19,6 @@ public struct TextBytes {
 
     @inlinable public mutating func append(bytes b: [UInt8]) { bytes.append(contentsOf: b) }
 
-    /// A role name as English words (`committee_member` → `committee member`).
-    mutating func append(englishRole role: String) {
-        var r = role
-        r.withUTF8 { for b in $0 { bytes.append(b == UInt8(ascii: "_") ? UInt8(ascii: " ") : b) } }
-    }
-
     /// `String(v)` with zeros in front up to `width` characters (a negative
     /// number keeps its sign after the zeros, as the string version did).
     mutating func append(_ v: Int, width: Int) {

@@ -85,8 +85,9 @@ public final class LedgerPositions: @unchecked Sendable {
         }
         // The id is all an alert needs besides the bytes: read that member
         // alone (decoding the whole event again was a third of reading
-        // evidence back), without a scan where it leads the line. A line that no longer has one means the ledger
-        // changed; `checkUnchanged` catches the other changes by size and time.
+        // evidence back), without a scan where it leads the line. A line
+        // that no longer has one means the ledger changed; `checkUnchanged`
+        // catches the other changes by size and time.
         if done == length, let id = RawFields.eventID(of: raw), !id.isEmpty { return (id, raw) }
         if changed == nil {
             changed = LedgerReader.ReadError(path: files[lo].path, message: "a remembered event could not be read back at byte \(position - files[lo].start): the ledger changed during the replay (its alerts' evidence is read back from it); run the replay again")

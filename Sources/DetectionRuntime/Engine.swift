@@ -1,3 +1,4 @@
+import CPrefetch
 import Collections
 import EventModel
 import RuleCompiler
@@ -167,19 +168,37 @@ public final class Engine {
     /// lane touches at the same time) took about a tenth of a replay's CPU time.
     public func process(inPlace events: UnsafeMutableBufferPointer<Event>) {
         guard let base = events.baseAddress else { return }
-        var previous = -1
-        for i in 0..<events.count {
-            let e = base + i
+        process(count: events.count) { base + $0 }
+    }
+
+    /// `process(inPlace:)` for events that lie where a reorder buffer lent
+    /// them (`LentEvents`), in the order given. They lie apart, so each is
+    /// asked for in the caches two events ahead.
+    public func process(lent events: [UnsafeMutablePointer<Event>]) {
+        events.withUnsafeBufferPointer { p in
+            let n = p.count
+            process(count: n) { i in
+                if i + 2 < n { qly_prefetch(p[i + 2], MemoryLayout<Event>.size) }
+                return p[i]
+            }
+        }
+    }
+
+    @inline(__always)
+    private func process(count: Int, _ event: (Int) -> UnsafeMutablePointer<Event>) {
+        var previous: UnsafeMutablePointer<Event>? = nil
+        for i in 0..<count {
+            let e = event(i)
             let t = e.pointee.time
-            let lastT = previous < 0 ? lastTime : base[previous].time
+            let lastT = previous?.pointee.time ?? lastTime
             // Ids are compared only on a tie (as the bytes in `raw`: no `String` made).
             let outcome: Outcome = t != lastT ? (t < lastT ? .outOfOrder : .processed)
-                : (previous < 0 ? Self.tie(e.pointee, after: lastID) : Self.tie(e.pointee, after: base + previous))
+                : (previous.map { Self.tie(e.pointee, after: $0) } ?? Self.tie(e.pointee, after: lastID))
             guard counted(outcome) else { continue }
             evaluate(inPlace: &e.pointee)
-            previous = i
+            previous = e
         }
-        if previous >= 0 { lastID = base[previous].id }
+        if let previous { lastID = previous.pointee.id }
     }
 
     /// `process(_:)` for an event in memory the caller shares (a batch that

@@ -1,6 +1,7 @@
 import CPrefetch
 import Collections
 import EventModel
+import Foundation
 
 /// Holds events that arrived out of order and releases them in the total
 /// order of RULES.md once nothing earlier can arrive any more (the caller's
@@ -40,6 +41,12 @@ public struct ReorderBuffer: Sendable {
     /// Slots handed out at least once.
     private var used: Int32 = 0
     private var free: [Int32] = []
+    /// Slots lent out (`lend`) and given back (`reclaim`): free, but still
+    /// holding the event they lent, so that the next decode into one reuses
+    /// its bytes' buffer (no allocation, and no freeing of the old one).
+    private var recycled: [Int32] = []
+    /// Where lent batches give their slots back (from any thread).
+    private let returns = LentSlotReturns()
     /// The newest event time offered so far.
     public private(set) var maxTime: Instant = .min
 
@@ -98,8 +105,12 @@ public struct ReorderBuffer: Sendable {
         // share the slots, the staged one included: never write into shared ones.
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
         if staged < 0 {
-            staged = freeSlot()
-            slots.store(Int(staged), .placeholder)
+            if let r = recycled.popLast() {
+                staged = r
+            } else {
+                staged = freeSlot()
+                slots.store(Int(staged), .placeholder)
+            }
         }
         return slots.pointer(Int(staged))
     }
@@ -153,6 +164,18 @@ public struct ReorderBuffer: Sendable {
     /// Removes the earliest event in the total order (full id comparison on a prefix tie).
     private mutating func popMin() -> Event {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
+        let top = removeMinSlot()
+        // The next event to go out has waited two days of event time in a
+        // slot no longer in cache: fetch it while this one is handed out.
+        if ordered.count > 1 { qly_prefetch(slots.pointer(Int(ordered[1].slot)), Self.slotBytes) }
+        // Moved out of its slot, not copied (no retain and release of its id and bytes).
+        let e = slots.take(Int(top))
+        free.append(top)
+        return e
+    }
+
+    /// Takes the earliest key out of the order: its slot (full id comparison on a prefix tie).
+    private mutating func removeMinSlot() -> Int32 {
         var top = removeMinKey()
         // Keys equal in time and prefix: pick the smallest full id among them;
         // the others go back to the deque's head (they precede every other key).
@@ -163,13 +186,7 @@ public struct ReorderBuffer: Sendable {
             top = tied.removeFirst()
             ordered.prepend(contentsOf: tied)
         }
-        // The next event to go out has waited two days of event time in a
-        // slot no longer in cache: fetch it while this one is handed out.
-        if ordered.count > 1 { qly_prefetch(slots.pointer(Int(ordered[1].slot)), Self.slotBytes) }
-        // Moved out of its slot, not copied (no retain and release of its id and bytes).
-        let e = slots.take(Int(top.slot))
-        free.append(top.slot)
-        return e
+        return top.slot
     }
 
     /// Hands out, in the total order, every buffered event strictly older than `watermark`.
@@ -188,6 +205,104 @@ public struct ReorderBuffer: Sendable {
     public mutating func drain(_ body: (consuming Event) throws -> Void) rethrows {
         while !isEmpty { try body(popMin()) }
     }
+
+    // MARK: lending
+
+    // A reading thread that hands ordered events to another thread can lend
+    // them instead of moving them out: each event stays in its slot, the
+    // other thread reads it there (`LentEvents`), and the slot comes back
+    // when the batch is let go. Moving each event out (392 bytes), into a
+    // batch (392 more) and freeing it afterwards on the reading thread (its
+    // raw bytes' buffer, long gone from the cache) was a fifth of a
+    // replay's reading thread. Lend only from a buffer that is never copied.
+
+    /// Lends out, in the total order, every buffered event strictly older than `watermark`.
+    public mutating func lend(before watermark: Instant, _ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows {
+        while let t = minTime, t < watermark { try lendMin(body) }
+    }
+
+    /// Lends out the earliest event regardless of the watermark (to bound memory); false when empty.
+    @discardableResult
+    public mutating func lendOne(_ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows -> Bool {
+        if isEmpty { return false }
+        try lendMin(body)
+        return true
+    }
+
+    /// Lends out everything, in order (end of input).
+    public mutating func lendAll(_ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows {
+        while !isEmpty { try lendMin(body) }
+    }
+
+    private mutating func lendMin(_ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows {
+        precondition(isKnownUniquelyReferenced(&slots), "lending from a ReorderBuffer that shares its slots")
+        let s = removeMinSlot()
+        try body(s, slots.pointer(Int(s)))
+    }
+
+    /// What makes batches of this buffer's lent events; taken before
+    /// lending (the lending calls' closures must not touch the buffer).
+    public var lender: Lender { Lender(memory: slots.memory, returns: returns) }
+
+    public struct Lender: @unchecked Sendable {
+        fileprivate let memory: SlotMemory
+        fileprivate let returns: LentSlotReturns
+
+        /// A batch of lent events (`slots` with their `events`, in order) for
+        /// another thread: the slots come back to the buffer when the batch is
+        /// let go (its last reference, on whatever thread), to be reused after `reclaim()`.
+        public func batch(slots: [Int32], events: [UnsafeMutablePointer<Event>]) -> LentEvents {
+            LentEvents(slots: slots, events: events, memory: memory, returns: returns)
+        }
+    }
+
+    /// Makes the slots of the batches let go so far free for decoding into.
+    public mutating func reclaim() {
+        for batch in returns.take() { recycled += batch }
+    }
+}
+
+/// Events lent by a `ReorderBuffer`, in order, read in place in its slots.
+/// The events must not be changed; they stay valid while the batch is
+/// referenced (the slots' memory with them), and go back to the buffer
+/// when the batch's last reference goes.
+public final class LentEvents: @unchecked Sendable {
+    /// The events, in the total order.
+    public let events: [UnsafeMutablePointer<Event>]
+    private let slots: [Int32]
+    // Keeps the slots' memory (and the events in it) alive while lent.
+    private let memory: SlotMemory
+    private let returns: LentSlotReturns
+
+    fileprivate init(slots: [Int32], events: [UnsafeMutablePointer<Event>], memory: SlotMemory, returns: LentSlotReturns) {
+        self.slots = slots
+        self.events = events
+        self.memory = memory
+        self.returns = returns
+    }
+
+    deinit { returns.put(slots) }
+}
+
+/// Slots of lent batches let go, waiting for their buffer's `reclaim()`.
+final class LentSlotReturns: @unchecked Sendable {
+    // `batches` is touched only under `lock`.
+    private let lock = NSLock()
+    private var batches: [[Int32]] = []
+
+    func put(_ slots: [Int32]) {
+        lock.lock()
+        batches.append(slots)
+        lock.unlock()
+    }
+
+    func take() -> [[Int32]] {
+        lock.lock()
+        defer { lock.unlock() }
+        let all = batches
+        batches = []
+        return all
+    }
 }
 
 /// Room for buffered events in chunks of 4,096 (one array that doubled held
@@ -195,45 +310,62 @@ public struct ReorderBuffer: Sendable {
 /// uninitialised memory, so that storing and taking an event are plain
 /// moves (replacing a placeholder went through `Event`'s value witness and
 /// released its empty id and bytes: 3 % of a streaming worker's time).
-/// `live` has a bit per slot in use, for `copy()` and `deinit`.
+/// The memory itself is a `SlotMemory`, which lent batches keep alive.
 final class EventSlots: @unchecked Sendable {
     // Owned by one ReorderBuffer, which copies it before changing a shared one.
     static let chunkBits = 12
-    private var chunks: [UnsafeMutablePointer<Event>] = []
-    private var live: [UInt64] = []
+    let memory = SlotMemory()
 
-    var capacity: Int { chunks.count << Self.chunkBits }
+    var capacity: Int { memory.chunks.count << Self.chunkBits }
 
     init() {}
 
-    deinit {
-        forEachLive { pointer($0).deinitialize(count: 1) }
-        for c in chunks { c.deallocate() }
-    }
-
     /// One more chunk of free slots.
     func grow() {
-        chunks.append(UnsafeMutablePointer<Event>.allocate(capacity: 1 << Self.chunkBits))
-        live += [UInt64](repeating: 0, count: (1 << Self.chunkBits) / 64)
+        memory.chunks.append(UnsafeMutablePointer<Event>.allocate(capacity: 1 << Self.chunkBits))
+        memory.live += [UInt64](repeating: 0, count: (1 << Self.chunkBits) / 64)
     }
 
     @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event> {
-        chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
+        memory.chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
     }
 
     /// Initialises free slot `i` with `e`.
     @inline(__always) func store(_ i: Int, _ e: consuming Event) {
         pointer(i).initialize(to: e)
-        live[i >> 6] |= 1 << UInt64(i & 63)
+        memory.live[i >> 6] |= 1 << UInt64(i & 63)
     }
 
     /// Moves the event out of slot `i`, which becomes free.
     @inline(__always) func take(_ i: Int) -> Event {
-        live[i >> 6] &= ~(1 << UInt64(i & 63))
+        memory.live[i >> 6] &= ~(1 << UInt64(i & 63))
         return pointer(i).move()
     }
 
-    private func forEachLive(_ body: (Int) -> Void) {
+    func copy() -> EventSlots {
+        let c = EventSlots()
+        for _ in memory.chunks { c.grow() }
+        memory.forEachLive { i in
+            c.pointer(i).initialize(to: pointer(i).pointee)
+            c.memory.live[i >> 6] |= 1 << UInt64(i & 63)
+        }
+        return c
+    }
+}
+
+/// The chunks of an `EventSlots` and which slots hold an event (`live`, a
+/// bit per slot); the last of its owner and the batches lent from it frees it.
+final class SlotMemory: @unchecked Sendable {
+    // Changed only by the owning buffer's thread; lent batches only keep it alive.
+    var chunks: [UnsafeMutablePointer<Event>] = []
+    var live: [UInt64] = []
+
+    deinit {
+        forEachLive { i in (chunks[i >> EventSlots.chunkBits] + (i & ((1 << EventSlots.chunkBits) - 1))).deinitialize(count: 1) }
+        for c in chunks { c.deallocate() }
+    }
+
+    func forEachLive(_ body: (Int) -> Void) {
         for (w, word) in live.enumerated() where word != 0 {
             var bits = word
             while bits != 0 {
@@ -241,15 +373,5 @@ final class EventSlots: @unchecked Sendable {
                 bits &= bits - 1
             }
         }
-    }
-
-    func copy() -> EventSlots {
-        let c = EventSlots()
-        for _ in chunks { c.grow() }
-        forEachLive { i in
-            c.pointer(i).initialize(to: pointer(i).pointee)
-            c.live[i >> 6] |= 1 << UInt64(i & 63)
-        }
-        return c
     }
 }

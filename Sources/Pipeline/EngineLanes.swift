@@ -58,6 +58,18 @@ final class EngineLanes {
     }
 
     /// Offers the next events of the total order, in order: the lanes share the batch without copying it.
+    /// Offers lent events (read in place) to every engine; lanes on other
+    /// threads keep the batch until they are done with it.
+    func evaluate(lent b: LentEvents) {
+        guard let head = b.events.first else { return }
+        if first == nil { first = head.pointee.time }
+        last = b.events[b.events.count - 1].pointee.time
+        processed += b.events.count
+        dispatch()
+        for w in workers { w.queue.put(.lent(b)) }
+        EngineLanes.offer(lent: b, to: local, collector: collector)
+    }
+
     func evaluate(batch b: [Event]) {
         guard let head = b.first else { return }
         if first == nil { first = head.time }
@@ -68,7 +80,7 @@ final class EngineLanes {
             return
         }
         dispatch()
-        for w in workers { w.queue.put(b) }
+        for w in workers { w.queue.put(.events(b)) }
         EngineLanes.offer(b, to: local, collector: collector)
     }
 
@@ -86,6 +98,11 @@ final class EngineLanes {
         for engine in engines { collect(engine, into: collector) }
     }
 
+    static func offer(lent b: LentEvents, to engines: [Engine], collector: AlertCollector?) {
+        for engine in engines { engine.process(lent: b.events) }
+        for engine in engines { collect(engine, into: collector) }
+    }
+
     /// Moves an engine's alerts to the collector, if there is one.
     static func collect(_ engine: Engine, into collector: AlertCollector?) {
         guard let collector, !engine.alerts.isEmpty else { return }
@@ -98,7 +115,7 @@ final class EngineLanes {
         let b = batch
         batch = []
         batch.reserveCapacity(batchSize)
-        for w in workers { w.queue.put(b) }
+        for w in workers { w.queue.put(.events(b)) }
         EngineLanes.offer(b, to: local, collector: collector)
     }
 
@@ -131,13 +148,19 @@ final class EngineLanes {
     }
 }
 
+/// A batch for a lane on another thread: events of its own, or lent ones.
+private enum LaneBatch {
+    case events([Event])
+    case lent(LentEvents)
+}
+
 /// One lane on a thread of its own.
 private final class LaneWorker: @unchecked Sendable {
     // `engines` are touched only by this lane's thread until `done` is
     // signalled; `published` only under `lock`.
     let engines: [Engine]
     let collector: AlertCollector?
-    let queue = BlockingQueue<[Event]>(capacity: 16)
+    let queue = BlockingQueue<LaneBatch>(capacity: 16)
     let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var published = 0
@@ -150,7 +173,10 @@ private final class LaneWorker: @unchecked Sendable {
     func start() {
         let t = Thread { [self] in
             while let b = queue.take() {
-                EngineLanes.offer(b, to: engines, collector: collector)
+                switch b {
+                case .events(let events): EngineLanes.offer(events, to: engines, collector: collector)
+                case .lent(let lent): EngineLanes.offer(lent: lent, to: engines, collector: collector)
+                }
                 let n = engines.reduce(0) { $0 + $1.alerts.count }
                 lock.lock(); published = n; lock.unlock()
             }

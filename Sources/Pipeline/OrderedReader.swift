@@ -10,16 +10,14 @@ import Foundation
 /// out, reading stops: the batches handed out are then only a prefix, and
 /// the caller sorts the ledger instead.
 ///
-/// Ordering here rather than on the evaluating thread keeps the copies of
-/// events through the reorder buffer off the thread that runs the rules.
+/// Ordering here rather than on the evaluating thread keeps the work of the
+/// reorder buffer off the thread that runs the rules. The events are lent,
+/// not moved: they stay in the buffer's slots, the evaluating thread reads
+/// them there (`LentEvents`), and each slot comes back to be decoded into
+/// again, its raw bytes' buffer reused.
 final class OrderedReader: @unchecked Sendable {
     /// Ordered batches; closed when reading ends.
-    let queue = BlockingQueue<[Event]>(capacity: 16)
-    /// Batches the evaluating thread is done with, freed by the reader
-    /// thread (`evaluateAll`): freeing a batch's events (their raw bytes,
-    /// allocated on the reader thread) was ≈ 4 % of the rule thread's time,
-    /// and the rule thread is the busier one.
-    private let spent = SpentBatches()
+    let queue = BlockingQueue<LentEvents>(capacity: 16)
     private let done = DispatchSemaphore(value: 0)
     // Written by the reader thread before `done` is signalled, read after.
     private var result: Replay.ReadResult?
@@ -28,22 +26,29 @@ final class OrderedReader: @unchecked Sendable {
     init(_ replay: Replay, ledgers: [String], totalBytes: Int64, reorderWindow: Int64, maxBuffered: Int) {
         let thread = Thread { [self] in
             var buffer = ReorderBuffer()
+            let lender = buffer.lender
             var lastTime: Instant = .min
             var lastID = ""
-            var out: [Event] = []
+            var slots: [Int32] = []
+            var out: [UnsafeMutablePointer<Event>] = []
+            slots.reserveCapacity(1024)
             out.reserveCapacity(1024)
             var ordered = true
-            // The last event handed out is `out`'s last, or (`out` just sent) the one `lastID` names:
-            // keeping each id would retain and release every event's id string.
-            func release(_ e: consuming Event) {
-                lastTime = e.time
-                out.append(consume e)
+            // A batch went out since the slots given back were last taken in.
+            var sent = false
+            // The last event handed out is `out`'s last, or (`out` just sent) the one `lastID` names.
+            func release(_ slot: Int32, _ e: UnsafeMutablePointer<Event>) {
+                lastTime = e.pointee.time
+                slots.append(slot)
+                out.append(e)
                 if out.count == 1024 {
-                    lastID = out[1023].id
-                    queue.put(out)
+                    lastID = e.pointee.id
+                    queue.put(lender.batch(slots: slots, events: out))
+                    sent = true
+                    slots = []
                     out = []
+                    slots.reserveCapacity(1024)
                     out.reserveCapacity(1024)
-                    spent.free()
                 }
             }
             // Releases due since the last event was put in the buffer: done
@@ -55,15 +60,18 @@ final class OrderedReader: @unchecked Sendable {
             func releaseDueEvents() {
                 guard releaseDue else { return }
                 releaseDue = false
-                buffer.release(before: buffer.maxTime - reorderWindow, release)
-                while buffer.count > maxBuffered, let e = buffer.releaseOne() { release(e) }
+                buffer.lend(before: buffer.maxTime - reorderWindow, release)
+                while buffer.count > maxBuffered, buffer.lendOne(release) {}
+                if sent {
+                    sent = false
+                    buffer.reclaim()
+                }
             }
             // Each line is decoded straight into a free slot of the buffer.
             let r = replay.read(ledgers, totalBytes, target: { buffer.stagingSlot() }, beforeDedupe: releaseDueEvents) { p in
                 let t = p.pointee.time
                 if lastTime != .min && (t < lastTime
-                    || (t == lastTime && (out.isEmpty ? p.pointee.idPrecedes(lastID)
-                                          : out.withUnsafeBufferPointer { p.pointee.idPrecedes($0[$0.count - 1]) }))) {
+                    || (t == lastTime && (out.isEmpty ? p.pointee.idPrecedes(lastID) : p.pointee.idPrecedes(out[out.count - 1].pointee)))) {
                     ordered = false
                     return false
                 }
@@ -73,8 +81,8 @@ final class OrderedReader: @unchecked Sendable {
             }
             if ordered && r.error == nil {
                 releaseDueEvents()
-                buffer.drain(release)
-                if !out.isEmpty { queue.put(out) }
+                buffer.lendAll(release)
+                if !out.isEmpty { queue.put(lender.batch(slots: slots, events: out)) }
             }
             result = r
             inOrder = ordered
@@ -93,33 +101,13 @@ final class OrderedReader: @unchecked Sendable {
     }
 }
 
-/// Batches handed from the thread that evaluated them to the thread that
-/// frees them (the last reference to a batch frees it, wherever that is).
-private final class SpentBatches: @unchecked Sendable {
-    // `batches` is touched only under `lock`.
-    private let lock = NSLock()
-    private var batches: [[Event]] = []
-
-    func put(_ batch: [Event]) {
-        lock.withLock { batches.append(batch) }
-    }
-
-    /// Drops the batches put so far, on the calling thread.
-    func free() {
-        let taken = lock.withLock {
-            let b = batches
-            batches = []
-            return b
-        }
-        _ = consume taken
-    }
-}
-
 /// What consumes ordered events in a replay or backtest pass: one engine
 /// per rule part (`PartitionedEvaluation`) or one per rule set (`EngineLanes`).
 protocol OrderedEvaluator: AnyObject {
     func evaluate(_ e: Event)
     func evaluate(batch: [Event])
+    /// The next events of the total order, read in place (and let go once evaluated).
+    func evaluate(lent: LentEvents)
     /// Events offered so far.
     var processed: Int { get }
     /// Alerts so far (approximate while other threads evaluate).
@@ -140,8 +128,7 @@ extension OrderedReader {
                      progress: (@Sendable (ReplayProgress) -> Void)?) throws -> Replay.ReadResult? {
         var reported = 0
         while let batch = queue.take() {
-            evaluator.evaluate(batch: batch)
-            spent.put(batch)
+            evaluator.evaluate(lent: batch)
             if evaluator.processed - reported >= 0x10000, let p = progress {
                 reported = evaluator.processed
                 p(ReplayProgress(phase: "evaluating", bytesRead: 0, bytesTotal: totalBytes, lines: 0, events: evaluator.processed,

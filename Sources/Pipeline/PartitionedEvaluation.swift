@@ -90,6 +90,17 @@ public final class PartitionedEvaluation {
         if sample.count >= sampleSize { split() }
     }
 
+    /// Offers the next events of the total order, lent (read in place);
+    /// the sample keeps copies.
+    func evaluate(lent: LentEvents) {
+        if let lanes {
+            lanes.evaluate(lent: lent)
+            return
+        }
+        for e in lent.events { sample.append(e.pointee) }
+        if sample.count >= sampleSize { split() }
+    }
+
     /// Events offered so far.
     var processed: Int { (lanes?.processed ?? 0) + sample.count }
 

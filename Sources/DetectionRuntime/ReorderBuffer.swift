@@ -107,6 +107,13 @@ public struct ReorderBuffer: Sendable {
         if staged < 0 {
             if let r = recycled.popLast() {
                 staged = r
+                // A slot given back has been out of the cache since it was
+                // decoded into (tens of thousands of events ago): ask for the
+                // next one's event, and for the bytes' buffer of the one after
+                // that, while this one is decoded into.
+                let n = recycled.count
+                if n >= 2 { qly_prefetch_write(slots.pointer(Int(recycled[n - 2])), Self.slotBytes) }
+                if n >= 1 { slots.prefetchRaw(Int(recycled[n - 1])) }
             } else {
                 staged = freeSlot()
                 slots.store(Int(staged), .placeholder)
@@ -335,6 +342,15 @@ final class EventSlots: @unchecked Sendable {
         pointer(i).initialize(to: e)
         memory.live[i >> 6] |= 1 << UInt64(i & 63)
     }
+
+    /// Asks for the buffer of the raw bytes of the event in slot `i` (to be
+    /// decoded into): the slot's line holding `raw` must be at hand.
+    @inline(__always) func prefetchRaw(_ i: Int) {
+        // `raw` is one word, the address of the array's storage (a 32-byte header, then the bytes).
+        let storage = UnsafeRawPointer(pointer(i)).load(fromByteOffset: Self.rawOffset, as: UInt.self)
+        if let p = UnsafeRawPointer(bitPattern: storage) { qly_prefetch_write(p, 448) }
+    }
+    private static let rawOffset = MemoryLayout<Event>.offset(of: \Event.raw)!
 
     /// Moves the event out of slot `i`, which becomes free.
     @inline(__always) func take(_ i: Int) -> Event {

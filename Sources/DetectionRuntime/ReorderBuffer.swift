@@ -264,9 +264,22 @@ public struct ReorderBuffer: Sendable {
     }
 
     /// Makes the slots of the batches let go so far free for decoding into.
+    /// At most `recycledLimit` wait with their event: the others' events are
+    /// freed (when the buffer shrinks, tens of thousands of idle slots held
+    /// their old events' bytes: 40 MB more in a 10 M-event replay).
     public mutating func reclaim() {
-        for batch in returns.take() { recycled += batch }
+        for batch in returns.take() {
+            for s in batch {
+                if recycled.count < Self.recycledLimit {
+                    recycled.append(s)
+                } else {
+                    _ = slots.take(Int(s))
+                    free.append(s)
+                }
+            }
+        }
     }
+    static let recycledLimit = 4_096
 }
 
 /// Events lent by a `ReorderBuffer`, in order, read in place in its slots.

@@ -198,8 +198,11 @@ public struct EventDecoder: Sendable {
         ev.origin = 0
         if !copyingRaw {
             // The caller shares its array as `raw`.
-        } else if ev.raw.capacity >= buf.count {
-            ev.raw.replaceSubrange(0..<ev.raw.count, with: buf) // in place when not shared
+        } else if ev.raw.capacity >= buf.count && ev.raw.capacity <= buf.count + buf.count / 2 + 64 {
+            // In place when not shared. A buffer far larger than the line is
+            // not kept: an event decoded into again and again (a reorder
+            // buffer's slot) would otherwise hold the longest line it ever saw.
+            ev.raw.replaceSubrange(0..<ev.raw.count, with: buf)
         } else {
             ev.raw = Array(buf)
         }

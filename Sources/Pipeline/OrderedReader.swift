@@ -17,7 +17,7 @@ import Foundation
 /// again, its raw bytes' buffer reused.
 final class OrderedReader: @unchecked Sendable {
     /// Ordered batches; closed when reading ends.
-    let queue = BlockingQueue<LentEvents>(capacity: 16)
+    let queue = BlockingQueue<LentEvents>(capacity: 8)
     private let done = DispatchSemaphore(value: 0)
     // Written by the reader thread before `done` is signalled, read after.
     private var result: Replay.ReadResult?

@@ -101,6 +101,32 @@ import Testing
         #expect(out == ["R-9", "R-10", "R-11", "R-12", "R-13", "R-14"])
     }
 
+    /// More slots given back at once than wait with their events
+    /// (`recycledLimit`): the rest are emptied and used again all the same.
+    @Test func manySlotsGivenBackAtOnceAreAllUsedAgain() {
+        var buffer = ReorderBuffer()
+        let n = ReorderBuffer.recycledLimit + 1_500
+        for i in 0..<n { Self.offer(Self.line("A-\(100_000 + i)", second: i / 100), to: &buffer) }
+        var slots: [Int32] = [], events: [UnsafeMutablePointer<Event>] = []
+        buffer.lendAll { slots.append($0); events.append($1) }
+        var batch: LentEvents? = buffer.lender.batch(slots: slots, events: events)
+        #expect(batch!.events.map { $0.pointee.id } == (0..<n).map { "A-\(100_000 + $0)" })
+        batch = nil
+        buffer.reclaim()
+        var used: Set<UnsafeMutablePointer<Event>> = []
+        for i in 0..<n {
+            let slot = buffer.stagingSlot()
+            used.insert(slot)
+            let l = Self.line("B-\(100_000 + i)", second: 100 + i / 100, pad: i % 7)
+            #expect(Self.decoder.decode(l, into: &slot.pointee) == .event)
+            buffer.commitStaged()
+        }
+        #expect(used == Set(events), "every slot given back is used again, and no other")
+        var out: [String] = []
+        buffer.drain { out.append($0.id) }
+        #expect(out == (0..<n).map { "B-\(100_000 + $0)" })
+    }
+
     /// A lent batch keeps its events (and their slots' memory) after the
     /// buffer that lent them is gone: a lane on another thread may still be
     /// reading it.

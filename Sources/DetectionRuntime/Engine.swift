@@ -26,9 +26,7 @@ public final class Engine {
     let stores: FeedStores
     var pending = DeadlineQueue()
     /// Which expiry heaps have a look due, earliest first (see `schedule`).
-    var dues = Heap<Due>()
-    /// Per heap, the time of its one valid entry in `dues` (.max: none).
-    var scheduled: [Instant]
+    let dues: DueQueue
     var seq: UInt64 = 0
     var lastTime: Instant = .min
     var lastID = ""
@@ -79,7 +77,7 @@ public final class Engine {
             let pinned = t < ruleSet.pinnedTriggers.count ? ruleSet.pinnedTriggers[t].values.flatMap { $0 } : []
             return (unpinned + pinned).contains { ruleSet.rules[$0].isCondition }
         }
-        scheduled = Array(repeating: .max, count: runtimes.count + stores.all.count)
+        dues = DueQueue(capacity: runtimes.count + stores.all.count)
     }
 
     deinit { dispatch.deallocate() }
@@ -500,43 +498,28 @@ public final class Engine {
         static func < (a: Expiry, b: Expiry) -> Bool { a.due < b.due }
     }
 
-    /// When one of the expiry heaps (`id`: a rule's index, or the rule count
-    /// plus a history's index) next has a key to look at.
-    struct Due: Comparable {
-        var time: Instant
-        var id: Int
-        static func < (a: Due, b: Due) -> Bool { a.time < b.time }
-    }
-
-    /// Notes that heap `id` has a look due at `t`. `dues` holds one valid
-    /// entry per heap (its time equals `scheduled[id]`; others are stale), so
-    /// a sweep visits only the heaps with something due, not every rule —
-    /// with 1,400 rules, looking at each rule's heap every simulated minute
-    /// was most of what the extra rules cost.
+    /// Notes that heap `id` (a rule's index, or the rule count plus a
+    /// history's index) has a look due at `t`. `dues` holds each heap once,
+    /// at its earliest look, so a sweep visits only the heaps with something
+    /// due, not every rule — with 1,400 rules, looking at each rule's heap
+    /// every simulated minute was most of what the extra rules cost.
     @inline(__always)
-    func schedule(_ id: Int, _ t: Instant) {
-        if t < scheduled[id] {
-            scheduled[id] = t
-            dues.insert(Due(time: t, id: id))
-        }
-    }
+    func schedule(_ id: Int, _ t: Instant) { dues.schedule(id, t) }
 
     /// Drops state that can no longer matter, so memory stays bounded on an
     /// endless stream. Each key has one pending look in its rule's heap; a
     /// look either drops the key or reschedules it for when it next could.
     func expire(now: Instant) {
-        while let top = dues.min, top.time < now {
-            dues.removeMin()
-            guard top.time == scheduled[top.id] else { continue }
-            scheduled[top.id] = .max
-            if top.id < runtimes.count {
-                let rt = runtimes[top.id]
+        while let t = dues.minTime, t < now {
+            let id = dues.popMin()
+            if id < runtimes.count {
+                let rt = runtimes[id]
                 expire(rt, now: now)
-                if let m = rt.expiries.min { schedule(top.id, m.due) }
+                if let m = rt.expiries.min { schedule(id, m.due) }
             } else {
-                let store = stores.all[top.id - runtimes.count]
+                let store = stores.all[id - runtimes.count]
                 expire(store, now: now)
-                if let m = store.nextExpiry { schedule(top.id, m) }
+                if let m = store.nextExpiry { schedule(id, m) }
             }
         }
     }
@@ -636,8 +619,7 @@ public final class Engine {
                 state.forEach { _, s in a.expiries.insert(Expiry(due: (state.firstTime(s) ?? state[s].lastTime) + a.retention, slot: s)) }
             }
         }
-        dues = Heap()
-        scheduled = Array(repeating: .max, count: scheduled.count)
+        dues.removeAll()
         for (i, rt) in runtimes.enumerated() { if let m = rt.expiries.min { schedule(i, m.due) } }
         for (j, store) in stores.all.enumerated() { if let m = store.nextExpiry { schedule(runtimes.count + j, m) } }
     }

@@ -145,9 +145,7 @@ public final class Engine {
         stats.events += 1
         let t = Int(e.type.rawValue)
         dispatch.forEachRule(t) { trigger($0, e) }
-        if dispatch.hasPinned(t), let pinned = ruleSet.pinnedTriggers[t][e.village] {
-            for ri in pinned { trigger(ri, e) }
-        }
+        if dispatch.hasPinned(t) { dispatch.forEachPinned(t, e.village) { trigger($0, e) } }
         dispatch.forEachFeed(t) { feed($0, e) }
     }
 
@@ -269,8 +267,8 @@ public final class Engine {
     private func evaluateConditions(_ e: borrowing Event) {
         let t = Int(e.type.rawValue)
         dispatch.forEachRule(t) { ri in runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
-        if dispatch.hasPinned(t), let pinned = ruleSet.pinnedTriggers[t][e.village] {
-            for ri in pinned { runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
+        if dispatch.hasPinned(t) {
+            dispatch.forEachPinned(t, e.village) { ri in runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
         }
     }
 

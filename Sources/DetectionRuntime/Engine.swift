@@ -1,5 +1,4 @@
 import CPrefetch
-import Collections
 import EventModel
 import RuleCompiler
 

@@ -108,9 +108,10 @@ public struct ReorderBuffer: Sendable {
             if let r = recycled.popLast() {
                 staged = r
                 // A slot given back has been out of the cache since it was
-                // decoded into (tens of thousands of events ago): ask for the
-                // next one's event, and for the bytes' buffer of the one after
-                // that, while this one is decoded into.
+                // decoded into (thousands of events ago): while this one is
+                // decoded into, ask for the event of the slot after next, and
+                // for the bytes' buffer of the next one (whose event, asked
+                // for a decode ago, says where that buffer is).
                 let n = recycled.count
                 if n >= 2 { qly_prefetch_write(slots.pointer(Int(recycled[n - 2])), Self.slotBytes) }
                 if n >= 1 { slots.prefetchRaw(Int(recycled[n - 1])) }
@@ -201,11 +202,6 @@ public struct ReorderBuffer: Sendable {
         while let t = minTime, t < watermark {
             try body(popMin())
         }
-    }
-
-    /// Hands out the earliest event regardless of the watermark (to bound memory).
-    public mutating func releaseOne() -> Event? {
-        isEmpty ? nil : popMin()
     }
 
     /// Hands out everything, in order (end of input).

@@ -105,7 +105,6 @@ final class OrderedReader: @unchecked Sendable {
 /// per rule part (`PartitionedEvaluation`) or one per rule set (`EngineLanes`).
 protocol OrderedEvaluator: AnyObject {
     func evaluate(_ e: Event)
-    func evaluate(batch: [Event])
     /// The next events of the total order, read in place (and let go once evaluated).
     func evaluate(lent: LentEvents)
     /// Events offered so far.

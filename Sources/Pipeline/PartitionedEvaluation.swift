@@ -80,16 +80,6 @@ public final class PartitionedEvaluation {
         if sample.count == sampleSize { split() }
     }
 
-    /// Offers the next events of the total order.
-    func evaluate(batch: [Event]) {
-        if let lanes {
-            lanes.evaluate(batch: batch)
-            return
-        }
-        sample.append(contentsOf: batch)
-        if sample.count >= sampleSize { split() }
-    }
-
     /// Offers the next events of the total order, lent (read in place);
     /// the sample keeps copies.
     func evaluate(lent: LentEvents) {

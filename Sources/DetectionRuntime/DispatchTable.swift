@@ -17,9 +17,9 @@ struct DispatchTable {
     private let feeds: UnsafeMutableBufferPointer<FeedRef>
     /// Whether some rule of type `t` is pinned to villages (`pinnedTriggers`).
     private let pinned: UnsafeMutableBufferPointer<Bool>
-    /// Rules pinned to villages, by (type, village) in open addressing:
-    /// `pinnedSlots` (a power of two) entries of `PinnedEntry`, each naming
-    /// `pinnedRules[start ..< start + count]`. A dictionary of dictionaries
+    /// Rules pinned to villages, by (type, village) in open addressing with
+    /// linear probing: a power of two of `PinnedEntry`s, at most half full,
+    /// each naming `pinnedRules[start ..< start + count]`. A dictionary of dictionaries
     /// of arrays (`CompiledRuleSet.pinnedTriggers`) hashed the village and
     /// retained the rules' array at every event of a pinned type.
     private let pinnedTable: UnsafeMutableBufferPointer<PinnedEntry>
@@ -59,7 +59,7 @@ struct DispatchTable {
 
     @inline(__always)
     private static func home(_ t: Int, _ village: UInt64, _ size: Int) -> Int {
-        Int(truncatingIfNeeded: ((village &+ UInt64(t) &* 0x100_0000_01B3) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (size - 1)
+        Fingerprint.tableHash(village &* 0x9E37_79B9_7F4A_7C15, seed: t) & (size - 1)
     }
 
     /// Calls `body` with each rule of type `t` pinned to `village`.

@@ -102,11 +102,12 @@ public struct ReferenceTables: Sendable {
                 let village = VillageCode(vs)
                 if village == nil && !vs.isEmpty { throw LoadError(table: "people", line: line, message: "village must be 12 digits") }
                 let rel = ReferenceTables.list(get(cols[4]))
-                if var existing = storage.people[id] {
+                // One hash of the id for a new person (the usual case); a repeated
+                // id keeps its first row and gains the relatives it did not list.
+                if var existing = storage.people.updateValue(Person(id: id, name: get(cols[1]), village: village, role: role, relatives: rel),
+                                                             forKey: id) {
                     existing.relatives += rel.filter { !existing.relatives.contains($0) }
                     storage.people[id] = existing
-                } else {
-                    storage.people[id] = Person(id: id, name: get(cols[1]), village: village, role: role, relatives: rel)
                 }
             }
         }
@@ -163,7 +164,22 @@ public struct ReferenceTables: Sendable {
     }
 
     static func list(_ s: String) -> [String] {
-        s.split(separator: ";").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        if s.isEmpty { return [] }
+        // ASCII (ids are): split the bytes. Otherwise by characters, where a
+        // ';' followed by a combining mark is no separator.
+        var text = s
+        let ascii: [String]? = text.withUTF8 { b in
+            guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+            var items: [String] = []
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == UInt8(ascii: ";") {
+                let item = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self).trimmingSpaces()
+                if !item.isEmpty { items.append(item) }
+                start = i + 1
+            }
+            return items
+        }
+        return ascii ?? s.split(separator: ";").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
     }
 
     static func money(_ s: String) -> Int64? {
@@ -178,19 +194,22 @@ public struct ReferenceTables: Sendable {
         storage.priceByCategory = [:]
         for (c, p) in storage.referencePrices { storage.priceByCategory[Fingerprint(c)] = p }
         storage.links = [:]
-        // Who is related to whom (one hop, either direction).
+        // Who is related to a cadre (one hop, either direction): only cadres'
+        // relatives are asked for, so only theirs are collected.
+        let cadres = storage.people.values.filter(\.isCadre)
         var relativesOf: [String: Set<String>] = [:]
+        for c in cadres { relativesOf[c.id] = [] }
         for p in storage.people.values {
             for r in p.relatives where r != p.id {
-                relativesOf[p.id, default: []].insert(r)
-                relativesOf[r, default: []].insert(p.id)
+                if p.isCadre { relativesOf[p.id]!.insert(r) }
+                if relativesOf[r] != nil { relativesOf[r]!.insert(p.id) }
             }
         }
         // S(V): cadres of V and their relatives.
         var personLinks: [String: [(VillageCode, CadreLink)]] = [:]
         // In id order (which link a person gets depends on it); only cadres are
         // sorted: sorting everyone by id was a fifth of loading a 200 k-row table.
-        for c in storage.people.values.filter(\.isCadre).sorted(by: { $0.id < $1.id }) {
+        for c in cadres.sorted(by: { $0.id < $1.id }) {
             guard let v = c.village else { continue }
             setLink(v, c.id, CadreLink(kind: .cadre, cadreID: c.id, viaPersonID: nil, viaIsRelative: false), &personLinks)
             for r in (relativesOf[c.id] ?? []).sorted() {
@@ -217,15 +236,22 @@ public struct ReferenceTables: Sendable {
             named.insert(link.cadreID)
             if let via = link.viaPersonID { named.insert(via) }
         }
-        storage.people = storage.people.filter { named.contains($0.key) }
+        var kept: [String: Person] = [:]
+        kept.reserveCapacity(named.count)
+        for id in named { if let p = storage.people[id] { kept[id] = p } }
+        storage.people = kept
     }
 
     private mutating func setLink(_ v: VillageCode, _ person: String, _ link: CadreLink, _ personLinks: inout [String: [(VillageCode, CadreLink)]]) {
         let key = LinkKey(village: v.value, person: Fingerprint(person))
         if let existing = storage.links[key], existing.kind == .cadre || link.kind != .cadre { return }
         storage.links[key] = link
-        personLinks[person, default: []].removeAll { $0.0 == v }
-        personLinks[person, default: []].append((v, link))
+        // One lookup of the person, the list changed in place.
+        func replace(_ list: inout [(VillageCode, CadreLink)]) {
+            list.removeAll { $0.0 == v }
+            list.append((v, link))
+        }
+        replace(&personLinks[person, default: []])
     }
 
     // MARK: lookups

@@ -12,14 +12,18 @@ public struct VillageCode: Hashable, Sendable, Comparable, Codable, CustomString
 
     /// Parses exactly 12 ASCII digits.
     public init?(_ s: String) {
-        let u = Array(s.utf8)
-        guard u.count == 12 else { return nil }
-        var v: UInt64 = 0
-        for c in u {
-            guard c >= 48 && c <= 57 else { return nil }
-            v = v * 10 + UInt64(c - 48)
+        var text = s
+        let parsed: UInt64? = text.withUTF8 { u in
+            guard u.count == 12 else { return nil }
+            var v: UInt64 = 0
+            for c in u {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + UInt64(c - 48)
+            }
+            return v
         }
-        value = v
+        guard let parsed else { return nil }
+        value = parsed
     }
 
     /// The 9-digit township code as an integer.

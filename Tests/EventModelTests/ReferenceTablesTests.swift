@@ -46,6 +46,23 @@ import Testing
         }
     }
 
+    @Test func relativesListsSplitOnSemicolonsAndRepeatedPeopleMerge() throws {
+        // Spaces around items and empty items are dropped; a person listed twice keeps
+        // the first row's name and role and gains the relatives only the second lists;
+        // a ';' that carries a combining mark (U+0301) is part of its item, no separator.
+        let people = try CSVTable(parsing: "person_id,name,village,role,relatives\n"
+            + "C1,张三,330521101202,secretary, R1 ;;R2;\n"
+            + "C1,别名,330521101202,villager,R2;R3\n"
+            + "C2,王五,330521101203,director,X;\u{301}Y\n")
+        let t = try ReferenceTables(people: people, vendors: nil, referencePrices: nil, villageLimits: nil)
+        let v = VillageCode("330521101202")!
+        for r in ["R1", "R2", "R3"] { #expect(t.cadreLink(Fingerprint(r), village: v)?.kind == .relative, "\(r)") }
+        #expect(t.people["C1"]?.name == "张三" && t.people["C1"]?.relatives == ["R1", "R2", "R3"])
+        let w = VillageCode("330521101203")!
+        #expect(t.cadreLink(Fingerprint("X;\u{301}Y"), village: w)?.kind == .relative)
+        #expect(t.cadreLink(Fingerprint("X"), village: w) == nil)
+    }
+
     @Test func villageLimitsDefaultAndBadRows() throws {
         let l = try CSVTable(parsing: "village,approval_limit,decision_limit\n330521101204,5000,30000.00\n")
         let t = try ReferenceTables(people: nil, vendors: nil, referencePrices: nil, villageLimits: l)

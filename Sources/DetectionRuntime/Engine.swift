@@ -58,6 +58,13 @@ public final class Engine {
     /// The count(distinct …) a window event left pending (`windowEvent`).
     let pendingDistinct = PendingWindowDistinct()
 
+    /// Trigger filters several rules share (`CompiledRule.filterShare`): each
+    /// result as `epoch << 1 | passed`, valid while `filterEpoch` (one per
+    /// event offered) is unchanged. The 1,400-rule pack's village variants
+    /// tested the same filter once per variant.
+    let filterMemo: UnsafeMutablePointer<UInt64>
+    var filterEpoch: UInt64 = 0
+
     public init(ruleSet: CompiledRuleSet, tables: ReferenceTables) {
         self.ruleSet = ruleSet
         self.env = EvalEnv(tables: tables, params: ruleSet.params)
@@ -77,9 +84,14 @@ public final class Engine {
             return (unpinned + pinned).contains { ruleSet.rules[$0].isCondition }
         }
         dues = DueQueue(capacity: runtimes.count + stores.all.count)
+        filterMemo = .allocate(capacity: max(1, ruleSet.filterShares))
+        filterMemo.initialize(repeating: 0, count: max(1, ruleSet.filterShares))
     }
 
-    deinit { dispatch.deallocate() }
+    deinit {
+        dispatch.deallocate()
+        filterMemo.deallocate()
+    }
 
     /// Replaces the reference tables (a refresh while running).
     public func updateTables(_ t: ReferenceTables) { env.tables = t }
@@ -141,6 +153,7 @@ public final class Engine {
         if memory.needsCollection { collectEvidence() }
         lastTime = e.time
         currentRef = 0
+        filterEpoch &+= 1
         stats.events += 1
         let t = Int(e.type.rawValue)
         dispatch.forEachRule(t) { trigger($0, e) }
@@ -265,6 +278,7 @@ public final class Engine {
 
     private func evaluateConditions(_ e: borrowing Event) {
         let t = Int(e.type.rawValue)
+        filterEpoch &+= 1
         dispatch.forEachRule(t) { ri in runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
         if dispatch.hasPinned(t) {
             dispatch.forEachPinned(t, e.village) { ri in runtimeRefs[ri]._withUnsafeGuaranteedRef { if $0.isCondition { conditionRule($0, e) } } }
@@ -272,18 +286,30 @@ public final class Engine {
     }
 
     func conditionRule(_ rt: RuleRuntime, _ e: borrowing Event) {
-        // Called in place (see `trigger`).
-        if rt.filter != nil && rt.filter?(e, env) != true { return }
+        guard passes(rt, e) else { return }
         emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)
+    }
+
+    /// Whether an event passes a rule's trigger filter; a shared filter is
+    /// tested once per event (`filterMemo`).
+    @inline(__always)
+    func passes(_ rt: RuleRuntime, _ e: borrowing Event) -> Bool {
+        // Called through the optional in place: binding the closure to a
+        // local retained and released its context at each trigger.
+        guard rt.filter != nil else { return true }
+        guard rt.filterShare >= 0 else { return rt.filter?(e, env) == true }
+        let memo = filterMemo + rt.filterShare
+        if memo.pointee &>> 1 == filterEpoch { return memo.pointee & 1 == 1 }
+        let passed = rt.filter?(e, env) == true
+        memo.pointee = filterEpoch &<< 1 | (passed ? 1 : 0)
+        return passed
     }
 
     @inline(__always)
     func trigger(_ ri: Int, _ e: borrowing Event) {
         runtimeRefs[ri]._withUnsafeGuaranteedRef { rt in
             if eagerConditions && rt.isCondition { return }
-            // Called through the optional in place: binding the closure to a
-            // local retained and released its context at each trigger.
-            if rt.filter != nil && rt.filter?(e, env) != true { return }
+            guard passes(rt, e) else { return }
             switch rt.dispatch {
             case .condition:
                 emit(rt.rule, anchor: e, evidence: [], evidenceIncludesAnchor: false)

@@ -75,6 +75,8 @@ struct DeadlineQueue {
 final class RuleRuntime {
     let rule: CompiledRule
     let filter: BoolFn?
+    /// The shared result of `filter` this rule reads (`Engine.passes`); -1: its own.
+    let filterShare: Int
     let isCondition: Bool
     let retention: Int64
     let kind: Kind
@@ -105,6 +107,7 @@ final class RuleRuntime {
     init(_ rule: CompiledRule, stores: inout FeedStores) {
         self.rule = rule
         filter = rule.triggerFilter
+        filterShare = rule.filterShare
         isCondition = rule.isCondition
         retention = rule.retention
         switch rule.kind {

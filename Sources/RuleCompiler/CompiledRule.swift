@@ -52,6 +52,18 @@ public struct CompiledRule: Sendable {
     /// village (its key or correlation includes `village`), so village-
     /// partitioned workers can evaluate it alone.
     public var villageLocal: Bool
+    /// The trigger filter as the engine runs it (village pins left out),
+    /// written without positions, with the trigger's type and alias: rules
+    /// with equal texts reading equal parameter values test an event alike
+    /// (per-village variants of a rule), and the engine tests it once per
+    /// event for all of them (`filterShare`). nil without a filter.
+    public var filterSignature: String? = nil
+    /// The parameters the trigger filter reads (indexes in the rule's parameter table).
+    public var filterParameters: [Int] = []
+    /// The rule's row in the parameter table (`index` until a subset renumbers the rules).
+    public var parameterRule: Int = -1
+    /// Which shared filter result the rule uses (`CompiledRuleSet.filterShares`); -1: its own.
+    public var filterShare: Int = -1
 
     public var isCondition: Bool {
         if case .condition = kind { return true }

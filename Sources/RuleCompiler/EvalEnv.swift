@@ -133,7 +133,7 @@ public struct ParameterResolver: Sendable {
         }
     }
 
-    struct Table: Sendable {
+    struct Table: Sendable, Equatable {
         var village: [UInt64: Num] = [:]
         var township: [UInt64: Num] = [:]
         var district: [UInt64: Num] = [:]
@@ -152,6 +152,18 @@ public struct ParameterResolver: Sendable {
     public private(set) var overrides: [Override] = []
 
     public init() {}
+
+    /// Whether parameters `params` read the same values for rules `a` and `b`
+    /// (rows of the table): the same defaults and the same overrides.
+    public func sameValues(_ a: Int, _ b: Int, _ params: [Int]) -> Bool {
+        if a == b { return true }
+        guard a >= 0, b >= 0, a < defaults.count, b < defaults.count else { return false }
+        for p in params {
+            guard p < defaults[a].count, p < defaults[b].count else { return false }
+            if defaults[a][p] != defaults[b][p] || tables[a][p] != tables[b][p] { return false }
+        }
+        return true
+    }
 
     /// Registers a rule's parameters (called by the compiler).
     mutating func register(rule: String, names n: [String], defaults d: [Num]) -> Int {

@@ -156,8 +156,19 @@ final class RuleLowering {
         // the dispatch by village already guarantees (`pinnedTriggers`).
         let filter = trigger.filter.flatMap { ec.compileBool($0, base) }
         var runFilter = filter
+        var runFilterExpr = trigger.filter
         if pinned != nil, filter != nil, let f = trigger.filter {
-            runFilter = RuleLowering.withoutVillagePins(f).flatMap { ec.compileBool($0, base) }
+            runFilterExpr = RuleLowering.withoutVillagePins(f)
+            runFilter = runFilterExpr.flatMap { ec.compileBool($0, base) }
+        }
+        // What makes two rules' filters test an event alike (see `CompiledRule.filterSignature`).
+        var filterSignature: String? = nil
+        var filterParameters: [Int] = []
+        if runFilter != nil, let f = runFilterExpr {
+            filterSignature = [ttype.name, trigger.alias ?? "-", RuleLowering.canonical(f)].joined(separator: "\u{1}")
+            var read = Set<String>()
+            RuleLowering.names(in: f, into: &read)
+            filterParameters = read.compactMap { params[$0]?.index }.sorted()
         }
 
         var kind: CompiledRule.Kind = .condition
@@ -376,11 +387,53 @@ final class RuleLowering {
         }
 
         let (line, _) = file.position(of: r.range.start)
-        return CompiledRule(name: r.name, version: version, severity: severity, titleZH: title, titleEN: r.titleEN ?? r.name,
+        var compiled = CompiledRule(name: r.name, version: version, severity: severity, titleZH: title, titleEN: r.titleEN ?? r.name,
                             source: file.slice(r.range), path: file.path, line: line, index: index, kind: kind, triggerType: ttype,
                             triggerFilter: runFilter, pinnedVillages: pinned, retention: retention, summaryZH: zh, summaryEN: en,
                             keyDisplay: keyDisplay, figures: figures, parameterNames: names,
                             stateSignature: RuleLowering.signature(file.slice(r.range)), villageLocal: villageLocal())
+        compiled.filterSignature = filterSignature
+        compiled.filterParameters = filterParameters
+        compiled.parameterRule = ruleIndex
+        return compiled
+    }
+
+    /// An expression as text without positions, every operand bracketed
+    /// and every literal quoted, so that equal texts are equal expressions.
+    static func canonical(_ e: Expr) -> String {
+        switch e {
+        case .integer(let v, _): return "i:\(v)"
+        case .decimal(let t, _): return "d:\(t)"
+        case .string(let t, _): return "s:" + t.debugDescription
+        case .timeOfDay(let v, _): return "t:\(v)"
+        case .duration(let d, _): return "D:\(d.micros)"
+        case .money(let x, _): return "(money " + canonical(x) + ")"
+        case .name(let n, _): return "n:" + n
+        case .member(let a, let f, _): return "m:" + a + "." + f
+        case .call(let f, let args, let distinct, _):
+            return "(call " + f + (distinct ? " distinct" : "") + args.map { " " + canonical($0) }.joined() + ")"
+        case .unary(let op, let x, _): return "(" + op + " " + canonical(x) + ")"
+        case .binary(let op, let a, let b, _): return "(" + op + " " + canonical(a) + " " + canonical(b) + ")"
+        case .isPresent(let x, let negated, _): return "(" + (negated ? "absent " : "present ") + canonical(x) + ")"
+        case .inList(let x, let items, let negated, _):
+            return "(" + (negated ? "notin " : "in ") + canonical(x) + items.map { " " + canonical($0) }.joined() + ")"
+        }
+    }
+
+    /// The bare names an expression reads (fields, parameters, aliases).
+    static func names(in e: Expr, into out: inout Set<String>) {
+        switch e {
+        case .integer, .decimal, .string, .timeOfDay, .duration, .member: return
+        case .name(let n, _): out.insert(n)
+        case .money(let x, _), .unary(_, let x, _), .isPresent(let x, _, _): names(in: x, into: &out)
+        case .call(_, let args, _, _): for a in args { names(in: a, into: &out) }
+        case .binary(_, let a, let b, _):
+            names(in: a, into: &out)
+            names(in: b, into: &out)
+        case .inList(let x, let items, _, _):
+            names(in: x, into: &out)
+            for i in items { names(in: i, into: &out) }
+        }
     }
 
     /// What the history of required/expected events depends on: their type and

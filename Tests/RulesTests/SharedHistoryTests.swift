@@ -37,6 +37,12 @@ import Testing
         let (rs, pins) = Self.packWithVariants(events)
         let pack = RuleLoader.compile(paths: [RepoPaths.rules]).ruleSet!
         #expect(rs.rules.count == pack.rules.count * (1 + Self.variants))
+        // Each filtered rule's variants test its filter once per event with it (`filterShare`); the pack alone shares none.
+        #expect(pack.filterShares == 0)
+        for r in rs.rules where r.triggerFilter != nil {
+            let own = r.name.range(of: "-v", options: .backwards).map { String(r.name[..<$0.lowerBound]) } ?? r.name
+            #expect(r.filterShare >= 0 && r.filterShare == rs.rule(named: own)?.filterShare, "\(r.name)")
+        }
 
         let engine = Engine(ruleSet: rs, tables: tables)
         for e in events { engine.process(e) }

@@ -27,10 +27,13 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
     /// replay can meet a stored alert but one another writer stored
     /// meanwhile, and batches skip asking (`PostgresConnection.write(…fresh:)`).
     private var startedEmpty: Bool?
+    /// Connections writing batches side by side.
+    public let parallelism: Int
 
     /// `url`: anything libpq takes. Connections open on the first batch.
     public init(url: String, connections: Int = 2, copyThreshold: Int = PostgresConnection.defaultCopyThreshold) {
         queue = BlockingQueue(capacity: max(1, connections))
+        parallelism = max(1, connections)
         for n in 0..<max(1, connections) {
             done.enter()
             let thread = Thread { [self] in

@@ -153,14 +153,15 @@ public struct ParameterResolver: Sendable {
 
     public init() {}
 
-    /// Whether parameters `params` read the same values for rules `a` and `b`
-    /// (rows of the table): the same defaults and the same overrides.
-    public func sameValues(_ a: Int, _ b: Int, _ params: [Int]) -> Bool {
+    /// Whether the parameters named `params` read the same values for rules
+    /// `a` and `b` (rows of the table; each rule numbers its parameters in
+    /// its own order): the same defaults and the same overrides.
+    public func sameValues(_ a: Int, _ b: Int, _ params: [String]) -> Bool {
         if a == b { return true }
         guard a >= 0, b >= 0, a < defaults.count, b < defaults.count else { return false }
-        for p in params {
-            guard p < defaults[a].count, p < defaults[b].count else { return false }
-            if defaults[a][p] != defaults[b][p] || tables[a][p] != tables[b][p] { return false }
+        for name in params {
+            guard let pa = names[a].firstIndex(of: name), let pb = names[b].firstIndex(of: name) else { return false }
+            if defaults[a][pa] != defaults[b][pb] || tables[a][pa] != tables[b][pb] { return false }
         }
         return true
     }

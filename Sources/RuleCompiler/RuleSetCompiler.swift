@@ -163,12 +163,12 @@ final class RuleLowering {
         }
         // What makes two rules' filters test an event alike (see `CompiledRule.filterSignature`).
         var filterSignature: String? = nil
-        var filterParameters: [Int] = []
+        var filterParameters: [String] = []
         if runFilter != nil, let f = runFilterExpr {
             filterSignature = [ttype.name, trigger.alias ?? "-", RuleLowering.canonical(f)].joined(separator: "\u{1}")
             var read = Set<String>()
             RuleLowering.names(in: f, into: &read)
-            filterParameters = read.compactMap { params[$0]?.index }.sorted()
+            filterParameters = read.filter { params[$0] != nil }.sorted()
         }
 
         var kind: CompiledRule.Kind = .condition

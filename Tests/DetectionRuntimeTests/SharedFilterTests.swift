@@ -47,6 +47,11 @@ import Testing
             + Self.rule("q", "amount < approval_limit") + Self.rule("q-v1", "village = \"330521101202\" and amount < approval_limit")
         let s = Self.shares(text)
         #expect(s["p"]! >= 0 && s["p-same"] == s["p"] && s["p-other"] == -1)
+        // Parameters are compared by name: declared in another order, equal values share and different ones do not.
+        let reordered = Self.shares(Self.rule("x", "amount >= limit", param: "param limit = 100 yuan\n  param other = 5")
+            + Self.rule("x-swapped", "amount >= limit", param: "param other = 100 yuan\n  param limit = 5 yuan")
+            + Self.rule("x-same", "amount >= limit", param: "param other = 7\n  param limit = 100 yuan"))
+        #expect(reordered["x"]! >= 0 && reordered["x-same"] == reordered["x"] && reordered["x-swapped"] == -1)
         #expect(s["q"]! >= 0 && s["q-v1"] == s["q"])
         // An override of one rule's value (anywhere) makes its filter its own; one for every rule does not.
         let one = Self.shares(text, overrides: [.init(rule: "p-same", name: "limit", scope: .village(330521101207), value: NumScale.fromInt(5))])

@@ -15,7 +15,9 @@ import Foundation
 /// bytes of alerts (their evidence and texts) stay in memory even so: a
 /// pass with few alerts skips serializing them, writing them out and
 /// reading each back with a system call (≈ 4 % of the CPU time of a 1 M
-/// replay with 17,860 alerts, much of it in the pass). Without a file, or
+/// replay with 17,860 alerts, much of it in the pass); once the file holds
+/// several times as many, those go to the file as well (`moveAfter`), and
+/// a large pass's peak memory is its rule state's alone. Without a file, or
 /// for an alert the file declines, the alert stays in memory. Any thread
 /// may add; reading happens once the pass is over.
 final class AlertCollector: @unchecked Sendable {
@@ -35,6 +37,8 @@ final class AlertCollector: @unchecked Sendable {
         var memory: [Alert] = []
         /// Alerts handed to `add` (some may still be on their way to `items`).
         var added = 0
+        /// Alerts kept in the file.
+        var inFile = 0
 
         /// Keeps `alerts`, each in `file` under its `encoded` form when there is one.
         /// (Only one thread at a time may pass a `file`: it is written outside the lock.)
@@ -46,9 +50,34 @@ final class AlertCollector: @unchecked Sendable {
                     if item.ref == 0 {
                         item.memoryIndex = Int32(memory.count)
                         memory.append(a)
+                    } else {
+                        inFile += 1
                     }
                     items.append(item)
                 }
+            }
+        }
+
+        /// Writes the alerts held in memory to `file` and lets them go (those
+        /// the file declines stay). Only the thread that writes `file` may call it.
+        func moveMemory(to file: EvidenceSpillFile) {
+            let held = lock.withLock { memory }
+            let refs = held.map { file.append(id: "", raw: AlertCoding.encode($0)) }
+            lock.withLock {
+                // Alerts added to memory meanwhile lie after `held.count` (memory only grows).
+                var kept: [Alert] = []
+                for i in items.indices where items[i].memoryIndex >= 0 {
+                    let m = Int(items[i].memoryIndex)
+                    if m < refs.count && refs[m] != 0 {
+                        items[i].ref = refs[m]
+                        items[i].memoryIndex = -1
+                        inFile += 1
+                    } else {
+                        items[i].memoryIndex = Int32(kept.count)
+                        kept.append(memory[m])
+                    }
+                }
+                memory = kept
             }
         }
     }
@@ -64,8 +93,12 @@ final class AlertCollector: @unchecked Sendable {
     private var drained = false
 
     /// `file`: where alerts wait until the pass ends (nil: in memory), once
-    /// `memoryBudget` bytes of them are held in memory.
-    init(file: EvidenceSpillFile?, memoryBudget: Int = AlertCollector.defaultMemoryBudget) {
+    /// `memoryBudget` bytes of them are held in memory. When the file holds
+    /// `moveAfter` times as many alerts as memory does, the pass is a large
+    /// one (a year of a province): the alerts in memory go to the file too,
+    /// and their memory is free for the rule state, which is then at its
+    /// largest (the 10.55 M replay's peak).
+    init(file: EvidenceSpillFile?, memoryBudget: Int = AlertCollector.defaultMemoryBudget, moveAfter: Int = 4) {
         self.file = file
         memoryLeft = file == nil ? 0 : memoryBudget
         guard let file else {
@@ -78,8 +111,13 @@ final class AlertCollector: @unchecked Sendable {
         // Only this thread touches the file until `drain()` has waited for it.
         nonisolated(unsafe) let spillFile = file
         let thread = Thread {
+            var moved = false
             while let alerts = queue.take() {
                 store.keep(alerts, encoded: alerts.map(AlertCoding.encode), in: spillFile)
+                if !moved, store.lock.withLock({ store.inFile > moveAfter * store.memory.count && !store.memory.isEmpty }) {
+                    store.moveMemory(to: spillFile)
+                    moved = true
+                }
             }
             written.signal()
         }
@@ -91,6 +129,9 @@ final class AlertCollector: @unchecked Sendable {
 
     /// Alerts added so far.
     var count: Int { store.lock.withLock { store.added } }
+
+    /// Alerts held in memory (once every added one is kept: after `drain()`).
+    var inMemory: Int { store.lock.withLock { store.memory.count } }
 
     /// Takes `alerts` (in any order).
     func add(_ alerts: [Alert]) {

@@ -67,7 +67,7 @@ import Testing
         // Spilled, kept in memory up to a budget and spilled after it, in memory.
         var spilled: [Int64] = []
         for (file, budget) in [(EvidenceSpillFile(bufferBytes: 700), 0), (EvidenceSpillFile(bufferBytes: 700), 20_000), (nil, 0)] {
-            let collector = AlertCollector(file: file, memoryBudget: budget)
+            let collector = AlertCollector(file: file, memoryBudget: budget, moveAfter: 1_000)
             for chunk in stride(from: 0, to: all.count, by: 37) { collector.add(Array(all[chunk..<min(chunk + 37, all.count)])) }
             #expect(collector.count == all.count)
             var batches: [Int] = []
@@ -79,6 +79,18 @@ import Testing
         }
         // The budget kept the first alerts out of the file, and only those.
         #expect(spilled[0] > spilled[1] && spilled[1] > 0 && spilled[2] == 0, "\(spilled)")
+        // Once the file holds more than `moveAfter` times what memory holds, memory's alerts go there too
+        // (after it, alerts are only added to the file); not before.
+        for (moveAfter, moves) in [(4, true), (1_000, false)] {
+            let file = EvidenceSpillFile(bufferBytes: 700)
+            let collector = AlertCollector(file: file, memoryBudget: 20_000, moveAfter: moveAfter)
+            for chunk in stride(from: 0, to: all.count, by: 37) { collector.add(Array(all[chunk..<min(chunk + 37, all.count)])) }
+            var out: [Alert] = []
+            try collector.forEachSortedBatch(of: 64) { out += $0 }
+            #expect(out == expected)
+            #expect((collector.inMemory == 0) == moves, "moveAfter \(moveAfter): \(collector.inMemory) in memory")
+            #expect(moves ? file.size > spilled[1] : file.size == spilled[1])
+        }
         // A file that cannot be made keeps them in memory.
         let unusable = AlertCollector(file: EvidenceSpillFile(directory: "/proc/no-such-folder", bufferBytes: 10))
         unusable.add(all)

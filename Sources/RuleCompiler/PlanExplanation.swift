@@ -190,11 +190,7 @@ public struct PlanExplanation: Sendable, Hashable {
             switch e {
             case .name(let n, _): out.append(n)
             case .member(_, let n, _): out.append(n)
-            case .money(let a, _), .unary(_, let a, _), .isPresent(let a, _, _): walk(a)
-            case .call(_, let args, _, _): args.forEach(walk)
-            case .binary(_, let a, let b, _): walk(a); walk(b)
-            case .inList(let a, let items, _, _): walk(a); items.forEach(walk)
-            default: break
+            default: e.children.forEach(walk)
             }
         }
         walk(r.trigger?.filter)

@@ -166,9 +166,8 @@ final class RuleLowering {
         var filterParameters: [String] = []
         if runFilter != nil, let f = runFilterExpr {
             filterSignature = [ttype.name, trigger.alias ?? "-", RuleLowering.canonical(f)].joined(separator: "\u{1}")
-            var read = Set<String>()
-            RuleLowering.names(in: f, into: &read)
-            filterParameters = read.filter { params[$0] != nil }.sorted()
+            // (A member's field named like a parameter counts too: at worst a share is missed.)
+            filterParameters = Set(referencedNames(f)).filter { params[$0] != nil }.sorted()
         }
 
         var kind: CompiledRule.Kind = .condition
@@ -420,22 +419,6 @@ final class RuleLowering {
         }
     }
 
-    /// The bare names an expression reads (fields, parameters, aliases).
-    static func names(in e: Expr, into out: inout Set<String>) {
-        switch e {
-        case .integer, .decimal, .string, .timeOfDay, .duration, .member: return
-        case .name(let n, _): out.insert(n)
-        case .money(let x, _), .unary(_, let x, _), .isPresent(let x, _, _): names(in: x, into: &out)
-        case .call(_, let args, _, _): for a in args { names(in: a, into: &out) }
-        case .binary(_, let a, let b, _):
-            names(in: a, into: &out)
-            names(in: b, into: &out)
-        case .inList(let x, let items, _, _):
-            names(in: x, into: &out)
-            for i in items { names(in: i, into: &out) }
-        }
-    }
-
     /// What the history of required/expected events depends on: their type and
     /// filter, the correlation, the aggregated values, lookback and retention.
     /// Rules with equal signatures (per-village variants of one rule) keep one
@@ -556,17 +539,11 @@ final class RuleLowering {
 
     // MARK: helpers
 
+    /// Names and member fields an expression reads, in order of mention.
     func referencedNames(_ e: Expr) -> [String] {
         switch e {
-        case .name(let n, _): return [n]
-        case .member(_, let n, _): return [n]
-        case .call(_, let args, _, _): return args.flatMap(referencedNames)
-        case .binary(_, let a, let b, _): return referencedNames(a) + referencedNames(b)
-        case .unary(_, let a, _): return referencedNames(a)
-        case .isPresent(let a, _, _): return referencedNames(a)
-        case .inList(let a, let items, _, _): return referencedNames(a) + items.flatMap(referencedNames)
-        case .money(let a, _): return referencedNames(a)
-        default: return []
+        case .name(let n, _), .member(_, let n, _): return [n]
+        default: return e.children.flatMap(referencedNames)
         }
     }
 

@@ -103,6 +103,17 @@ public indirect enum Expr: Sendable {
     case isPresent(Expr, negated: Bool, SourceRange)
     case inList(Expr, [Expr], negated: Bool, SourceRange)
 
+    /// The expressions directly inside this one, left to right.
+    public var children: [Expr] {
+        switch self {
+        case .integer, .decimal, .string, .timeOfDay, .duration, .name, .member: return []
+        case .money(let x, _), .unary(_, let x, _), .isPresent(let x, _, _): return [x]
+        case .call(_, let args, _, _): return args
+        case .binary(_, let a, let b, _): return [a, b]
+        case .inList(let x, let items, _, _): return [x] + items
+        }
+    }
+
     public var range: SourceRange {
         switch self {
         case .integer(_, let r), .decimal(_, let r), .string(_, let r), .timeOfDay(_, let r), .duration(_, let r),

@@ -536,9 +536,12 @@ public final class Engine {
         while let t = dues.minTime, t < now {
             let id = dues.popMin()
             if id < runtimes.count {
-                let rt = runtimes[id]
-                expire(rt, now: now)
-                if let m = rt.expiries.min { schedule(id, m.due) }
+                // Unretained, as at dispatch: `runtimes[id]` and the window bound from
+                // `rt.kind` retained and released three objects a sweep of a heap.
+                runtimeRefs[id]._withUnsafeGuaranteedRef { rt in
+                    expire(rt, now: now)
+                    if let m = rt.expiries.min { schedule(id, m.due) }
+                }
             } else {
                 let store = stores.all[id - runtimes.count]
                 expire(store, now: now)
@@ -548,10 +551,14 @@ public final class Engine {
     }
 
     func expire(_ rt: RuleRuntime, now: Instant) {
-        guard case .window(let w) = rt.kind else {
+        guard case .window(let ref) = rt.dispatch else {
             rt.expiries = ChunkedHeap()
             return
         }
+        ref._withUnsafeGuaranteedRef { expire(rt, $0, now: now) }
+    }
+
+    private func expire(_ rt: RuleRuntime, _ w: WindowRuntime, now: Instant) {
         let state = w.state
         // The heap in a local: read through `rt` at each call, it was
         // retained and released around every look.

@@ -342,9 +342,7 @@ final class EventSlots: @unchecked Sendable {
         memory.live += [UInt64](repeating: 0, count: (1 << Self.chunkBits) / 64)
     }
 
-    @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event> {
-        memory.chunks[i >> Self.chunkBits] + (i & ((1 << Self.chunkBits) - 1))
-    }
+    @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event> { memory.pointer(i) }
 
     /// Initialises free slot `i` with `e`.
     @inline(__always) func store(_ i: Int, _ e: consuming Event) {
@@ -386,8 +384,13 @@ final class SlotMemory: @unchecked Sendable {
     var live: [UInt64] = []
 
     deinit {
-        forEachLive { i in (chunks[i >> EventSlots.chunkBits] + (i & ((1 << EventSlots.chunkBits) - 1))).deinitialize(count: 1) }
+        forEachLive { pointer($0).deinitialize(count: 1) }
         for c in chunks { c.deallocate() }
+    }
+
+    /// Where slot `i` lies.
+    @inline(__always) func pointer(_ i: Int) -> UnsafeMutablePointer<Event> {
+        chunks[i >> EventSlots.chunkBits] + (i & ((1 << EventSlots.chunkBits) - 1))
     }
 
     func forEachLive(_ body: (Int) -> Void) {

@@ -57,7 +57,6 @@ final class EngineLanes {
         if batch.count == batchSize { dispatch() }
     }
 
-    /// Offers the next events of the total order, in order: the lanes share the batch without copying it.
     /// Offers lent events (read in place) to every engine; lanes on other
     /// threads keep the batch until they are done with it.
     func evaluate(lent b: LentEvents) {
@@ -70,6 +69,7 @@ final class EngineLanes {
         EngineLanes.offer(lent: b, to: local, collector: collector)
     }
 
+    /// Offers the next events of the total order, in order: the lanes share the batch without copying it.
     func evaluate(batch b: [Event]) {
         guard let head = b.first else { return }
         if first == nil { first = head.time }

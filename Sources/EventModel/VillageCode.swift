@@ -12,17 +12,9 @@ public struct VillageCode: Hashable, Sendable, Comparable, Codable, CustomString
 
     /// Parses exactly 12 ASCII digits.
     public init?(_ s: String) {
+        // The decoder's parse of a `village` member, on the string's bytes in place.
         var text = s
-        let parsed: UInt64? = text.withUTF8 { u in
-            guard u.count == 12 else { return nil }
-            var v: UInt64 = 0
-            for c in u {
-                guard c >= 48 && c <= 57 else { return nil }
-                v = v * 10 + UInt64(c - 48)
-            }
-            return v
-        }
-        guard let parsed else { return nil }
+        guard let parsed = text.withUTF8(EventDecoder.villageCode) else { return nil }
         value = parsed
     }
 

@@ -63,6 +63,14 @@ import Testing
         #expect(t.cadreLink(Fingerprint("X"), village: w) == nil)
     }
 
+    @Test func villageCodesAreExactlyTwelveASCIIDigits() {
+        #expect(VillageCode("330521101202")?.value == 330_521_101_202)
+        #expect(VillageCode("000000000000")?.value == 0)
+        for bad in ["", "33052110120", "3305211012023", "33052110120a", "3305211 1202", "３30521101202", "33052110120/", "33052110120:"] {
+            #expect(VillageCode(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func villageLimitsDefaultAndBadRows() throws {
         let l = try CSVTable(parsing: "village,approval_limit,decision_limit\n330521101204,5000,30000.00\n")
         let t = try ReferenceTables(people: nil, vendors: nil, referencePrices: nil, villageLimits: l)

@@ -57,11 +57,11 @@ public struct CompiledRule: Sendable {
     /// with equal texts reading equal parameter values test an event alike
     /// (per-village variants of a rule), and the engine tests it once per
     /// event for all of them (`filterShare`). nil without a filter.
-    public var filterSignature: String? = nil
+    var filterSignature: String? = nil
     /// The parameters the trigger filter reads, by name.
-    public var filterParameters: [String] = []
+    var filterParameters: [String] = []
     /// The rule's row in the parameter table (`index` until a subset renumbers the rules).
-    public var parameterRule: Int = -1
+    var parameterRule: Int = -1
     /// Which shared filter result the rule uses (`CompiledRuleSet.filterShares`); -1: its own.
     public var filterShare: Int = -1
 

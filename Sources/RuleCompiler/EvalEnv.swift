@@ -156,7 +156,7 @@ public struct ParameterResolver: Sendable {
     /// Whether the parameters named `params` read the same values for rules
     /// `a` and `b` (rows of the table; each rule numbers its parameters in
     /// its own order): the same defaults and the same overrides.
-    public func sameValues(_ a: Int, _ b: Int, _ params: [String]) -> Bool {
+    func sameValues(_ a: Int, _ b: Int, _ params: [String]) -> Bool {
         if a == b { return true }
         guard a >= 0, b >= 0, a < defaults.count, b < defaults.count else { return false }
         for name in params {

@@ -176,7 +176,18 @@ public final class Engine {
     /// lane touches at the same time) took about a tenth of a replay's CPU time.
     public func process(inPlace events: UnsafeMutableBufferPointer<Event>) {
         guard let base = events.baseAddress else { return }
-        process(count: events.count) { base + $0 }
+        let n = events.count
+        guard evidenceKeeper == nil else { return process(count: n) { base + $0 } }
+        // Without an evidence store, a remembered event's raw bytes are kept
+        // by reference (`MemoryEvidence`): the retain writes the reference
+        // count in their buffer's header, which for an event decoded long
+        // before has left the caches. Asked for four events ahead (and the
+        // events themselves eight ahead, to read where their bytes are).
+        process(count: n) { i in
+            if i &+ 8 < n { qly_prefetch(base + (i &+ 8), MemoryLayout<Event>.size) }
+            if i &+ 4 < n { Prefetch.bufferHeader(of: &base[i &+ 4].raw) }
+            return base + i
+        }
     }
 
     /// `process(inPlace:)` for events that lie where a reorder buffer lent

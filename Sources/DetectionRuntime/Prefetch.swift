@@ -10,3 +10,15 @@ public enum Prefetch {
         }
     }
 }
+
+extension Prefetch {
+    /// Asks, for writing, for the header of an array's buffer: where its
+    /// reference count lies, which a retain or release of the array changes.
+    /// Read through the array's one stored reference, so that asking is no
+    /// retain itself.
+    @inline(__always)
+    static func bufferHeader(of array: inout [UInt8]) {
+        let p = withUnsafeBytes(of: &array) { $0.load(as: UnsafeRawPointer.self) }
+        qly_prefetch_write(p, 1)
+    }
+}

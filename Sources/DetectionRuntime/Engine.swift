@@ -121,9 +121,24 @@ public final class Engine {
         e.idPrecedes(last) ? .outOfOrder : (e.idEquals(last) ? .duplicate : .processed)
     }
 
-    /// `tie` against an event of the same batch (by address: no copy of it).
-    private static func tie(_ e: borrowing Event, after last: UnsafeMutablePointer<Event>) -> Outcome {
-        e.idPrecedes(last.pointee) ? .outOfOrder : (last.pointee.idPrecedes(e) ? .processed : .duplicate)
+    /// `tie` for an event in place, after the last id processed or an
+    /// event of the same batch (both read in place: a method called on
+    /// `pointee` copied both events and retained their parts, at each event
+    /// that shares its instant with the one before).
+    @inline(__always)
+    private static func tie(_ e: UnsafeMutablePointer<Event>, after last: String) -> Outcome {
+        outcome(Event.compareIDs(e, last))
+    }
+
+    @inline(__always)
+    private static func tie(_ e: UnsafeMutablePointer<Event>, after last: UnsafeMutablePointer<Event>) -> Outcome {
+        outcome(Event.compareIDs(e, last))
+    }
+
+    /// What an id's order against the last one's makes of a tie.
+    @inline(__always)
+    private static func outcome(_ order: Int) -> Outcome {
+        order < 0 ? .outOfOrder : (order == 0 ? .duplicate : .processed)
     }
 
     /// Counts an event refused as a duplicate or out of order; true when it is to be processed.
@@ -212,7 +227,7 @@ public final class Engine {
             let lastT = previous?.pointee.time ?? lastTime
             // Ids are compared only on a tie (as the bytes in `raw`: no `String` made).
             let outcome: Outcome = t != lastT ? (t < lastT ? .outOfOrder : .processed)
-                : (previous.map { Self.tie(e.pointee, after: $0) } ?? Self.tie(e.pointee, after: lastID))
+                : (previous.map { Self.tie(e, after: $0) } ?? Self.tie(e, after: lastID))
             guard counted(outcome) else { continue }
             evaluate(inPlace: &e.pointee)
             previous = e

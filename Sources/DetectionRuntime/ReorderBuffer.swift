@@ -190,7 +190,7 @@ public struct ReorderBuffer: Sendable {
         if let next = minKey, next.time == top.time, next.prefix == top.prefix {
             var tied = [top]
             while let n = minKey, n.time == top.time, n.prefix == top.prefix { tied.append(removeMinKey()) }
-            tied.sort { slots.pointer(Int($0.slot)).pointee.idPrecedes(slots.pointer(Int($1.slot)).pointee) }
+            tied.sort { Event.compareIDs(slots.pointer(Int($0.slot)), slots.pointer(Int($1.slot))) < 0 }
             top = tied.removeFirst()
             ordered.prepend(contentsOf: tied)
         }

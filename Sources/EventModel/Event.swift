@@ -1,3 +1,5 @@
+import Glibc
+
 /// A decoded, validated event of the contract.
 ///
 /// Common fields are stored directly; type-specific fields sit in `fields`
@@ -112,6 +114,30 @@ public struct Event: Sendable {
         return withIDBytes { a in o.withUTF8 { b in a.elementsEqual(b) } }
     }
 
+    /// `withIDBytes` of the event at `e`, read in place: a method called on
+    /// `pointee` works on a copy (392 bytes, and a retain and release of the
+    /// id, the raw bytes and every text).
+    @inlinable
+    public static func withIDBytes<R>(at e: UnsafePointer<Event>, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if var g = e.pointee.givenID { return try g.withUTF8(body) }
+        let start = Int(e.pointee.idStart), end = start &+ Int(e.pointee.idCount)
+        return try e.pointee.raw.withUnsafeBufferPointer { b in try body(UnsafeBufferPointer(rebasing: b[start..<end])) }
+    }
+
+    /// The byte order of the ids of the events at `a` and `b`, read in place:
+    /// negative when `a`'s comes first, zero when they are the same, positive after.
+    @inlinable
+    public static func compareIDs(_ a: UnsafePointer<Event>, _ b: UnsafePointer<Event>) -> Int {
+        withIDBytes(at: a) { x in withIDBytes(at: b) { y in EventOrder.compare(x, y) } }
+    }
+
+    /// `compareIDs` of the event at `a` and the id `b`.
+    @inlinable
+    public static func compareIDs(_ a: UnsafePointer<Event>, _ b: String) -> Int {
+        var o = b
+        return withIDBytes(at: a) { x in o.withUTF8 { y in EventOrder.compare(x, y) } }
+    }
+
     /// The value of a field, `.absent` when the type has no such field or it was not sent.
     @inlinable
     public subscript(field: Field) -> FieldValue {
@@ -139,6 +165,18 @@ public enum EventOrder {
     @inlinable
     public static func idPrecedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         a.lexicographicallyPrecedes(b)
+    }
+
+    /// Byte-order comparison of two ids' bytes: negative when `a` comes
+    /// first, zero when they are equal, positive when `b` comes first.
+    @inlinable
+    public static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = Swift.min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
     }
 
     /// Total order on (time, id).

@@ -71,7 +71,7 @@ final class OrderedReader: @unchecked Sendable {
             let r = replay.read(ledgers, totalBytes, target: { buffer.stagingSlot() }, beforeDedupe: releaseDueEvents) { p in
                 let t = p.pointee.time
                 if lastTime != .min && (t < lastTime
-                    || (t == lastTime && (out.isEmpty ? p.pointee.idPrecedes(lastID) : p.pointee.idPrecedes(out[out.count - 1].pointee)))) {
+                    || (t == lastTime && (out.isEmpty ? Event.compareIDs(p, lastID) : Event.compareIDs(p, out[out.count - 1])) < 0)) {
                     ordered = false
                     return false
                 }

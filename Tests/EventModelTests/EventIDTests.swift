@@ -52,8 +52,14 @@ import Testing
             #expect(a.idPrecedes(b) == expected, "\(x) vs \(y)")
             #expect(a.idPrecedes(y) == expected, "\(x) vs \(y) (string)")
             #expect(a.idEquals(y) == (x == y))
-            let given = Event(id: x, type: .sealUsage, time: 0, village: VillageCode(value: 1), raw: [])
+            var given = Event(id: x, type: .sealUsage, time: 0, village: VillageCode(value: 1), raw: [])
             #expect(given.idPrecedes(b) == expected)
+            // Read in place: the sign of the three-way comparison, both ways, decoded and given ids.
+            let sign = expected ? -1 : (x == y ? 0 : 1)
+            #expect(Event.compareIDs(&a, &b).signum() == sign, "\(x) vs \(y) (in place)")
+            #expect(Event.compareIDs(&b, &a).signum() == -sign, "\(y) vs \(x) (in place)")
+            #expect(Event.compareIDs(&a, y).signum() == sign, "\(x) vs \(y) (in place, string)")
+            #expect(Event.compareIDs(&given, &b).signum() == sign, "\(x) vs \(y) (given id, in place)")
         }
     }
 }

@@ -82,6 +82,20 @@ final class AlertCollector: @unchecked Sendable {
         }
     }
 
+    /// Where alerts go as they fire, `size` at a time, instead of waiting
+    /// here for the pass to end: a sink that holds them until it is
+    /// settled (`ReplaySink.holdsUntilSettled`), which writes them while
+    /// the pass runs.
+    struct Forward {
+        var size: Int
+        var send: ([Alert]) throws -> Void
+    }
+    private let forward: Forward?
+    // Under `store.lock`: alerts not yet sent on, sent ones per rule, the first error sending.
+    private var outgoing: [Alert] = []
+    private var sentByRule: [String: Int] = [:]
+    private var forwardError: Error?
+
     private let store = Store()
     private let file: EvidenceSpillFile?
     /// Bytes of alerts still to be kept in memory before they go to `file` (under `store.lock`).
@@ -100,6 +114,7 @@ final class AlertCollector: @unchecked Sendable {
     /// largest (the 10.55 M replay's peak).
     init(file: EvidenceSpillFile?, memoryBudget: Int = AlertCollector.defaultMemoryBudget, moveAfter: Int = 4) {
         self.file = file
+        forward = nil
         memoryLeft = file == nil ? 0 : memoryBudget
         guard let file else {
             pending = nil
@@ -125,6 +140,14 @@ final class AlertCollector: @unchecked Sendable {
         thread.start()
     }
 
+    /// A collector that sends every alert on (`forward`) and keeps none.
+    init(forward: Forward) {
+        file = nil
+        memoryLeft = 0
+        pending = nil
+        self.forward = forward
+    }
+
     deinit { pending?.close() }
 
     /// Alerts added so far.
@@ -136,6 +159,17 @@ final class AlertCollector: @unchecked Sendable {
     /// Takes `alerts` (in any order).
     func add(_ alerts: [Alert]) {
         guard !alerts.isEmpty else { return }
+        if let forward {
+            let full: [Alert]? = store.lock.withLock {
+                store.added += alerts.count
+                outgoing += alerts
+                guard outgoing.count >= forward.size else { return nil }
+                defer { outgoing = [] }
+                return outgoing
+            }
+            if let full { send(full, forward) }
+            return
+        }
         let inMemory = store.lock.withLock {
             store.added += alerts.count
             guard memoryLeft > 0 else { return false }
@@ -146,6 +180,28 @@ final class AlertCollector: @unchecked Sendable {
             pending.put(alerts)
         } else {
             store.keep(alerts, encoded: [], in: nil)
+        }
+    }
+
+    private func send(_ alerts: [Alert], _ forward: Forward) {
+        guard store.lock.withLock({ forwardError == nil }) else { return }
+        do {
+            try forward.send(alerts)
+            store.lock.withLock { for a in alerts { sentByRule[a.ruleID, default: 0] += 1 } }
+        } catch {
+            store.lock.withLock { if forwardError == nil { forwardError = error } }
+        }
+    }
+
+    /// Sends on the alerts still waiting for a full batch (call once no
+    /// thread adds any more); the alerts sent per rule, or the first error sending.
+    func flushForwarded() throws -> [String: Int] {
+        guard let forward else { return [:] }
+        let rest = store.lock.withLock { defer { outgoing = [] }; return outgoing }
+        if !rest.isEmpty { send(rest, forward) }
+        return try store.lock.withLock {
+            if let e = forwardError { throw e }
+            return sentByRule
         }
     }
 

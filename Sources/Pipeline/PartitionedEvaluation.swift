@@ -32,8 +32,10 @@ public final class PartitionedEvaluation {
     /// The pass's alerts (spilled to a file of their own when evidence is).
     let alerts: AlertCollector
 
+    /// `forward`: where the alerts go as they fire, instead of waiting in `alerts` until the pass ends (see `AlertCollector`).
     init(ruleSet: CompiledRuleSet, tables: ReferenceTables, threads: Int, sample: Int = defaultSample,
-         spill: EvidenceSpill? = nil, spillFolder: String? = nil, ledgers: LedgerPositions? = nil) {
+         spill: EvidenceSpill? = nil, spillFolder: String? = nil, ledgers: LedgerPositions? = nil,
+         forward: AlertCollector.Forward? = nil) {
         self.spillFolder = spillFolder
         self.ledgers = ledgers
         self.ruleSet = ruleSet
@@ -42,11 +44,11 @@ public final class PartitionedEvaluation {
         self.threads = max(1, threads)
         self.spill = spill
         var alertFile: EvidenceSpillFile? = nil
-        if let spill {
+        if let spill, forward == nil {
             alertFile = spill.makeFile(fallback: spillFolder)
             spillFiles.append(alertFile!)
         }
-        alerts = AlertCollector(file: alertFile)
+        alerts = forward.map { AlertCollector(forward: $0) } ?? AlertCollector(file: alertFile)
         if self.threads == 1 { lanes = EngineLanes(engines: [makeEngine(ruleSet)], threads: 1, collector: alerts) }
     }
 

@@ -9,10 +9,20 @@ public protocol ReplaySink: AnyObject {
     func write(alerts: [Alert], deadLetters: [DeadLetter]) throws
     /// How many batches the sink writes at once (1 unless it says otherwise).
     var parallelism: Int { get }
+    /// Whether what the sink is given stays provisional until its owner
+    /// settles it (`PostgresReplaySink.finish()`): the replay then hands it
+    /// alerts while the pass runs, in the order they fire, and calls
+    /// `discardUnsettled()` when the pass is abandoned. Otherwise alerts
+    /// come after the pass, in the order of RULES.md.
+    var holdsUntilSettled: Bool { get }
+    /// Forgets everything not yet settled (only for `holdsUntilSettled`).
+    func discardUnsettled() throws
 }
 
 extension ReplaySink {
     public var parallelism: Int { 1 }
+    public var holdsUntilSettled: Bool { false }
+    public func discardUnsettled() throws {}
 }
 
 /// Collects results in memory (tests, `--dry-run`, backtests).
@@ -86,6 +96,9 @@ public final class Replay: @unchecked Sendable {
     public var decoder = EventDecoder()
     /// Alerts and dead letters are handed to the sink in batches of this size.
     public var batchSize = 5_000
+    /// Alerts handed to a sink while the pass runs (`ReplaySink.holdsUntilSettled`) go in batches of this size
+    /// (`PostgresReplaySink` splits each over its connections).
+    public var forwardBatchSize = 4_000
     /// How far back in event time the single pass waits for stragglers.
     public var reorderWindow: Int64 = 2 * TimeUnit.day
     /// Most events the reorder buffer holds before it releases the earliest anyway.
@@ -135,9 +148,17 @@ public final class Replay: @unchecked Sendable {
         let totalBytes = ledgers.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
         ledgerPositions = evidenceSpill == nil ? nil : LedgerPositions(ledgers: ledgers)
         defer { ledgerPositions = nil }
+        // A sink that holds what it is given until it is settled takes the
+        // alerts while the pass runs (its writes use the cores' spare time);
+        // those of an abandoned single pass are discarded.
+        let forward = sink.holdsUntilSettled
+            ? AlertCollector.Forward(size: forwardBatchSize) { try sink.write(alerts: $0, deadLetters: []) } : nil
         var outcome: (ReadResult, AlertCollector)? = nil
-        if !alwaysSort { outcome = try singlePass(ledgers, totalBytes) }
-        if outcome == nil { outcome = try sortedPass(ledgers, totalBytes) }
+        if !alwaysSort { outcome = try singlePass(ledgers, totalBytes, forward: forward) }
+        if outcome == nil {
+            if forward != nil { try sink.discardUnsettled() }
+            outcome = try sortedPass(ledgers, totalBytes, forward: forward)
+        }
         var (read, alerts) = outcome!
         read.summary.passSeconds = Date().timeIntervalSince(start)
         // The alerts' evidence was read back from the ledgers: they must not have changed meanwhile.
@@ -148,9 +169,13 @@ public final class Replay: @unchecked Sendable {
             try sink.write(alerts: [], deadLetters: Array(read.dead[i..<min(i + batchSize, read.dead.count)]))
             i += batchSize
         }
-        try alerts.forEachSortedBatch(of: Replay.balancedBatch(alerts.count, max: batchSize, lanes: sink.parallelism)) { batch in
-            try sink.write(alerts: batch, deadLetters: [])
-            for a in batch { read.summary.alertsByRule[a.ruleID, default: 0] += 1 }
+        if forward != nil {
+            read.summary.alertsByRule = try alerts.flushForwarded()
+        } else {
+            try alerts.forEachSortedBatch(of: Replay.balancedBatch(alerts.count, max: batchSize, lanes: sink.parallelism)) { batch in
+                try sink.write(alerts: batch, deadLetters: [])
+                for a in batch { read.summary.alertsByRule[a.ruleID, default: 0] += 1 }
+            }
         }
         read.summary.seconds = Date().timeIntervalSince(start)
         return read.summary
@@ -257,16 +282,16 @@ public final class Replay: @unchecked Sendable {
     // MARK: single pass
 
     /// The engines of one pass, with this replay's settings.
-    func makeEvaluation() -> PartitionedEvaluation {
+    func makeEvaluation(forward: AlertCollector.Forward? = nil) -> PartitionedEvaluation {
         PartitionedEvaluation(ruleSet: ruleSet, tables: tables, threads: threads, sample: splitSample,
-                              spill: evidenceSpill, spillFolder: spillDirectory, ledgers: ledgerPositions)
+                              spill: evidenceSpill, spillFolder: spillDirectory, ledgers: ledgerPositions, forward: forward)
     }
 
     /// Decoding and ordering on a reader thread, evaluation here (and on the
     /// evaluation's lanes). nil when the ledger's disorder exceeded the reorder window.
-    func singlePass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, AlertCollector)? {
+    func singlePass(_ ledgers: [String], _ totalBytes: Int64, forward: AlertCollector.Forward? = nil) throws -> (ReadResult, AlertCollector)? {
         let reader = OrderedReader(self, ledgers: ledgers, totalBytes: totalBytes, reorderWindow: reorderWindow, maxBuffered: maxBuffered)
-        let evaluation = makeEvaluation()
+        let evaluation = makeEvaluation(forward: forward)
         guard var read = try reader.evaluateAll(into: evaluation, totalBytes: totalBytes, progress: progress) else { return nil }
         read.summary.mode = "single pass"
         let alerts = try finish(evaluation, &read.summary)
@@ -275,8 +300,8 @@ public final class Replay: @unchecked Sendable {
 
     // MARK: sorted pass
 
-    func sortedPass(_ ledgers: [String], _ totalBytes: Int64) throws -> (ReadResult, AlertCollector) {
-        let evaluation = makeEvaluation()
+    func sortedPass(_ ledgers: [String], _ totalBytes: Int64, forward: AlertCollector.Forward? = nil) throws -> (ReadResult, AlertCollector) {
+        let evaluation = makeEvaluation(forward: forward)
         var (read, spilledRuns) = try sortedEvaluation(ledgers, totalBytes, into: evaluation)
         read.summary.spilledRuns = spilledRuns
         read.summary.mode = "sorted"

@@ -100,7 +100,8 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             summary = try replay.run(ledgers: ledgers, sink: (writer as ReplaySink?) ?? identities)
         } catch {
-            _ = try? writer?.finish()
+            // Nothing of a failed replay is stored.
+            writer?.cancel()
             throw error
         }
         bar?.finish()

@@ -53,6 +53,29 @@ struct PostgresThroughputTests {
         }
     }
 
+    @Test func replaySinkStoresNothingUntilFinishedAndNothingOfWhatIsDiscardedOrCancelled() async throws {
+        try await TestPostgres.withStore { store, url in
+            let alerts = PostgresFixtures.alerts(0..<3_000)
+            // Written, then cancelled (a replay that failed): nothing stored.
+            let cancelled = PostgresReplaySink(url: url, connections: 2)
+            for i in stride(from: 0, to: 3_000, by: 500) { try cancelled.write(alerts: Array(alerts[i..<(i + 500)]), deadLetters: []) }
+            #expect(try await store.countAlerts() == 0, "nothing is committed before finish()")
+            cancelled.cancel()
+            #expect(try await store.countAlerts() == 0)
+            // Written, discarded (an abandoned pass), then other alerts: only those are stored.
+            let sink = PostgresReplaySink(url: url, connections: 2)
+            for i in stride(from: 0, to: 2_000, by: 500) { try sink.write(alerts: Array(alerts[i..<(i + 500)]), deadLetters: []) }
+            try sink.discardUnsettled()
+            // The same alerts twice, in batches cut differently: each meets its copy in one transaction.
+            try sink.write(alerts: Array(alerts[2_000..<3_000]), deadLetters: [PostgresFixtures.deadLetter(1)])
+            try sink.write(alerts: Array(alerts[2_000..<3_000].reversed()), deadLetters: [])
+            let written = try sink.finish()
+            #expect(written.alertsInserted == 1_000 && written.alertsSkipped == 1_000 && written.deadLettersInserted == 1)
+            let stored = try await store.withConnection { c in try c.execute("SELECT anchor_event_id FROM alerts").rows.map { $0[0]! } }
+            #expect(Set(stored) == Set(alerts[2_000..<3_000].map(\.anchorEventID)))
+        }
+    }
+
     @Test func replaySinkReportsAWriteThatFails() throws {
         let sink = PostgresReplaySink(url: "postgresql:///none?host=/nonexistent-qianliyan-socket-dir&connect_timeout=2", connections: 2)
         let alerts = PostgresFixtures.alerts(0..<10)

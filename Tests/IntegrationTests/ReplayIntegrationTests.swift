@@ -96,6 +96,65 @@ import Testing
         }
     }
 
+    /// A sink that holds what it is given (PostgreSQL) takes the alerts
+    /// while the pass runs; when the single pass is abandoned (an event far
+    /// older than those evaluated), what it wrote is rolled back and only
+    /// the sorted pass's alerts are stored.
+    @Test func anAbandonedSinglePassLeavesOnlyTheSortedPassesAlerts() async throws {
+        let g = try Self.generate(seed: 13)
+        defer { try? FileManager.default.removeItem(at: g.dir) }
+        var lines = try String(contentsOfFile: g.clean, encoding: .utf8).split(separator: "\n").map(String.init)
+        func fields(_ line: String) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        }
+        // An approval that a later seal use needs, moved to the end: the single pass sees the
+        // use without it (an alert), then the approval months late, and is abandoned.
+        let approvals = lines.indices.filter { fields(lines[$0])["type"] as? String == "seal.approval" && fields(lines[$0])["decision"] as? String == "approved" }
+        let moved = try #require(approvals.first { i in
+            let a = fields(lines[i])
+            return lines[(i + 1)...].contains { l in
+                let u = fields(l)
+                return u["type"] as? String == "seal.usage" && u["application_id"] as? String == a["application_id"] as? String && u["village"] as? String == a["village"] as? String
+            }
+        })
+        let approval = lines.remove(at: moved)
+        let withoutApproval = g.dir.appendingPathComponent("without-approval.jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: withoutApproval, atomically: true, encoding: .utf8)
+        lines.append(approval)
+        let late = g.dir.appendingPathComponent("late-approval.jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: late, atomically: true, encoding: .utf8)
+
+        let rs = RuleLoader.compile(paths: [Self.root + "/Rules"]).ruleSet!
+        let tables = try ReferenceLoader.load(directory: g.dir.path)
+        func inMemory(_ ledger: String) throws -> (Set<AlertIdentity>, ReplaySummary) {
+            let sink = MemorySink()
+            let summary = try Replay(ruleSet: rs, tables: tables).run(ledgers: [ledger], sink: sink)
+            return (Set(sink.alerts.map(\.identity)), summary)
+        }
+        let (expected, sorted) = try inMemory(late)
+        #expect(sorted.mode == "sorted")
+        // What the abandoned pass saw first: alerts that the approval, once in order, prevents.
+        let (seenFirst, _) = try inMemory(withoutApproval)
+        let prevented = seenFirst.subtracting(expected).filter { $0.ruleID == "seal-use-without-approval" }
+        #expect(!prevented.isEmpty)
+
+        try await TestPostgres.withDatabase { url in
+            let store = PostgresAlertStore(url: url)
+            _ = try await store.migrate()
+            await store.close()
+            let sink = PostgresReplaySink(url: url)
+            let replay = Replay(ruleSet: rs, tables: tables)
+            replay.forwardBatchSize = 1
+            let summary = try replay.run(ledgers: [late], sink: sink)
+            _ = try sink.finish()
+            #expect(summary.mode == "sorted")
+            let stored = Set(try Self.rows(url, "SELECT rule_id, anchor_event_id FROM alerts").map { AlertIdentity(ruleID: $0[0]!, anchorEventID: $0[1]!) })
+            #expect(stored == expected)
+            #expect(stored.isDisjoint(with: prevented))
+            #expect(summary.alerts == expected.count)
+        }
+    }
+
     @Test func malformedLinesChangeNoAlert() async throws {
         let g = try Self.generate(seed: 12)
         defer { try? FileManager.default.removeItem(at: g.dir) }

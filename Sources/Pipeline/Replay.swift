@@ -88,7 +88,9 @@ public struct ReplayProgress: Sendable {
 /// reorder buffer and evaluates them. If an event arrives earlier than
 /// events already evaluated (disorder beyond `reorderWindow`), that pass is
 /// abandoned and the ledger is sorted first (in runs spilled to disk when
-/// large). Nothing reaches the sink before the pass that counts is complete,
+/// large). Nothing reaches the sink for good before the pass that counts is
+/// complete (a sink that holds what it is given until settled takes the
+/// alerts during the pass, and forgets an abandoned pass's),
 /// so both ways give the same alerts.
 public final class Replay: @unchecked Sendable {
     public let ruleSet: CompiledRuleSet

@@ -172,7 +172,7 @@ public struct ReorderBuffer: Sendable {
     /// Removes the earliest event in the total order (full id comparison on a prefix tie).
     private mutating func popMin() -> Event {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
-        let top = removeMinSlot()
+        let top = removeEarliest().slot
         // The next event to go out has waited two days of event time in a
         // slot no longer in cache: fetch it while this one is handed out.
         if ordered.count > 1 { qly_prefetch(slots.pointer(Int(ordered[1].slot)), Self.slotBytes) }
@@ -182,8 +182,8 @@ public struct ReorderBuffer: Sendable {
         return e
     }
 
-    /// Takes the earliest key out of the order: its slot (full id comparison on a prefix tie).
-    private mutating func removeMinSlot() -> Int32 {
+    /// Takes the earliest key out of the order (full id comparison on a prefix tie).
+    private mutating func removeEarliest() -> Key {
         var top = removeMinKey()
         // Keys equal in time and prefix: pick the smallest full id among them;
         // the others go back to the deque's head (they precede every other key).
@@ -194,7 +194,7 @@ public struct ReorderBuffer: Sendable {
             top = tied.removeFirst()
             ordered.prepend(contentsOf: tied)
         }
-        return top.slot
+        return top
     }
 
     /// Hands out, in the total order, every buffered event strictly older than `watermark`.
@@ -219,28 +219,34 @@ public struct ReorderBuffer: Sendable {
     // raw bytes' buffer, long gone from the cache) was a fifth of a
     // replay's reading thread. Lend only from a buffer that is never copied.
 
+    /// What a lending call hands `body` for each event: its slot, where it
+    /// lies, and its time (from the order's key: reading it from the event
+    /// touched memory the reading thread has no other use for, two days of
+    /// events after it was written — 2 % of a replay's samples).
+    public typealias Lend = (Int32, UnsafeMutablePointer<Event>, Instant) throws -> Void
+
     /// Lends out, in the total order, every buffered event strictly older than `watermark`.
-    public mutating func lend(before watermark: Instant, _ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows {
+    public mutating func lend(before watermark: Instant, _ body: Lend) rethrows {
         while let t = minTime, t < watermark { try lendMin(body) }
     }
 
     /// Lends out the earliest event regardless of the watermark (to bound memory); false when empty.
     @discardableResult
-    public mutating func lendOne(_ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows -> Bool {
+    public mutating func lendOne(_ body: Lend) rethrows -> Bool {
         if isEmpty { return false }
         try lendMin(body)
         return true
     }
 
     /// Lends out everything, in order (end of input).
-    public mutating func lendAll(_ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows {
+    public mutating func lendAll(_ body: Lend) rethrows {
         while !isEmpty { try lendMin(body) }
     }
 
-    private mutating func lendMin(_ body: (Int32, UnsafeMutablePointer<Event>) throws -> Void) rethrows {
+    private mutating func lendMin(_ body: Lend) rethrows {
         precondition(isKnownUniquelyReferenced(&slots), "lending from a ReorderBuffer that shares its slots")
-        let s = removeMinSlot()
-        try body(s, slots.pointer(Int(s)))
+        let k = removeEarliest()
+        try body(k.slot, slots.pointer(Int(k.slot)), k.time)
     }
 
     /// What makes batches of this buffer's lent events; taken before

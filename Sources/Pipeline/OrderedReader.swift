@@ -37,8 +37,8 @@ final class OrderedReader: @unchecked Sendable {
             // A batch went out since the slots given back were last taken in.
             var sent = false
             // The last event handed out is `out`'s last, or (`out` just sent) the one `lastID` names.
-            func release(_ slot: Int32, _ e: UnsafeMutablePointer<Event>) {
-                lastTime = e.pointee.time
+            func release(_ slot: Int32, _ e: UnsafeMutablePointer<Event>, _ time: Instant) {
+                lastTime = time
                 slots.append(slot)
                 out.append(e)
                 if out.count == 1024 {

@@ -33,7 +33,8 @@ import Testing
         var batches: [LentEvents] = []
         let lender = lending.lender
         var slots: [Int32] = [], events: [UnsafeMutablePointer<Event>] = []
-        func take(_ s: Int32, _ e: UnsafeMutablePointer<Event>) {
+        func take(_ s: Int32, _ e: UnsafeMutablePointer<Event>, _ time: Instant) {
+            #expect(time == e.pointee.time)
             slots.append(s)
             events.append(e)
             if events.count == 100 {
@@ -70,7 +71,7 @@ import Testing
         var buffer = ReorderBuffer()
         for n in 0..<4 { Self.offer(Self.line("R-\(n)", second: n, pad: 10), to: &buffer) }
         var slots: [Int32] = [], events: [UnsafeMutablePointer<Event>] = []
-        buffer.lendAll { slots.append($0); events.append($1) }
+        buffer.lendAll { s, e, _ in slots.append(s); events.append(e) }
         var batch: LentEvents? = buffer.lender.batch(slots: slots, events: events)
         let kept = batch!.events[0].pointee.raw
         let lentAt = Set(events)
@@ -108,7 +109,7 @@ import Testing
         let n = ReorderBuffer.recycledLimit + 1_500
         for i in 0..<n { Self.offer(Self.line("A-\(100_000 + i)", second: i / 100), to: &buffer) }
         var slots: [Int32] = [], events: [UnsafeMutablePointer<Event>] = []
-        buffer.lendAll { slots.append($0); events.append($1) }
+        buffer.lendAll { s, e, _ in slots.append(s); events.append(e) }
         var batch: LentEvents? = buffer.lender.batch(slots: slots, events: events)
         #expect(batch!.events.map { $0.pointee.id } == (0..<n).map { "A-\(100_000 + $0)" })
         batch = nil
@@ -139,7 +140,7 @@ import Testing
             Self.offer(l, to: &buffer!)
         }
         var slots: [Int32] = [], events: [UnsafeMutablePointer<Event>] = []
-        buffer!.lendAll { slots.append($0); events.append($1) }
+        buffer!.lendAll { s, e, _ in slots.append(s); events.append(e) }
         let batch = buffer!.lender.batch(slots: slots, events: events)
         buffer = nil
         // What the buffer freed would be reused now, with other bytes.

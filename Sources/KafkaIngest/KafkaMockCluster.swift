@@ -1,8 +1,5 @@
 import CRdKafka
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// An in-process Kafka cluster (librdkafka's `rdkafka_mock`), for tests, the
 /// demo and `qianliyan kafka start`. Any Kafka client can connect to
@@ -93,62 +90,12 @@ public final class KafkaMockCluster: @unchecked Sendable {
     public func setBrokerDown(_ id: Int32) throws(KafkaError) {
         let err = try withCluster("rd_kafka_mock_broker_set_down") { rd_kafka_mock_broker_set_down($0, id) }
         try KafkaError.check(err, operation: "rd_kafka_mock_broker_set_down(\(id))")
-        holdPort(of: id)
     }
 
     /// Brings broker `id` back up.
     public func setBrokerUp(_ id: Int32) throws(KafkaError) {
-        releasePort(of: id)
         let err = try withCluster("rd_kafka_mock_broker_set_up") { rd_kafka_mock_broker_set_up($0, id) }
         try KafkaError.check(err, operation: "rd_kafka_mock_broker_set_up(\(id))")
-    }
-
-    /// Sockets that hold down brokers' ports, by broker id. The mock closes
-    /// a broker's listener when it goes down and binds the same port again
-    /// when it comes up — and aborts the process when it cannot (an
-    /// assertion in librdkafka, "Failed to create mock broker listener").
-    /// Meanwhile any outgoing connection on this machine may be given the
-    /// free port as its own (it happened once in a CI run, tests running
-    /// side by side), so a socket of ours is bound to it (not listening:
-    /// clients are refused as by the down broker) until just before the
-    /// broker comes up.
-    private let heldPorts = Locked<[Int32: Int32]>([:])
-
-    /// The port of broker `id`: the bootstrap list names the brokers in id order.
-    private func port(of id: Int32) -> UInt16? {
-        let servers = bootstrapServers.split(separator: ",")
-        guard id >= 1, Int(id) <= servers.count, let colon = servers[Int(id) - 1].lastIndex(of: ":") else { return nil }
-        return UInt16(servers[Int(id) - 1][servers[Int(id) - 1].index(after: colon)...])
-    }
-
-    private func holdPort(of id: Int32) {
-        #if canImport(Glibc)
-        guard let port = port(of: id) else { return }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        // Not bound (taken already, or the broker still listening): nothing to hold.
-        guard bound == 0 else { _ = Glibc.close(fd); return }
-        if let old = heldPorts.withLock({ held -> Int32? in defer { held[id] = fd }; return held[id] }) { _ = Glibc.close(old) }
-        #endif
-    }
-
-    private static func closeSocket(_ fd: Int32) {
-        #if canImport(Glibc)
-        _ = Glibc.close(fd)
-        #endif
-    }
-
-    private func releasePort(of id: Int32) {
-        if let fd = heldPorts.withLock({ $0.removeValue(forKey: id) }) { Self.closeSocket(fd) }
     }
 
     /// Adds a round-trip delay to every response of broker `id`.
@@ -193,7 +140,6 @@ public final class KafkaMockCluster: @unchecked Sendable {
         }
         if let cluster = taken.cluster { rd_kafka_mock_cluster_destroy(cluster) }
         if let host = taken.host { RdKafka.destroy(host) }
-        for fd in heldPorts.withLock({ held -> [Int32] in defer { held = [:] }; return Array(held.values) }) { Self.closeSocket(fd) }
     }
 }
 

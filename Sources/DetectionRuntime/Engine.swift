@@ -118,21 +118,8 @@ public final class Engine {
     /// An event at the same instant as the last one processed: after it (by id), the same, or before it.
     @inline(__always)
     private static func tie(_ e: borrowing Event, after last: String) -> Outcome {
-        e.idPrecedes(last) ? .outOfOrder : (e.idEquals(last) ? .duplicate : .processed)
-    }
-
-    /// `tie` for an event in place, after the last id processed or an
-    /// event of the same batch (both read in place: a method called on
-    /// `pointee` copied both events and retained their parts, at each event
-    /// that shares its instant with the one before).
-    @inline(__always)
-    private static func tie(_ e: UnsafeMutablePointer<Event>, after last: String) -> Outcome {
-        outcome(Event.compareIDs(e, last))
-    }
-
-    @inline(__always)
-    private static func tie(_ e: UnsafeMutablePointer<Event>, after last: UnsafeMutablePointer<Event>) -> Outcome {
-        outcome(Event.compareIDs(e, last))
+        var last = last
+        return outcome(e.withIDBytes { id in last.withUTF8 { EventOrder.compare(id, $0) } })
     }
 
     /// What an id's order against the last one's makes of a tie.
@@ -200,7 +187,7 @@ public final class Engine {
         // events themselves eight ahead, to read where their bytes are).
         process(count: n) { i in
             if i &+ 8 < n { qly_prefetch(base + (i &+ 8), MemoryLayout<Event>.size) }
-            if i &+ 4 < n { Prefetch.bufferHeader(of: &base[i &+ 4].raw) }
+            if i &+ 4 < n { Prefetch.arrayStorage(of: &base[i &+ 4].raw) }
             return base + i
         }
     }
@@ -227,7 +214,8 @@ public final class Engine {
             let lastT = previous?.pointee.time ?? lastTime
             // Ids are compared only on a tie (as the bytes in `raw`: no `String` made).
             let outcome: Outcome = t != lastT ? (t < lastT ? .outOfOrder : .processed)
-                : (previous.map { Self.tie(e, after: $0) } ?? Self.tie(e, after: lastID))
+                // Ids read in place: a method called on `pointee` copied both events and retained their parts.
+                : Self.outcome(previous.map { Event.compareIDs(e, $0) } ?? Event.compareIDs(e, lastID))
             guard counted(outcome) else { continue }
             evaluate(inPlace: &e.pointee)
             previous = e

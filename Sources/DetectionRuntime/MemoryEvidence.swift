@@ -88,7 +88,7 @@ final class MemoryEvidence {
         let n = items.count
         items.withUnsafeMutableBufferPointer { items in
             for i in 0..<n {
-                if i &+ 8 < n && !marks[i &+ 8] { Prefetch.bufferHeader(of: &items[i &+ 8].raw) }
+                if i &+ 8 < n && !marks[i &+ 8] { Prefetch.arrayStorage(of: &items[i &+ 8].raw) }
                 guard !marks[i] else { continue }
                 items[i] = .empty
                 free.append(i)

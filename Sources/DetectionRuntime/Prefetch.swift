@@ -12,13 +12,13 @@ public enum Prefetch {
 }
 
 extension Prefetch {
-    /// Asks, for writing, for the header of an array's buffer: where its
-    /// reference count lies, which a retain or release of the array changes.
-    /// Read through the array's one stored reference, so that asking is no
-    /// retain itself.
+    /// Asks, for writing, for the first `bytes` of an array's storage: its
+    /// header (the reference count, which a retain or release changes, and
+    /// the count), then its elements. Read through the array's one stored
+    /// reference (the storage's address), so that asking is no retain itself.
     @inline(__always)
-    static func bufferHeader(of array: inout [UInt8]) {
+    static func arrayStorage(of array: inout [UInt8], bytes: Int = 1) {
         let p = withUnsafeBytes(of: &array) { $0.load(as: UnsafeRawPointer.self) }
-        qly_prefetch_write(p, 1)
+        qly_prefetch_write(p, bytes)
     }
 }

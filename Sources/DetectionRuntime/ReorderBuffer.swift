@@ -72,12 +72,7 @@ public struct ReorderBuffer: Sendable {
     /// called on `pointee` copied the whole event and retained its parts).
     @inline(__always)
     static func prefix(of e: UnsafePointer<Event>) -> UInt64 {
-        if let g = e.pointee.givenID {
-            var g = g
-            return g.withUTF8(prefix)
-        }
-        let start = Int(e.pointee.idStart), end = start + Int(e.pointee.idCount)
-        return e.pointee.raw.withUnsafeBufferPointer { prefix(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        Event.withIDBytes(at: e, prefix)
     }
 
     /// Puts `e` in the buffer, through the staging slot (as a decoder would).
@@ -359,11 +354,8 @@ final class EventSlots: @unchecked Sendable {
     /// Asks for the buffer of the raw bytes of the event in slot `i` (to be
     /// decoded into): the slot's line holding `raw` must be at hand.
     @inline(__always) func prefetchRaw(_ i: Int) {
-        // `raw` is one word, the address of the array's storage (a 32-byte header, then the bytes).
-        let storage = UnsafeRawPointer(pointer(i)).load(fromByteOffset: Self.rawOffset, as: UInt.self)
-        if let p = UnsafeRawPointer(bitPattern: storage) { qly_prefetch_write(p, 448) }
+        Prefetch.arrayStorage(of: &pointer(i).pointee.raw, bytes: 448)
     }
-    private static let rawOffset = MemoryLayout<Event>.offset(of: \Event.raw)!
 
     /// Moves the event out of slot `i`, which becomes free.
     @inline(__always) func take(_ i: Int) -> Event {

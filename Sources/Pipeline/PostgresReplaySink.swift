@@ -29,9 +29,6 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
     private let copyThreshold: Int
     /// The writers of what is not settled yet; a new set after `discardUnsettled()`.
     private var writers: Writers
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var finished = false
     /// Connections writing batches side by side.
     public let parallelism: Int
     public var holdsUntilSettled: Bool { true }
@@ -44,9 +41,8 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
         writers = Writers(url: url, connections: max(1, connections), copyThreshold: copyThreshold)
     }
 
-    deinit {
-        if !finished { _ = try? writers.end(commit: false) }
-    }
+    /// After `finish()` this decides nothing more (the first decision stands).
+    deinit { _ = try? writers.end(commit: false) }
 
     public func write(alerts: [Alert], deadLetters: [DeadLetter]) throws {
         try writers.put((alerts, deadLetters))
@@ -62,13 +58,11 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
     /// Waits for every batch to be written and commits; the counts, or
     /// the first error (then nothing more is committed).
     public func finish() throws -> AlertWriteSummary {
-        lock.withLock { finished = true }
-        return try writers.end(commit: true)
+        try writers.end(commit: true)
     }
 
     /// Rolls back everything written (a replay that failed); waits for the writers.
     public func cancel() {
-        lock.withLock { finished = true }
         _ = try? writers.end(commit: false)
     }
 
@@ -165,7 +159,9 @@ public final class PostgresReplaySink: ReplaySink, @unchecked Sendable {
             }
         }
 
-        /// Ends the writers: each commits (`commit`) once it has written its last batch, or rolls back; the counts or the first error.
+        /// Ends the writers: each commits (`commit`) once it has written its
+        /// last batch, or rolls back; the counts or the first error. Only
+        /// the first call decides; later ones wait and report the same.
         func end(commit: Bool) throws -> AlertWriteSummary {
             state.withLock {
                 if self.commit == nil { self.commit = commit }
